@@ -1,0 +1,426 @@
+/**
+ * Kernel behaviours and profiles: the one place where "which kernel does what" lives.
+ * The model asks `kernel.has('name')` at the single spot the behaviour matters; nothing else in the
+ * model compares versions. Sources: ../shared/kvm/facts.md sections (cited per entry) and
+ * docs/kernel-notes.md for what was verified in kernel source beyond facts.md.
+ */
+
+export type BehaviourName =
+  | 'gpte_is_8_bytes'
+  | 'has_4_byte_gpte'
+  | 'efer_lma_ext_role'
+  | 'pge_role_bit'
+  | 'pcid0_frees_prev_roots'
+  | 'flush_guest_unloads_shadow'
+  | 'pcide_reload'
+  | 'pcide_shadow_unload'
+  | 'new_pgd_base_only_role'
+  | 'cached_root_find_without_current'
+  | 'efer_lme_role_bit'
+  | 'cpu_role_split'
+  | 'passthrough_role'
+  | 'async_root_zap'
+  | 'free_obsolete_roots'
+  | 'notifier_skips_invalid_roots'
+  | 'tdp_mmu_root_ref'
+  | 'cr0_wp_fast_path'
+  | 'cr0_wp_guest_owned'
+  | 'roots_all_mask'
+  | 'sync_invalidated_zap'
+  | 'dummy_root'
+  | 'tdp_mmu_alloc_root'
+  | 'cpuid_invalid_root_role'
+  | 'sregs_flush_guest'
+  | 'slot_zap_all_quirk'
+  | 'nnpt_guest_mode_first'
+  | 'is_mirror_role'
+  | 'invept_precise'
+  | 'invalidated_roots_off_list';
+
+export interface Behaviour {
+  readonly name: BehaviourName;
+  /** Upstream commit id(s) (12+ hex digits) or a Message-Id/Link where the hash is not known. */
+  readonly commits: readonly string[];
+  /** Commit title (or, for a behaviour later removed, the title of what removed it). */
+  readonly title: string;
+  /** First mainline version with the behaviour, e.g. "v6.4"; for removed behaviours "≤v5.15 … v5.15". */
+  readonly version: string;
+  /** One sentence: what the model does differently when the behaviour is present. */
+  readonly description: string;
+  /** Where this comes from: facts.md section and/or kernel file/function. */
+  readonly source: string;
+  /** A proposal that was never merged: in no profile, only reachable with `+name`. */
+  readonly whatIf?: boolean;
+  /** Stable-backport note shown in hover. */
+  readonly stable?: string;
+}
+
+export interface Profile {
+  readonly name: string;
+  /** The mainline release it stands for, e.g. "v6.3 (mainline v6.3.0)". */
+  readonly release: string;
+  /** facts.md era: E1 … E5. */
+  readonly era: string;
+  readonly behaviours: readonly BehaviourName[];
+  readonly note?: string;
+}
+
+/** A resolved kernel: a profile plus `+`/`-` modifications. Immutable. */
+export interface Kernel {
+  readonly profile: Profile;
+  readonly added: readonly BehaviourName[];
+  readonly removed: readonly BehaviourName[];
+  has(name: BehaviourName): boolean;
+  /** Behaviours in effect, in table order. */
+  readonly behaviours: readonly BehaviourName[];
+  /** "v6.3 +tdp_mmu_root_ref" */
+  readonly label: string;
+}
+
+/*
+ * The table. Order: roughly chronological. Commit ids marked "title only" were identified by title
+ * and Link but their hash was not verified here (see docs/kernel-notes.md).
+ */
+export const BEHAVIOURS: readonly Behaviour[] = [
+  {
+    name: 'pge_role_bit',
+    commits: ['title only'],
+    title: 'KVM: x86/mmu: Drop CR4.PGE from the MMU role (removal)',
+    version: '≤v5.15 (removed in v5.16/v5.17)',
+    description:
+      'CR4.PGE is in KVM_MMU_CR4_ROLE_BITS, so toggling it resets the MMU (unloads every root) instead of only flushing the guest TLB.',
+    source: 'facts §2.5, §4.2 (mmu.h KVM_MMU_CR4_ROLE_BITS, K5.15 vs K5.17)',
+  },
+  {
+    name: 'pcid0_frees_prev_roots',
+    commits: ['title only'],
+    title: 'kvm_invalidate_pcid frees prev_roots of the same PCID even with CR4.PCIDE=0 (removal in v5.16/v5.17)',
+    version: '≤v5.15',
+    description:
+      'A flushing MOV CR3 or single-context INVPCID frees every prev_roots slot whose PGD has the same PCID; with PCIDE=0 every PGD has PCID 0, so every CR3 write empties prev_roots, TDP included.',
+    source: 'facts §4.4 step 5 (x86.c kvm_invalidate_pcid, K5.15)',
+  },
+  {
+    name: 'flush_guest_unloads_shadow',
+    commits: ['title only'],
+    title: 'KVM_REQ_TLB_FLUSH_GUEST unloads the shadow MMU (removal in v5.17: sync roots instead)',
+    version: '≤v5.15',
+    description:
+      'With shadow paging a guest TLB flush (INVPCID all-context, nested transitions without VPID) unloads every root instead of syncing them.',
+    source: 'facts §4.5 (x86.c kvm_vcpu_flush_tlb_guest, K5.15 vs K5.17)',
+  },
+  {
+    name: 'has_4_byte_gpte',
+    commits: ['title only'],
+    title: 'KVM: x86/mmu: Replace gpte_is_8_bytes with has_4_byte_gpte in the page role',
+    version: 'v5.17 (v5.16 or v5.17)',
+    description:
+      'Page-role bit 4 is has_4_byte_gpte (1 for 32-bit non-PAE guest page tables) instead of gpte_is_8_bytes (the inverse).',
+    source: 'facts §1.1 (kvm_host.h, K5.15 vs K5.17)',
+  },
+  {
+    name: 'efer_lma_ext_role',
+    commits: ['title only'],
+    title: 'KVM: x86/mmu: include EFER.LMA in extended mmu role',
+    version: 'v5.16',
+    description:
+      'EFER.LMA is an extended-role bit, so a switch between PAE and 64-bit paging that changes nothing else still re-initialises the MMU; without it the re-init is skipped and the guest root level goes stale (seed 001).',
+    source: 'facts §1.2, §2.2; seed 001 (Sean Christopherson, 2021-11-10)',
+    stable: '5.15.y carries it from 5.15.16 at the latest; mainline v5.15.0 does not.',
+  },
+  {
+    name: 'pcide_reload',
+    commits: ['title only'],
+    title: 'CR4.PCIDE changes request KVM_REQ_MMU_RELOAD',
+    version: 'v5.17 (v5.16/v5.17 only)',
+    description: 'Any CR4.PCIDE toggle requests KVM_REQ_MMU_RELOAD (a full unload at the next entry).',
+    source: 'facts §4.2 (x86.c kvm_post_set_cr4, K5.17)',
+  },
+  {
+    name: 'new_pgd_base_only_role',
+    commits: ['title only'],
+    title: 'kvm_mmu_new_pgd compares against kvm_mmu_calc_root_page_role (removed by the v5.19 role rework)',
+    version: '≤v5.17',
+    description:
+      'The fast PGD switch compares cached roots against a base-only role in which smep_andnot_wp/smap_andnot_wp are always 0, and only switches when both the old guest and KVM root levels are ≥4.',
+    source: 'facts §3.5.1 (mmu.c __kvm_mmu_new_pgd, K5.15, K5.17)',
+  },
+  {
+    name: 'cached_root_find_without_current',
+    commits: ['title only'],
+    title: 'KVM: x86/mmu: look for a cached PGD when going from 32-bit to 64-bit',
+    version: 'v5.19 (v5.18 or v5.19)',
+    description:
+      'fast_pgd_switch uses mmu->root_role, frees PAE/special current roots first, and looks in prev_roots even when the current root is invalid (cached_root_find_without_current).',
+    source: 'facts §3.5.2 (mmu.c fast_pgd_switch, K5.19…K6.19)',
+  },
+  {
+    name: 'efer_lme_role_bit',
+    commits: ['title only'],
+    title: 'KVM: x86: Reinitialize context if host userspace toggles EFER.LME',
+    version: 'v5.19 (v5.18 or v5.19)',
+    description: 'KVM_MMU_EFER_ROLE_BITS = LME|NX: an EFER.LME change resets the MMU, not only an EFER.NX change.',
+    source: 'facts §2.5, §4.3 (x86.c set_efer)',
+    stable: 'Backported to 5.15.y (present in 5.15.100).',
+  },
+  {
+    name: 'cpu_role_split',
+    commits: ['title only'],
+    title: 'KVM: x86/mmu: split cpu_role from mmu_role for shadow MMU / cleanup computation of MMU roles for two-dimensional paging',
+    version: 'v5.19',
+    description:
+      'Each MMU has cpu_role (guest paging mode) and a separate root_role; the TDP root role no longer contains guest CR0.WP/EFER.NX (constants 1), nested-EPT roles have smm=0, and the ext role loses cr0_pg/cr4_pae.',
+    source: 'facts §1.2, §1.3, §2.3 (mmu.c kvm_calc_cpu_role, kvm_calc_tdp_mmu_root_page_role, K5.19)',
+  },
+  {
+    name: 'passthrough_role',
+    commits: ['title only'],
+    title: 'KVM: X86/MMU: Add sp_has_gptes() / passthrough role bit',
+    version: 'v5.19',
+    description: 'Page-role bit 18 is passthrough, set for a 5-level nested-NPT root that shadows a 4-level L1 NPT.',
+    source: 'facts §1.1, §2.3.4 (kvm_host.h, K5.19)',
+  },
+  {
+    name: 'free_obsolete_roots',
+    commits: ['title only'],
+    title: 'KVM: x86/mmu: Zap only obsolete roots if a root shadow page is zapped',
+    version: 'v5.18 (believed)',
+    description:
+      'Zapping roots requests KVM_REQ_MMU_FREE_OBSOLETE_ROOTS (drop only obsolete/invalid roots) instead of KVM_REQ_MMU_RELOAD (unload everything).',
+    source: 'facts §3.7, §4.13 (x86.c vcpu_enter_guest, K5.17 vs K5.19)',
+  },
+  {
+    name: 'async_root_zap',
+    commits: ['title only'],
+    title: 'KVM: x86/mmu: Zap invalidated roots via asynchronous worker',
+    version: 'v5.18 (believed) … v6.5',
+    description:
+      'Invalidated TDP MMU roots are zapped by a per-VM workqueue (tdp_mmu_zap_wq) that holds its own reference; a put that reaches 0 on a valid root marks it invalid and queues it.',
+    source: 'facts §5.3 (tdp_mmu.c, K5.19…K6.4s)',
+  },
+  {
+    name: 'notifier_skips_invalid_roots',
+    commits: ['title only'],
+    title: 'tdp_mmu_next_root skips invalid roots for MMU-notifier unmaps (5.16/5.17 only)',
+    version: 'v5.17',
+    description:
+      'MMU-notifier unmaps walk only valid TDP MMU roots, so a root that was invalidated but is still being zapped keeps SPTEs the notifier should have zapped (the hazard Sean describes in seed 003).',
+    source: 'facts §4.14 (tdp_mmu.c kvm_tdp_mmu_unmap_gfn_range, K5.17-rc5); seed 003',
+  },
+  {
+    name: 'tdp_mmu_root_ref',
+    commits: ['edbdb43fc96b11b3bfa531be306a1993d9fe89ec'],
+    title: 'KVM: x86: Preserve TDP MMU roots until they are explicitly invalidated',
+    version: 'v6.4',
+    description:
+      'The TDP MMU holds its own reference to every root it allocates (refcount starts at 2) until the root is invalidated, so vCPUs unloading roots (SMI/RSM, resets) no longer free them.',
+    source: 'facts §5.4; seed 000 (commit message)',
+    stable: '6.3.8 and later 6.3.y, and 6.1.y from a 2023-08 backport, carry it.',
+  },
+  {
+    name: 'cr0_wp_fast_path',
+    commits: ['title only'],
+    title: 'KVM: x86: Do not unload MMU roots when only toggling CR0.WP with TDP enabled',
+    version: 'v6.4',
+    description:
+      'With TDP, a CR0 write that toggles only WP re-initialises the MMU (kvm_init_mmu) without unloading roots; with CR0.PG=0 it does nothing.',
+    source: 'facts §4.1 (x86.c kvm_post_set_cr0, K6.3s/K6.4s)',
+    stable: '6.3.8 carries it (Mathias Krause series, Link 20230322013731.102955-1-minipli@grsecurity.net).',
+  },
+  {
+    name: 'cr0_wp_guest_owned',
+    commits: ['title only'],
+    title: 'KVM: VMX: Make CR0.WP a guest owned bit',
+    version: 'v6.4',
+    description: 'With EPT, CR0.WP is guest-owned on VMX: a guest MOV CR0 that flips only WP (and TS) does not exit.',
+    source: 'facts §4.0, §4.1 (kvm_cache_regs.h KVM_POSSIBLE_CR0_GUEST_BITS, vmx.c)',
+    stable: '6.3.8 carries it.',
+  },
+  {
+    name: 'roots_all_mask',
+    commits: ['title only'],
+    title: 'KVM_MMU_ROOTS_ALL = BIT(1 + KVM_MMU_NUM_PREV_ROOTS) - 1',
+    version: 'v6.4',
+    description: 'KVM_MMU_ROOTS_ALL is 0xF instead of ~0UL; no change in which roots are freed.',
+    source: 'facts §3.1 (kvm_host.h, K6.4s)',
+  },
+  {
+    name: 'sync_invalidated_zap',
+    commits: ['0df9dab891ff0d9b646d82e4fe038229e4c02451'],
+    title: 'KVM: x86/mmu: Stop zapping invalidated TDP MMU roots asynchronously',
+    version: 'v6.6',
+    description:
+      'The zap workqueue is gone: invalidation flags roots (tdp_mmu_scheduled_root_to_zap) and kvm_tdp_mmu_zap_invalidated_roots zaps them synchronously, then puts the TDP MMU reference.',
+    source: 'facts §5.5 (tdp_mmu.c, K6.6s)',
+    stable: 'Backported to 6.1.y (2023-10).',
+  },
+  {
+    name: 'dummy_root',
+    commits: ['title only'],
+    title: 'KVM: x86/mmu: Use dummy root, backed by zero page, for !visible guest roots',
+    version: 'v6.6',
+    description: 'A shadow-paging guest CR3 outside any visible memslot gets a dummy root instead of a triple fault.',
+    source: 'facts §5.5, §6.1',
+  },
+  {
+    name: 'tdp_mmu_alloc_root',
+    commits: ['title only'],
+    title: 'KVM: x86/mmu: Allocate TDP MMU roots while holding mmu_lock for read',
+    version: 'v6.9',
+    description:
+      'Root lookup/allocation is kvm_tdp_mmu_alloc_root under mmu_lock held for read; kvm_mmu_free_roots takes the read lock for TDP MMU roots.',
+    source: 'facts §5.6 (tdp_mmu.c, K6.12)',
+  },
+  {
+    name: 'cpuid_invalid_root_role',
+    commits: ['title only'],
+    title: 'KVM: x86/mmu: Set kvm_mmu_page_role.invalid to mark the various MMU root_roles invalid during CPUID update',
+    version: 'v6.9',
+    description: 'KVM_SET_CPUID marks root_role invalid (role.invalid=1) instead of zeroing it, forcing the next re-init.',
+    source: 'facts §2.5 (mmu.c kvm_mmu_after_set_cpuid, K6.12)',
+  },
+  {
+    name: 'sregs_flush_guest',
+    commits: ['title only'],
+    title: 'KVM_SET_SREGS requests a guest TLB flush after the MMU reset',
+    version: 'v6.12 (between v6.7 and v6.12)',
+    description: 'After KVM_SET_SREGS resets the MMU, KVM also requests KVM_REQ_TLB_FLUSH_GUEST.',
+    source: 'facts §4.8 (x86.c __set_sregs_common, K6.12 vs K6.6s)',
+  },
+  {
+    name: 'slot_zap_all_quirk',
+    commits: ['title only'],
+    title: 'KVM: x86: Add a quirk for zapping all of the MMU on memslot deletion (KVM_X86_QUIRK_SLOT_ZAP_ALL)',
+    version: 'v6.12',
+    description:
+      'Memslot DELETE/MOVE zaps everything (kvm_mmu_zap_all_fast) only while the quirk is enabled (the default); with `vm slot_zap_all=off` it zaps only the slot and invalidates no root.',
+    source: 'facts §4.12 (x86.c kvm_arch_flush_shadow_memslot, K6.12)',
+  },
+  {
+    name: 'nnpt_guest_mode_first',
+    commits: ['title only'],
+    title: 'KVM: nSVM: Enter guest mode before initializing nested NPT MMU',
+    version: 'v6.14 (believed)',
+    description: 'nSVM enters guest mode before building the nested NPT MMU, so nested-NPT roles have guest_mode=1.',
+    source: 'facts §2.3.4, §4.11 (svm/nested.c, K6.12 vs K6.18s)',
+  },
+  {
+    name: 'is_mirror_role',
+    commits: ['title only'],
+    title: 'KVM: x86/tdp_mmu: Add a role bit for mirror roots (TDX)',
+    version: 'v6.14 (believed)',
+    description: 'Page-role bit 19 is is_mirror (TDX mirror roots); layout only for non-TDX VMs.',
+    source: 'facts §1.1 (kvm_host.h, K6.18s)',
+  },
+  {
+    name: 'invept_precise',
+    commits: ['title only'],
+    title: 'KVM: nVMX: free only the guest_mmu roots matching the EPTP on single-context INVEPT',
+    version: '≤v5.15 (believed v5.7)',
+    description:
+      'Single-context INVEPT frees only guest_mmu roots whose EPTP matches; without it (the 2020 f8aa7e3958bc behaviour) every guest_mmu root is freed.',
+    source: 'facts §4.10 (vmx/nested.c handle_invept, K5.15…K6.19); seed 002',
+  },
+  {
+    name: 'invalidated_roots_off_list',
+    commits: ['20211120045046.3940942-16-seanjc@google.com'],
+    title: 'KVM: x86/mmu: Take TDP MMU roots off list when invalidating all roots (proposed, not merged)',
+    version: 'never merged (posted 2021-11-20, withdrawn 2021-12-14)',
+    description:
+      'What-if: invalidating all roots moves them to a caller-local list and WARNs on any reference to an invalid root, so MMU-notifier unmaps no longer reach roots still being zapped (the use-after-free hazard that got it withdrawn).',
+    source: 'facts §5.7; seed 003 (patch 15/28 and Sean Christopherson, 2021-12-14)',
+    whatIf: true,
+  },
+];
+
+const E1_COMMON: readonly BehaviourName[] = ['new_pgd_base_only_role', 'invept_precise'];
+const V5_15: readonly BehaviourName[] = [
+  ...E1_COMMON,
+  'pge_role_bit',
+  'pcid0_frees_prev_roots',
+  'flush_guest_unloads_shadow',
+];
+const V5_17: readonly BehaviourName[] = [
+  ...E1_COMMON,
+  'has_4_byte_gpte',
+  'efer_lma_ext_role',
+  'pcide_reload',
+  'notifier_skips_invalid_roots',
+];
+const V6_1: readonly BehaviourName[] = [
+  'has_4_byte_gpte',
+  'efer_lma_ext_role',
+  'cached_root_find_without_current',
+  'efer_lme_role_bit',
+  'cpu_role_split',
+  'passthrough_role',
+  'free_obsolete_roots',
+  'async_root_zap',
+  'invept_precise',
+];
+const V6_4: readonly BehaviourName[] = [
+  ...V6_1,
+  'tdp_mmu_root_ref',
+  'cr0_wp_fast_path',
+  'cr0_wp_guest_owned',
+  'roots_all_mask',
+];
+const V6_6: readonly BehaviourName[] = [
+  ...V6_4.filter((b) => b !== 'async_root_zap'),
+  'sync_invalidated_zap',
+  'dummy_root',
+];
+const V6_12: readonly BehaviourName[] = [
+  ...V6_6,
+  'tdp_mmu_alloc_root',
+  'cpuid_invalid_root_role',
+  'sregs_flush_guest',
+  'slot_zap_all_quirk',
+];
+const V6_18: readonly BehaviourName[] = [...V6_12, 'nnpt_guest_mode_first', 'is_mirror_role'];
+
+export const PROFILES: readonly Profile[] = [
+  { name: 'v5.15', release: 'mainline v5.15.0', era: 'E1', behaviours: V5_15, note: '5.15.y stable differs: it has efer_lma_ext_role (5.15.16) and efer_lme_role_bit (5.15.100).' },
+  { name: 'v5.17', release: 'mainline v5.17', era: 'E1', behaviours: V5_17 },
+  { name: 'v6.1', release: 'mainline v6.1.0', era: 'E2', behaviours: V6_1, note: '6.1.y stable later gained tdp_mmu_root_ref, sync_invalidated_zap and the CR0.WP series.' },
+  { name: 'v6.3', release: 'mainline v6.3.0', era: 'E2', behaviours: V6_1, note: '6.3.8 and later 6.3.y carry edbdb43f (tdp_mmu_root_ref) and the CR0.WP series.' },
+  { name: 'v6.4', release: 'mainline v6.4', era: 'E3', behaviours: V6_4 },
+  { name: 'v6.6', release: 'mainline v6.6', era: 'E4', behaviours: V6_6 },
+  { name: 'v6.12', release: 'mainline v6.12', era: 'E5', behaviours: V6_12 },
+  { name: 'v6.18', release: 'mainline v6.18 (verified identical through v6.19.0)', era: 'E5', behaviours: V6_18 },
+  { name: 'latest', release: 'the newest profile, = v6.18', era: 'E5', behaviours: V6_18 },
+];
+
+export const DEFAULT_PROFILE = 'latest';
+
+const BY_NAME = new Map(BEHAVIOURS.map((b) => [b.name, b]));
+const PROFILE_BY_NAME = new Map(PROFILES.map((p) => [p.name, p]));
+
+export function findBehaviour(name: string): Behaviour | undefined {
+  return BY_NAME.get(name as BehaviourName);
+}
+
+export function findProfile(name: string): Profile | undefined {
+  return PROFILE_BY_NAME.get(name);
+}
+
+/** Builds a kernel from a profile and modifications; names must already be validated. */
+export function makeKernel(
+  profile: Profile,
+  added: readonly BehaviourName[] = [],
+  removed: readonly BehaviourName[] = [],
+): Kernel {
+  const set = new Set<BehaviourName>(profile.behaviours);
+  for (const b of added) set.add(b);
+  for (const b of removed) set.delete(b);
+  const behaviours = BEHAVIOURS.map((b) => b.name).filter((n) => set.has(n));
+  const label = [profile.name, ...added.map((b) => `+${b}`), ...removed.map((b) => `-${b}`)].join(' ');
+  return { profile, added, removed, behaviours, label, has: (name) => set.has(name) };
+}
+
+/** The kernel for a profile name (throws on an unknown name: callers validate first). */
+export function kernelFor(profileName: string = DEFAULT_PROFILE): Kernel {
+  const p = findProfile(profileName);
+  if (!p) throw new Error(`unknown profile ${profileName}`);
+  return makeKernel(p);
+}

@@ -1,0 +1,230 @@
+/**
+ * The contract between the scenario engine and the MMU model: the VM configuration, the lowered
+ * operations the model executes, the actions it records and the snapshots it produces.
+ * Everything here is plain data (structured-clone and JSON friendly once bigints are formatted).
+ */
+import type { Kernel } from './behaviours.js';
+
+export type Vendor = 'intel' | 'amd';
+
+/** `vm` header line (SPEC §1.1). */
+export interface VmConfig {
+  vendor: Vendor;
+  /** Two-dimensional paging (EPT on Intel, NPT on AMD); false = shadow paging. */
+  tdp: boolean;
+  /** The TDP MMU (tdp_mmu module parameter); false = legacy shadow-page based direct MMU. */
+  tdp_mmu: boolean;
+  /** Host capability: 5 = the CPU supports 5-level EPT (VMX) / host uses LA57 paging (SVM). */
+  max_tdp_level: 4 | 5;
+  /** Guest CPUID.0x80000008.EAX[7:0]. */
+  maxphyaddr: number;
+  vcpus: number;
+  nested: boolean;
+  /** EPT accessed/dirty bits (ept_ad module parameter); NPT always has A/D. */
+  ad: boolean;
+  /** KVM_X86_QUIRK_SLOT_ZAP_ALL (v6.12+; enabled by default). */
+  slot_zap_all: boolean;
+}
+
+export const DEFAULT_VM: Readonly<VmConfig> = {
+  vendor: 'intel',
+  tdp: true,
+  tdp_mmu: true,
+  max_tdp_level: 4,
+  maxphyaddr: 46,
+  vcpus: 1,
+  nested: false,
+  ad: true,
+  slot_zap_all: true,
+};
+
+export const MAX_VCPUS = 64;
+
+export type MmuName = 'root_mmu' | 'guest_mmu' | 'nested_mmu';
+
+/**
+ * A statement lowered for the model. Register values are bigints (architectural 64-bit registers);
+ * flags were already resolved to bits by the parser.
+ */
+export type ModelOp =
+  /** MOV to CR0/CR4 or WRMSR EFER. For `&=` the value is the mask that is kept (already inverted). */
+  | { op: 'write_cr'; reg: 'cr0' | 'cr4' | 'efer'; mode: '=' | '|=' | '&='; value: bigint; emulate: boolean }
+  /** MOV to CR3; `value` includes the PCID in bits 11:0; `noflush` is CR3 bit 63. */
+  | { op: 'write_cr3'; value: bigint; noflush: boolean; emulate: boolean }
+  | { op: 'run' }
+  | { op: 'smi' }
+  | { op: 'rsm' }
+  /** KVM_SET_SREGS: only the registers given change. */
+  | { op: 'sregs'; cr0?: bigint; cr3?: bigint; cr4?: bigint; efer?: bigint }
+  | { op: 'init' }
+  | { op: 'invpcid'; type: 'addr' | 'single' | 'all' | 'all-global'; pcid: number; addr: bigint }
+  | { op: 'invlpg'; addr: bigint }
+  /**
+   * Nested VM-Enter (VMLAUNCH/VMRUN). Intel: `ept` + `eptp`; AMD: `npt` + `ncr3`. L2 registers
+   * default to L1's when absent. `vpid` is vmcs12's VPID (0 = none).
+   */
+  | {
+      op: 'vmenter';
+      ept: boolean;
+      eptp: bigint;
+      npt: boolean;
+      ncr3: bigint;
+      cr0?: bigint;
+      cr3?: bigint;
+      cr4?: bigint;
+      efer?: bigint;
+      vpid: number;
+    }
+  | { op: 'vmexit' }
+  | { op: 'invept'; type: 'single' | 'global'; eptp: bigint }
+  | { op: 'invvpid'; type: 'single' | 'all'; vpid: number }
+  | { op: 'memslot'; action: 'delete' | 'move' | 'create'; slot: number }
+  /** MMU-notifier invalidation of guest frame numbers [start, end). */
+  | { op: 'notifier_unmap'; start: bigint; end: bigint }
+  | { op: 'cpuid'; maxphyaddr: number }
+  | { op: 'destroy_vcpu' }
+  | { op: 'destroy_vm' };
+
+export type ModelOpName = ModelOp['op'];
+
+/** SPEC §3 action kinds. Views (hints, hover, CLI, panel) render these; nothing recomputes them. */
+export type ActionOp =
+  | 'alloc'
+  | 'reuse'
+  | 'cache_hit'
+  | 'get'
+  | 'put'
+  | 'evict'
+  | 'unload'
+  | 'invalidate'
+  | 'zap'
+  | 'queue_zap'
+  | 'free'
+  | 'request'
+  | 'flush'
+  | 'reinit'
+  | 'reinit_skipped'
+  | 'fault'
+  | 'no_exit'
+  | 'warn'
+  | 'hazard';
+
+export interface Action {
+  op: ActionOp;
+  /** Kernel call path, outermost first, e.g. ["kvm_smm_changed", "kvm_mmu_reset_context", "kvm_mmu_unload"]. */
+  path: string[];
+  /** One readable sentence, e.g. "vCPU 0 drops its reference to root #1". */
+  detail: string;
+  vcpu?: number;
+  mmu?: MmuName;
+  /** The root this action is about (id as in Snapshot.roots). */
+  root?: number;
+  /** For unload: every root the unload dropped. */
+  roots?: number[];
+  /** The per-vCPU slot involved: "root" or "prev_roots[0]".."prev_roots[2]". */
+  slot?: string;
+  /** Reference count before → after (get/put/alloc/reuse/free). */
+  refcount?: [number, number];
+  /** KVM_REQ_* for request actions. */
+  request?: string;
+  /** Page-role word (0x%08x) for alloc/reuse/reinit, or the 64-bit cpu role (0x%016x) for reinit. */
+  role?: string;
+}
+
+export type StepOutcome = 'ok' | 'gp' | 'no_exit' | 'vmfail' | 'error';
+
+export interface StepResult {
+  outcome: StepOutcome;
+  /** One line: what KVM did, e.g. "SMI: unload #1; cpu role smm=1". */
+  summary: string;
+  actions: Action[];
+  /**
+   * For outcome 'error': the event cannot happen in this state (e.g. vmexit outside guest mode,
+   * an event on a destroyed vCPU). The engine turns it into an error diagnostic. For 'gp' and
+   * 'vmfail' the reason, shown as a warning.
+   */
+  message?: string;
+}
+
+export type RootKind = 'tdp_mmu' | 'shadow' | 'nested_ept' | 'nested_npt' | 'pae';
+export type RootState = 'valid' | 'invalid' | 'freed';
+
+export interface RootSnapshot {
+  id: number;
+  kind: RootKind;
+  /** Page-role word, "0x%08x". */
+  role: string;
+  level: number;
+  smm: boolean;
+  guestMode: boolean;
+  /** tdp_mmu_root_count for TDP MMU roots, root_count for shadow pages. */
+  refcount: number;
+  state: RootState;
+  /** Shadow page of a stale mmu_valid_gen (shadow MMU) — invisible to lookups. */
+  obsolete: boolean;
+  /** 1-based line of the statement that allocated / destroyed it. */
+  allocatedAt: number;
+  freedAt: number | null;
+  /** Guest frame the shadow root shadows ("0x…"), null for direct roots. */
+  gfn: string | null;
+  /**
+   * Who holds each reference, e.g. "vcpu0.root_mmu.root", "vcpu1.guest_mmu.prev_roots[0]",
+   * "tdp_mmu" (edbdb43f's own reference), "zap_worker", "pae_root[2]" (via vcpu0.root_mmu).
+   */
+  holders: string[];
+}
+
+export interface MmuSnapshot {
+  name: MmuName;
+  root: number | null;
+  /** root.pgd, "0x…" */
+  rootPgd: string;
+  prevRoots: (number | null)[];
+  prevPgds: string[];
+  /** 64-bit cpu role (E1: mmu_role), "0x%016x"; ext in the high half. */
+  cpuRole: string;
+  /** Page-role word of the root role, "0x%08x". */
+  rootRole: string;
+  /** Guest paging level the MMU was configured for (E1 root_level, E2+ cpu_role.base.level). */
+  guestLevel: number;
+  /** Level of KVM's root (E1 shadow_root_level, E2+ root_role.level). */
+  rootLevel: number;
+}
+
+export interface VcpuSnapshot {
+  id: number;
+  /** vcpu->arch.mmu */
+  mmu: MmuName;
+  /** vcpu->arch.walk_mmu */
+  walkMmu: MmuName;
+  root: number | null;
+  prevRoots: (number | null)[];
+  smm: boolean;
+  guestMode: boolean;
+  regs: { cr0: string; cr3: string; cr4: string; efer: string };
+  mmus: MmuSnapshot[];
+  /** Pending KVM_REQ_* names. */
+  requests: string[];
+  destroyed: boolean;
+}
+
+export interface Snapshot {
+  roots: RootSnapshot[];
+  vcpus: VcpuSnapshot[];
+  stats: Record<string, number>;
+  mmuValidGen: number;
+  vmDestroyed: boolean;
+}
+
+/** The model: created once per scenario, fed one op at a time, cloneable for checkpoints. */
+export interface KvmModel {
+  readonly kernel: Kernel;
+  readonly vm: Readonly<VmConfig>;
+  /** Executes one statement on one vCPU. `line` is 1-based (recorded as allocatedAt/freedAt). */
+  execute(vcpu: number, op: ModelOp, line: number): StepResult;
+  snapshot(): Snapshot;
+  /** A deep, independent copy; cost proportional to the state, not to the history. */
+  clone(): KvmModel;
+  /** True when the vCPU is in guest mode (L2) — used for semantic checks. */
+  isGuestMode(vcpu: number): boolean;
+}

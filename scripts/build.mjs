@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+// One build for every bundle: the CLI, the language server, the VS Code client and the root panel.
+// esbuild does not type-check; `tsc -b` (npm run typecheck / npm test) does.
+import * as esbuild from 'esbuild';
+import { existsSync, mkdirSync, copyFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const watch = process.argv.includes('--watch');
+const production = process.argv.includes('--production');
+
+const node = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: !production,
+  minify: production,
+  logLevel: 'warning',
+  absWorkingDir: root,
+};
+
+const bundles = [
+  { ...node, entryPoints: ['cli/src/main.ts'], outfile: 'dist/cli.js' },
+  { ...node, entryPoints: ['server/src/main.ts'], outfile: 'dist/server.js' },
+  { ...node, entryPoints: ['client/src/extension.ts'], outfile: 'dist/client.js', external: ['vscode'] },
+  {
+    bundle: true,
+    platform: 'browser',
+    target: 'es2022',
+    format: 'iife',
+    sourcemap: !production,
+    minify: production,
+    logLevel: 'warning',
+    absWorkingDir: root,
+    entryPoints: ['webview/src/main.ts'],
+    outfile: 'dist/webview/webview.js',
+  },
+];
+
+mkdirSync(join(root, 'dist'), { recursive: true });
+const present = bundles.filter((b) => existsSync(join(root, b.entryPoints[0])));
+for (const b of bundles) if (!present.includes(b)) console.warn(`build: skipping ${b.entryPoints[0]} (not written yet)`);
+
+if (watch) {
+  for (const b of present) await (await esbuild.context(b)).watch();
+  console.log('build: watching');
+} else {
+  await Promise.all(present.map((b) => esbuild.build(b)));
+  if (existsSync(join(root, 'webview/src/panel.css'))) {
+    mkdirSync(join(root, 'dist/webview'), { recursive: true });
+    copyFileSync(join(root, 'webview/src/panel.css'), join(root, 'dist/webview/panel.css'));
+  }
+}
