@@ -83,6 +83,12 @@ export interface ParsedLine {
   diagnostics: Diagnostic[];
   /** Span of the `#` comment if any (for formatting and folding). */
   comment?: Span;
+  /** Span of the text before the comment, trimmed; absent for blank and comment-only lines. */
+  content?: Span;
+  /** The leading word (after any `vcpu N:` prefix), even when the statement did not parse. */
+  keyword?: Named;
+  /** A well-formed `vcpu N:` prefix, even when the statement after it did not parse. */
+  vcpuPrefix?: { id: number; span: Span };
 }
 
 export interface ParseResult {

@@ -1,0 +1,348 @@
+/**
+ * Semantic checks over a whole parse: the header (kernel profile and `vm` configuration), which vCPU
+ * every line acts on, and the rules that need the configuration (vCPU ids, nested events, vendor).
+ * Pure and total: it reports, it never throws. A line that gets an error here must not be executed
+ * (the engine skips every line with an error diagnostic).
+ */
+import {
+  BEHAVIOURS,
+  DEFAULT_PROFILE,
+  findBehaviour,
+  findProfile,
+  makeKernel,
+  PROFILES,
+  type BehaviourName,
+  type Kernel,
+} from '../kvm/behaviours.js';
+import { DEFAULT_VM, type VmConfig } from '../kvm/types.js';
+import { suggest } from '../util/suggest.js';
+import type { Diagnostic, KernelMod, Named, ParseResult, Span, Statement } from './ast.js';
+import { parseLine } from './parser.js';
+
+export interface CheckOptions {
+  /** Used when the file has no `kernel` line (default "latest"); may carry +/- modifications. */
+  defaultKernel?: string;
+  /** Replaces the file's `kernel` line, e.g. "v6.3 +tdp_mmu_root_ref". */
+  kernelOverride?: string;
+}
+
+export interface CheckedScenario {
+  kernel: Kernel;
+  vm: VmConfig;
+  /** Semantic diagnostics (parse diagnostics stay in the ParseResult). */
+  diagnostics: Diagnostic[];
+  /** vcpuOf[i]: the vCPU the statement on 0-based line i acts on; -1 for blank and comment lines. */
+  vcpuOf: Int32Array;
+  /**
+   * Set when `kernelOverride` or `defaultKernel` could not be resolved (they have no line to carry a
+   * diagnostic); the kernel then falls back to the file's line or `latest`. Front ends should refuse.
+   */
+  kernelError?: string;
+}
+
+/** Events that exist only for a VM with nested virtualization, and the vendor each needs (if one). */
+const NESTED_EVENTS: Readonly<Record<string, 'intel' | undefined>> = {
+  vmenter: undefined,
+  vmexit: undefined,
+  invept: 'intel',
+  invvpid: 'intel',
+};
+
+export function checkScenario(parse: ParseResult, opts: CheckOptions = {}): CheckedScenario {
+  const diagnostics: Diagnostic[] = [];
+  const report = (span: Span, code: string, message: string, severity: Diagnostic['severity'] = 'error'): void => {
+    diagnostics.push({ span, severity, code, message });
+  };
+
+  // Pass 1: the header. Each header line counts at most once; a header after an event is an error
+  // but still applies (the whole file runs under one kernel and one VM).
+  let kernelStmt: (Statement & { kind: 'kernel' }) | undefined;
+  let vmStmt: (Statement & { kind: 'vm' }) | undefined;
+  let firstEvent: Span | undefined;
+  for (const pl of parse.lines) {
+    const s = pl.statement;
+    const isHeader =
+      s?.kind === 'kernel' || s?.kind === 'vm' || pl.keyword?.name === 'kernel' || pl.keyword?.name === 'vm';
+    if (!s) {
+      // A line that failed to parse still marks where the events begin.
+      if (!firstEvent && pl.content && !isHeader) firstEvent = pl.content;
+      continue;
+    }
+    if (s.kind === 'kernel' || s.kind === 'vm') {
+      if (firstEvent) {
+        report(
+          s.span,
+          'header-after-event',
+          `\`${s.kind}\` must come before the first event (line ${firstEvent.line + 1})`,
+        );
+      }
+      if (s.kind === 'kernel') {
+        if (kernelStmt)
+          report(
+            s.span,
+            'duplicate-header',
+            `a second \`kernel\` line (the first is line ${kernelStmt.span.line + 1})`,
+          );
+        else kernelStmt = s;
+      } else {
+        if (vmStmt)
+          report(s.span, 'duplicate-header', `a second \`vm\` line (the first is line ${vmStmt.span.line + 1})`);
+        else vmStmt = s;
+      }
+    } else if (!firstEvent) {
+      firstEvent = s.span;
+    }
+  }
+
+  // The kernel: override > file > default.
+  let kernel: Kernel | undefined;
+  let kernelError: string | undefined;
+  if (opts.kernelOverride !== undefined) {
+    const r = kernelFromSpec(opts.kernelOverride);
+    if (r.kernel) kernel = r.kernel;
+    else kernelError = `kernel override \`${opts.kernelOverride}\`: ${r.error}`;
+  }
+  if (kernelStmt) {
+    // Checked even when overridden: a wrong line is wrong whatever runs it.
+    const r = resolveKernel(kernelStmt.profile, kernelStmt.mods);
+    diagnostics.push(...r.diagnostics);
+    kernel ??= r.kernel;
+  }
+  if (!kernel) {
+    const spec = opts.defaultKernel ?? DEFAULT_PROFILE;
+    const r = kernelFromSpec(spec);
+    if (r.kernel) kernel = r.kernel;
+    else kernelError ??= `default kernel \`${spec}\`: ${r.error}`;
+  }
+  kernel ??= makeKernel(findProfile(DEFAULT_PROFILE)!);
+
+  const vm = vmConfig(vmStmt);
+
+  // Pass 2: which vCPU each line acts on, and the rules that depend on the VM.
+  const vcpuOf = new Int32Array(parse.lines.length).fill(-1);
+  let current = 0;
+  let currentSpan: Span | undefined; // the `vcpu N` line that chose `current`
+  for (let i = 0; i < parse.lines.length; i++) {
+    const pl = parse.lines[i]!;
+    if (!pl.content) continue;
+    const s = pl.statement;
+    if (s?.kind === 'vcpu') {
+      current = s.id;
+      currentSpan = s.span;
+      vcpuOf[i] = current;
+      if (s.id >= vm.vcpus) report(s.idSpan, 'vcpu-out-of-range', noSuchVcpu(s.id, vm.vcpus));
+      continue;
+    }
+    const prefix = pl.vcpuPrefix;
+    const vcpu = prefix?.id ?? current;
+    vcpuOf[i] = vcpu;
+    if (!s || s.kind === 'kernel' || s.kind === 'vm' || s.kind === 'decode') continue;
+    if (vcpu >= vm.vcpus) {
+      const where = prefix ? prefix.span : s.span;
+      const why = prefix || !currentSpan ? '' : ` (selected on line ${currentSpan.line + 1})`;
+      report(where, 'vcpu-out-of-range', noSuchVcpu(vcpu, vm.vcpus) + why);
+      continue;
+    }
+    if (s.kind === 'event' && s.keyword in NESTED_EVENTS) checkNested(s, vm, report);
+  }
+
+  const result: CheckedScenario = { kernel, vm, diagnostics, vcpuOf };
+  if (kernelError !== undefined) result.kernelError = kernelError;
+  return result;
+}
+
+function noSuchVcpu(id: number, vcpus: number): string {
+  return `vCPU ${id} does not exist: the VM has ${vcpus} vCPU${vcpus === 1 ? '' : 's'} (0..${vcpus - 1}; see \`vm vcpus=N\`)`;
+}
+
+function checkNested(
+  s: Statement & { kind: 'event' },
+  vm: VmConfig,
+  report: (span: Span, code: string, message: string) => void,
+): void {
+  if (!vm.nested) {
+    report(
+      s.keywordSpan,
+      'nested-disabled',
+      `\`${s.keyword}\` needs nested virtualization: add \`nested=on\` to the \`vm\` line`,
+    );
+    return;
+  }
+  const vendorNeeded = NESTED_EVENTS[s.keyword];
+  if (vendorNeeded && vm.vendor !== vendorNeeded) {
+    report(s.keywordSpan, 'wrong-vendor', `\`${s.keyword}\` is a VMX instruction; this VM is \`vendor=${vm.vendor}\``);
+    return;
+  }
+  const op = s.op;
+  if (op.op !== 'vmenter') return;
+  if (op.ept && vm.vendor !== 'intel') {
+    report(
+      s.keywordSpan,
+      'wrong-vendor',
+      '`ept=on` is nested EPT (Intel VMX); this VM is `vendor=amd`: use `npt=on ncr3=…`',
+    );
+  } else if (op.npt && vm.vendor !== 'amd') {
+    report(
+      s.keywordSpan,
+      'wrong-vendor',
+      '`npt=on` is nested NPT (AMD SVM); this VM is `vendor=intel`: use `ept=on eptp=…`',
+    );
+  } else if ((op.ept || op.npt) && !vm.tdp) {
+    // KVM offers EPT/NPT to L1 only when it uses them itself (nested_vmx_setup_ctls_msrs, svm nested_npt).
+    report(
+      s.keywordSpan,
+      'nested-tdp-unavailable',
+      `KVM exposes ${op.ept ? 'EPT' : 'NPT'} to L1 only when it uses ${op.ept ? 'EPT' : 'NPT'} itself; this VM has \`tdp=off\``,
+    );
+  }
+}
+
+/** The `vm` line over DEFAULT_VM. Values were validated by the parser. */
+function vmConfig(stmt: (Statement & { kind: 'vm' }) | undefined): VmConfig {
+  const vm: VmConfig = { ...DEFAULT_VM };
+  for (const { key, value } of stmt?.settings ?? []) {
+    const on = value === 'on';
+    switch (key) {
+      case 'vendor':
+        vm.vendor = value === 'amd' ? 'amd' : 'intel';
+        break;
+      case 'tdp':
+        vm.tdp = on;
+        break;
+      case 'tdp_mmu':
+        vm.tdp_mmu = on;
+        break;
+      case 'max_tdp_level':
+        vm.max_tdp_level = value === '5' ? 5 : 4;
+        break;
+      case 'maxphyaddr':
+        vm.maxphyaddr = Number(value);
+        break;
+      case 'vcpus':
+        vm.vcpus = Number(value);
+        break;
+      case 'nested':
+        vm.nested = on;
+        break;
+      case 'ad':
+        vm.ad = on;
+        break;
+      case 'slot_zap_all':
+        vm.slot_zap_all = on;
+        break;
+    }
+  }
+  return vm;
+}
+
+/** Profile and modifications from a `kernel` line, with diagnostics on their spans. */
+export function resolveKernel(
+  profile: Named,
+  mods: readonly KernelMod[],
+): { kernel: Kernel | undefined; diagnostics: Diagnostic[] } {
+  const diagnostics: Diagnostic[] = [];
+  const p = findProfile(profile.name);
+  if (!p) {
+    diagnostics.push(
+      unknown(
+        profile.name,
+        profile.span,
+        PROFILES.map((x) => x.name),
+        'unknown-profile',
+        'kernel profile',
+        PROFILES.map((x) => x.name).join(', '),
+      ),
+    );
+  }
+  const added: BehaviourName[] = [];
+  const removed: BehaviourName[] = [];
+  const seen = new Map<string, KernelMod>();
+  for (const m of mods) {
+    const nameSpan: Span = { line: m.span.line, start: m.span.start + 1, end: m.span.end };
+    const b = findBehaviour(m.name);
+    if (!b) {
+      diagnostics.push(
+        unknown(
+          m.name,
+          nameSpan,
+          BEHAVIOURS.map((x) => x.name),
+          'unknown-behaviour',
+          'behaviour',
+        ),
+      );
+      continue;
+    }
+    const before = seen.get(m.name);
+    if (before) {
+      if (before.sign !== m.sign) {
+        diagnostics.push({
+          span: m.span,
+          severity: 'error',
+          code: 'conflicting-mod',
+          message: `\`${m.name}\` is both added and removed`,
+        });
+      } else {
+        diagnostics.push({
+          span: m.span,
+          severity: 'warning',
+          code: 'redundant-mod',
+          message: `\`${m.sign}${m.name}\` is given twice`,
+        });
+      }
+      continue;
+    }
+    seen.set(m.name, m);
+    const inProfile = p?.behaviours.includes(b.name) ?? false;
+    if (p && m.sign === '+' && inProfile) {
+      diagnostics.push({
+        span: m.span,
+        severity: 'warning',
+        code: 'redundant-mod',
+        message: `${p.name} already has \`${m.name}\``,
+      });
+    } else if (p && m.sign === '-' && !inProfile) {
+      diagnostics.push({
+        span: m.span,
+        severity: 'warning',
+        code: 'redundant-mod',
+        message: `${p.name} does not have \`${m.name}\` to remove`,
+      });
+    }
+    (m.sign === '+' ? added : removed).push(b.name);
+  }
+  const ok = p && !diagnostics.some((d) => d.severity === 'error');
+  return { kernel: ok ? makeKernel(p, added, removed) : undefined, diagnostics };
+}
+
+/** "v6.3 +tdp_mmu_root_ref" (an override or default) → Kernel, parsed with the `kernel` line's grammar. */
+export function kernelFromSpec(spec: string): { kernel?: Kernel; error?: string } {
+  const line = parseLine(`kernel ${spec}`, 0);
+  const s = line.statement;
+  const firstError = line.diagnostics.find((d) => d.severity === 'error');
+  if (!s || s.kind !== 'kernel') return { error: firstError?.message ?? 'expected a profile and +/-behaviours' };
+  const r = resolveKernel(s.profile, s.mods);
+  const err = r.diagnostics.find((d) => d.severity === 'error');
+  if (!r.kernel || err) return { error: err?.message ?? 'invalid kernel' };
+  return { kernel: r.kernel };
+}
+
+function unknown(
+  word: string,
+  span: Span,
+  candidates: readonly string[],
+  code: string,
+  what: string,
+  list?: string,
+): Diagnostic {
+  const s = suggest(word, candidates);
+  if (s !== undefined && s !== word) {
+    return {
+      span,
+      severity: 'error',
+      code,
+      message: `unknown ${what} \`${word}\`, did you mean \`${s}\`?`,
+      fix: { title: `Change to \`${s}\``, edits: [{ span, newText: s }] },
+    };
+  }
+  return { span, severity: 'error', code, message: `unknown ${what} \`${word}\`${list ? ` (known: ${list})` : ''}` };
+}
