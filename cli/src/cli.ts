@@ -1,0 +1,202 @@
+/**
+ * Command dispatch for `kvmmu`. Exit codes: 0 success; 1 errors or failed expectations (check); 2 usage or I/O.
+ * I/O is limited to reading the named files and writing to the two streams given.
+ */
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { analyze } from '../../core/src/engine/analyze.js';
+import type { Analysis } from '../../core/src/engine/analysis.js';
+import { kernelFor } from '../../core/src/kvm/behaviours.js';
+import { kernelFromSpec } from '../../core/src/syntax/check.js';
+import { toJson } from '../../core/src/views/json.js';
+import {
+  ansiStyle,
+  PLAIN,
+  renderBehaviours,
+  renderDecode,
+  renderDiagnostics,
+  renderDiff,
+  renderProfiles,
+  renderRun,
+  type Style,
+} from '../../core/src/views/text.js';
+
+export interface Io {
+  stdout(s: string): void;
+  stderr(s: string): void;
+  color: boolean;
+}
+
+const USAGE = `usage: kvmmu <command> [options]
+
+  run FILE [--kernel P] [--at LINE] [--actions]   the scenario with each line's outcome, then roots and vCPU slots
+  check FILE... [--kernel P] [--json]             diagnostics and expectations; exit 1 on errors or failed expects
+  diff FILE --kernel A --kernel B                 the lines whose outcome differs between two kernels
+  profiles                                        kernel profiles and their behaviours
+  behaviours                                      every modelled behaviour with its commit and version
+  decode [--kernel P] [--cpu-role] WORD           decode a page-role word (or a 64-bit cpu role)
+
+  --kernel takes a profile with optional modifications, e.g. --kernel "v6.3 +tdp_mmu_root_ref".
+  Colour on a terminal unless NO_COLOR is set.
+`;
+
+class UsageError extends Error {}
+
+export async function main(argv: string[], io: Io): Promise<number> {
+  const st: Style = io.color ? ansiStyle() : PLAIN;
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'run':
+        return await runCommand(rest, io, st);
+      case 'check':
+        return await checkCommand(rest, io, st);
+      case 'diff':
+        return await diffCommand(rest, io, st);
+      case 'profiles':
+        io.stdout(renderProfiles(st) + '\n');
+        return 0;
+      case 'behaviours':
+      case 'behaviors':
+        io.stdout(renderBehaviours(st) + '\n');
+        return 0;
+      case 'decode':
+        return decodeCommand(rest, io, st);
+      case 'help':
+      case '--help':
+      case '-h':
+        io.stdout(USAGE);
+        return 0;
+      case undefined:
+        io.stderr(USAGE);
+        return 2;
+      default:
+        throw new UsageError(`unknown command \`${command}\``);
+    }
+  } catch (e) {
+    if (e instanceof UsageError || (e instanceof TypeError && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))) {
+      io.stderr(`kvmmu: ${e.message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (e instanceof Error && 'code' in e && typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code)) {
+      io.stderr(`kvmmu: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+function kernelOption(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const r = kernelFromSpec(value);
+  if (!r.kernel) throw new UsageError(`--kernel: ${r.error ?? 'invalid kernel'}`);
+  return value;
+}
+
+async function load(file: string, kernel: string | undefined): Promise<Analysis> {
+  const text = await readFile(file, 'utf8');
+  return analyze(text, kernel === undefined ? {} : { kernelOverride: kernel });
+}
+
+async function runCommand(args: string[], io: Io, st: Style): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { kernel: { type: 'string' }, at: { type: 'string' }, actions: { type: 'boolean' } },
+  });
+  const [file, ...extra] = positionals;
+  if (!file || extra.length > 0) throw new UsageError('run takes exactly one FILE');
+  const kernel = kernelOption(values.kernel);
+  let at: number | undefined;
+  if (values.at !== undefined) {
+    at = Number(values.at);
+    if (!Number.isInteger(at) || at < 1) throw new UsageError('--at takes a line number (1-based)');
+  }
+  const analysis = await load(file, kernel);
+  const opts: { at?: number; actions?: boolean; style: Style } = { style: st };
+  if (at !== undefined) opts.at = at;
+  if (values.actions) opts.actions = true;
+  io.stdout(renderRun(analysis, opts) + '\n');
+  const errors = analysis.diagnostics.filter((d) => d.severity === 'error');
+  if (errors.length > 0) io.stderr(renderDiagnostics(file, errors, st).join('\n') + '\n');
+  return 0;
+}
+
+async function checkCommand(args: string[], io: Io, st: Style): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { kernel: { type: 'string' }, json: { type: 'boolean' } },
+  });
+  if (positionals.length === 0) throw new UsageError('check takes at least one FILE');
+  const kernel = kernelOption(values.kernel);
+  let status = 0;
+  const reports = [];
+  for (const file of positionals) {
+    let analysis: Analysis;
+    try {
+      analysis = await load(file, kernel);
+    } catch (e) {
+      io.stderr(`kvmmu: ${file}: ${e instanceof Error ? e.message : String(e)}\n`);
+      status = 2;
+      continue;
+    }
+    const bad = analysis.diagnostics.some((d) => d.severity === 'error') || analysis.expectations.failed > 0;
+    if (bad && status === 0) status = 1;
+    if (values.json) reports.push(toJson(analysis, { file }));
+    else {
+      const lines = renderDiagnostics(file, analysis.diagnostics, st);
+      if (lines.length > 0) io.stderr(lines.join('\n') + '\n');
+      const e = analysis.expectations;
+      io.stdout(
+        `${file}: ${analysis.kernel.label}: ${e.passed} expectation(s) passed, ${e.failed} failed, ` +
+          `${analysis.diagnostics.filter((d) => d.severity === 'error').length} error(s)\n`,
+      );
+    }
+  }
+  if (values.json) io.stdout(JSON.stringify(reports.length === 1 ? reports[0] : reports, null, 2) + '\n');
+  return status;
+}
+
+async function diffCommand(args: string[], io: Io, st: Style): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { kernel: { type: 'string', multiple: true } },
+  });
+  const [file, ...extra] = positionals;
+  if (!file || extra.length > 0) throw new UsageError('diff takes exactly one FILE');
+  const kernels = values.kernel ?? [];
+  if (kernels.length !== 2) throw new UsageError('diff needs --kernel A --kernel B');
+  const [ka, kb] = kernels.map(kernelOption) as [string, string];
+  const text = await readFile(file, 'utf8');
+  io.stdout(renderDiff(analyze(text, { kernelOverride: ka }), analyze(text, { kernelOverride: kb }), st) + '\n');
+  return 0;
+}
+
+function decodeCommand(args: string[], io: Io, st: Style): number {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { kernel: { type: 'string' }, 'cpu-role': { type: 'boolean' } },
+  });
+  const [wordText, ...extra] = positionals;
+  if (!wordText || extra.length > 0) throw new UsageError('decode takes exactly one WORD');
+  const word = parseWord(wordText);
+  let kernel = kernelFor();
+  if (values.kernel !== undefined) {
+    const spec = kernelFromSpec(values.kernel);
+    if (!spec.kernel) throw new UsageError(`--kernel: ${spec.error ?? 'invalid kernel'}`);
+    kernel = spec.kernel;
+  }
+  const limit = values['cpu-role'] ? 0xffff_ffff_ffff_ffffn : 0xffff_ffffn;
+  if (word > limit) throw new UsageError(`${wordText} does not fit in ${values['cpu-role'] ? 64 : 32} bits`);
+  io.stdout(renderDecode(kernel, word, values['cpu-role'] === true, st) + '\n');
+  return 0;
+}
+
+function parseWord(text: string): bigint {
+  const clean = text.replace(/_/g, '');
+  if (!/^(0x[0-9a-f]+|\d+)$/i.test(clean)) throw new UsageError(`\`${text}\` is not a number (decimal or 0x hex)`);
+  return BigInt(clean);
+}

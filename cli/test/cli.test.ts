@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../src/cli.js';
+
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(argv, { stdout: (s) => (out += s), stderr: (s) => (err += s), color: false });
+  return { code, out, err };
+}
+
+function scratch(text: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'kvmmu-cli-'));
+  const file = join(dir, 'a.kvmmu');
+  writeFileSync(file, text);
+  return file;
+}
+
+describe('kvmmu CLI', () => {
+  it('prints usage and exits 2 without a command', async () => {
+    const r = await cli();
+    assert.equal(r.code, 2);
+    assert.match(r.err, /usage: kvmmu/);
+  });
+
+  it('rejects an unknown command with exit 2', async () => {
+    const r = await cli('rnu');
+    assert.equal(r.code, 2);
+    assert.match(r.err, /unknown command `rnu`/);
+  });
+
+  it('exits 2 on a missing file', async () => {
+    const r = await cli('check', '/nonexistent/x.kvmmu');
+    assert.equal(r.code, 2);
+  });
+
+  it('exits 2 on a bad --kernel', async () => {
+    const r = await cli('decode', '--kernel', 'v9.9', '0x1');
+    assert.equal(r.code, 2);
+    assert.match(r.err, /unknown kernel profile `v9.9`/);
+  });
+
+  it('decodes the acceptance role word under v6.4 with bit positions', async () => {
+    const r = await cli('decode', '--kernel', 'v6.4', '0x01003784');
+    assert.equal(r.code, 0);
+    assert.match(r.out, /level\s+4/);
+    assert.match(r.out, /direct\s+1/);
+    assert.match(r.out, /access\s+7/);
+    assert.match(r.out, /efer_nx\s+1/);
+    assert.match(r.out, /cr0_wp\s+1/);
+    assert.match(r.out, /smm\s+1/);
+    assert.match(r.out, /24-31\s+smm/);
+  });
+
+  it('decodes bit 4 with the v5.15 layout', async () => {
+    const r = await cli('decode', '--kernel', 'v5.15', '0x10');
+    assert.match(r.out, /gpte_is_8_bytes\s+1/);
+    const r2 = await cli('decode', '--kernel', 'v6.4', '0x10');
+    assert.match(r2.out, /has_4_byte_gpte\s+1/);
+  });
+
+  it('check exits 1 on a failed expectation and reports file:line:col', async () => {
+    const file = scratch('kernel v6.4\nsregs cr0=PE|PG cr4=PAE efer=LME|LMA cr3=0x1000\nrun\nexpect roots.live == 7\n');
+    const r = await cli('check', file);
+    assert.equal(r.code, 1);
+    assert.match(r.err, new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:4:1: error: expected roots.live == 7, found 1`));
+  });
+
+  it('check --json follows the documented shape', async () => {
+    const file = scratch('kernel v6.4\nsregs cr0=PE|PG cr4=PAE efer=LME|LMA cr3=0x1000\nrun\nexpect roots.live == 1\n');
+    const r = await cli('check', '--json', file);
+    assert.equal(r.code, 0);
+    const j = JSON.parse(r.out);
+    assert.equal(j.kernel.profile, 'v6.4');
+    assert.equal(j.steps.length, 2);
+    assert.equal(j.steps[1].line, 3);
+    assert.equal(j.steps[1].actions[0].op !== undefined, true);
+    assert.equal(j.roots[0].kind, 'tdp_mmu');
+    assert.equal(j.roots[0].refcount, 2);
+    assert.deepEqual(j.expectations, { passed: 1, failed: 0 });
+    assert.equal(j.vcpus[0].mmu, 'root_mmu');
+  });
+
+  it('check reports syntax errors with a suggestion', async () => {
+    const file = scratch('rms\n');
+    const r = await cli('check', file);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /:1:1: error: .*rsm/);
+  });
+
+  it('diff shows the SMI/RSM lines edbdb43f changed', async () => {
+    const file = scratch('sregs cr0=PE|PG cr4=PAE efer=LME|LMA cr3=0x1000\nrun\nsmi\nrun\nrsm\nrun\n');
+    const r = await cli('diff', file, '--kernel', 'v6.3', '--kernel', 'v6.4');
+    assert.equal(r.code, 0);
+    assert.match(r.out, /line\(s\) differ between v6.3 and v6.4/);
+    assert.match(r.out, /\n\s+3\s+smi/);
+    assert.match(r.out, /\n\s+6\s+run/);
+  });
+
+  it('lists profiles and behaviours', async () => {
+    const p = await cli('profiles');
+    assert.match(p.out, /v6\.4\s+E3/);
+    const b = await cli('behaviours');
+    assert.match(b.out, /tdp_mmu_root_ref/);
+    assert.match(b.out, /edbdb43fc96b11b3bfa531be306a1993d9fe89ec/);
+  });
+});

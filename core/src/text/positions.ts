@@ -1,0 +1,54 @@
+/**
+ * Positions are converted in one place. Internally: 0-based lines, UTF-16 columns, half-open spans on one line.
+ * The CLI and JSON print 1-based line:column.
+ */
+import type { Span } from '../syntax/ast.js';
+
+/** Start offsets of every line (split on \n, \r\n and \r, as the parser does). */
+export function lineStarts(text: string): number[] {
+  const starts = [0];
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10) starts.push(i + 1);
+    else if (c === 13) {
+      if (text.charCodeAt(i + 1) === 10) i++;
+      starts.push(i + 1);
+    }
+  }
+  return starts;
+}
+
+/** Every source line without its break (split on \n, \r\n and \r, as the parser does). */
+export function splitLines(text: string): string[] {
+  return text.split(/\r\n|\r|\n/);
+}
+
+/** The text a span covers, given the document's lines. */
+export function spanText(lines: readonly string[], span: Span): string {
+  return (lines[span.line] ?? '').slice(span.start, span.end);
+}
+
+/** The whole source line `line` (0-based), without its line break. */
+export function sourceLine(text: string, line: number): string {
+  let start = 0;
+  for (let l = 0; l < line; l++) {
+    const nl = nextBreak(text, start);
+    if (nl < 0) return '';
+    start = nl + (text.charCodeAt(nl) === 13 && text.charCodeAt(nl + 1) === 10 ? 2 : 1);
+  }
+  const end = nextBreak(text, start);
+  return text.slice(start, end < 0 ? text.length : end);
+}
+
+function nextBreak(text: string, from: number): number {
+  for (let i = from; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10 || c === 13) return i;
+  }
+  return -1;
+}
+
+/** "file:line:col" with 1-based numbers. */
+export function formatLocation(file: string, span: Span): string {
+  return `${file}:${span.line + 1}:${span.start + 1}`;
+}

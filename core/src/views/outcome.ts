@@ -1,0 +1,80 @@
+/**
+ * Compact renderings of a step's actions — the one vocabulary the CLI, diff and JSON summaries share.
+ * Everything here is derived from the action list; nothing re-runs the model.
+ */
+import type { Action, StepResult } from '../kvm/types.js';
+
+const rc = (a: Action): string => (a.refcount ? ` rc ${a.refcount[0]}→${a.refcount[1]}` : '');
+const id = (n: number | undefined): string => (n === undefined ? '' : `#${n}`);
+
+/** One action as a few words, e.g. "put #1 rc 2→1", "hit #3 prev_roots[1]". */
+export function formatAction(a: Action): string {
+  switch (a.op) {
+    case 'alloc':
+      return `alloc ${id(a.root)}${a.refcount ? ` rc ${a.refcount[1]}` : ''}`;
+    case 'reuse':
+      return `reuse ${id(a.root)}${rc(a)}`;
+    case 'cache_hit':
+      return `hit ${id(a.root)}${a.slot ? ` ${a.slot}` : ''}`;
+    case 'get':
+      return `get ${id(a.root)}${rc(a)}`;
+    case 'put':
+      return `put ${id(a.root)}${rc(a)}`;
+    case 'evict':
+      return `evict ${id(a.root)}`;
+    case 'unload':
+      return `unload${(a.roots ?? []).map((r) => ` #${r}`).join('') || ' (empty)'}`;
+    case 'invalidate':
+      return `invalidate ${id(a.root)}`;
+    case 'zap':
+      return `zap ${id(a.root)}`.trimEnd();
+    case 'queue_zap':
+      return `queue zap ${id(a.root)}`;
+    case 'free':
+      return `free ${id(a.root)}`;
+    case 'request':
+      return `${a.request ?? 'request'}${a.vcpu !== undefined ? `→vcpu${a.vcpu}` : ''}`;
+    case 'flush':
+      return 'flush';
+    case 'reinit':
+      return `reinit ${a.mmu ?? ''}`.trimEnd();
+    case 'reinit_skipped':
+      return `role unchanged${a.mmu ? ` (${a.mmu})` : ''}`;
+    case 'fault':
+      return '#GP';
+    case 'no_exit':
+      return 'no VM-exit';
+    case 'warn':
+      return 'WARN';
+    case 'hazard':
+      return 'HAZARD';
+  }
+}
+
+/** Actions worth showing on the line itself (requests and flushes are in the detail view). */
+const HEADLINE: ReadonlySet<Action['op']> = new Set([
+  'alloc',
+  'reuse',
+  'cache_hit',
+  'put',
+  'get',
+  'evict',
+  'unload',
+  'invalidate',
+  'queue_zap',
+  'free',
+  'fault',
+  'no_exit',
+  'warn',
+  'hazard',
+  'reinit_skipped',
+]);
+
+/** The outcome of a step in one line: the headline actions, or the model's summary when there are none. */
+export function formatOutcome(result: StepResult): string {
+  if (result.outcome === 'error') return `error: ${result.message ?? result.summary}`;
+  if (result.outcome === 'vmfail') return `VM-Enter failed: ${result.message ?? result.summary}`;
+  const parts = result.actions.filter((a) => HEADLINE.has(a.op)).map(formatAction);
+  if (result.outcome === 'gp' && !parts.includes('#GP')) parts.unshift('#GP');
+  return parts.length > 0 ? parts.join(', ') : result.summary;
+}
