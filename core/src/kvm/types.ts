@@ -189,6 +189,14 @@ export interface MmuSnapshot {
   guestLevel: number;
   /** Level of KVM's root (E1 shadow_root_level, E2+ root_role.level). */
   rootLevel: number;
+  /**
+   * When the current slot holds a root with no shadow page of its own: 'pae_root' (mmu->pae_root, whose four
+   * entries are `paeRoots`), 'pml4_root'/'pml5_root' (special roots for shadowing 32-bit/PAE NPT), 'dummy'.
+   * `root` is null then.
+   */
+  rootSpecial: 'pae_root' | 'pml4_root' | 'pml5_root' | 'dummy' | null;
+  /** The four pae_root[i] entries (root ids or null) when rootSpecial is set; otherwise []. */
+  paeRoots: (number | null)[];
 }
 
 export interface VcpuSnapshot {
