@@ -25,6 +25,8 @@ export interface Io {
   stdout(s: string): void;
   stderr(s: string): void;
   color: boolean;
+  /** stdout is a terminal: JSON is indented for reading; piped, it is compact (scenarios can be large). */
+  tty?: boolean;
 }
 
 const USAGE = `usage: kvmmu <command> [options]
@@ -154,7 +156,7 @@ async function checkCommand(args: string[], io: Io, st: Style): Promise<number> 
       );
     }
   }
-  if (values.json) io.stdout(JSON.stringify(reports.length === 1 ? reports[0] : reports, null, 2) + '\n');
+  if (values.json) io.stdout(JSON.stringify(reports.length === 1 ? reports[0] : reports, null, io.tty ? 2 : undefined) + '\n');
   return status;
 }
 

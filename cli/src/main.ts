@@ -1,8 +1,17 @@
 /** `kvmmu` — the command line over the same core the editor uses. */
 import { main } from './cli.js';
 
-process.exitCode = await main(process.argv.slice(2), {
+main(process.argv.slice(2), {
   stdout: (s) => process.stdout.write(s),
   stderr: (s) => process.stderr.write(s),
   color: process.stdout.isTTY === true && !process.env['NO_COLOR'],
-});
+  tty: process.stdout.isTTY === true,
+}).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`kvmmu: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exitCode = 70;
+  },
+);

@@ -177,31 +177,49 @@ function write(word: number, f: FieldLayout, v: number): number {
   return (((word >>> 0) & ~m) | ((v << f.lsb) & m)) >>> 0;
 }
 
-function find(layout: readonly FieldLayout[], name: string): FieldLayout | undefined {
-  return layout.find((f) => f.name === name);
+// Field lookups are on the model's hot path (every role computation): index each kernel's layouts by name once.
+const pageIndex = new WeakMap<Kernel, ReadonlyMap<string, FieldLayout>>();
+const extIndex = new WeakMap<Kernel, ReadonlyMap<string, FieldLayout>>();
+
+function pageField(k: Kernel, name: string): FieldLayout | undefined {
+  let index = pageIndex.get(k);
+  if (!index) {
+    index = new Map(pageRoleLayout(k).map((f) => [f.name, f]));
+    pageIndex.set(k, index);
+  }
+  return index.get(name);
+}
+
+function extField(k: Kernel, name: string): FieldLayout | undefined {
+  let index = extIndex.get(k);
+  if (!index) {
+    index = new Map(extRoleLayout(k).map((f) => [f.name, f]));
+    extIndex.set(k, index);
+  }
+  return index.get(name);
 }
 
 /** 0 if the field does not exist in this kernel's layout. */
 export function getRoleField(k: Kernel, word: number, f: PageRoleField): number {
-  const lf = find(pageRoleLayout(k), f);
+  const lf = pageField(k, f);
   return lf ? read(word, lf) : 0;
 }
 
 /** Unsigned 32-bit result; the word is returned unchanged if the field does not exist in this era. */
 export function setRoleField(k: Kernel, word: number, f: PageRoleField, v: number): number {
-  const lf = find(pageRoleLayout(k), f);
+  const lf = pageField(k, f);
   return lf ? write(word, lf, v) : word >>> 0;
 }
 
 /** 0 if the field does not exist in this kernel's extended-role layout. */
 export function getExtField(k: Kernel, ext: number, f: ExtRoleField): number {
-  const lf = find(extRoleLayout(k), f);
+  const lf = extField(k, f);
   return lf ? read(ext, lf) : 0;
 }
 
 /** Unsigned 32-bit result; unchanged if the field does not exist in this era. */
 export function setExtField(k: Kernel, ext: number, f: ExtRoleField, v: number): number {
-  const lf = find(extRoleLayout(k), f);
+  const lf = extField(k, f);
   return lf ? write(ext, lf, v) : ext >>> 0;
 }
 

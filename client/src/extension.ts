@@ -1,0 +1,19 @@
+import type * as vscode from 'vscode';
+import { registerCommands } from './commands.js';
+import { Ctx } from './ctx.js';
+import { activateRootPanel } from './panel/index.js';
+
+let ctx: Ctx | undefined;
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  ctx = new Ctx(context);
+  registerCommands(ctx);
+  ctx.push(activateRootPanel(ctx));
+  await ctx.start();
+  ctx.statusBar.refresh();
+}
+
+export async function deactivate(): Promise<void> {
+  await ctx?.dispose();
+  ctx = undefined;
+}

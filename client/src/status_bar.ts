@@ -1,0 +1,67 @@
+/** The status-bar item: the active `.kvmmu` file's kernel, as the server resolved it ("KVM v6.4"). */
+import * as vscode from 'vscode';
+import type { StateAtResult } from '../../core/src/protocol.js';
+import { StateAtRequest } from '../../core/src/protocol.js';
+import { COMMANDS, LANGUAGE_ID } from './command_ids.js';
+
+interface Requester {
+  sendRequest<R>(method: string, params: unknown): Promise<R>;
+}
+
+export class KernelStatusBar implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem('kvmmu.kernel', vscode.StatusBarAlignment.Right, 100);
+  private readonly listeners: vscode.Disposable[];
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  /** Each refresh gets a number; only the newest may write the item. */
+  private generation = 0;
+
+  constructor(private readonly server: Requester) {
+    this.item.name = 'KVM MMU kernel';
+    this.item.command = COMMANDS.compareWithKernel;
+    this.listeners = [
+      vscode.window.onDidChangeActiveTextEditor(() => this.refresh()),
+      vscode.workspace.onDidChangeTextDocument((e) => {
+        if (e.document === vscode.window.activeTextEditor?.document) this.refreshSoon();
+      }),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('kvmmu')) this.refreshSoon();
+      }),
+    ];
+  }
+
+  /** The file's kernel label, or undefined when the server cannot tell. */
+  async kernelOf(document: vscode.TextDocument): Promise<string | undefined> {
+    // State before the first line: cheap, and it carries the resolved kernel.
+    const r = await this.server
+      .sendRequest<StateAtResult>(StateAtRequest, { uri: document.uri.toString(), line: -1 })
+      .catch(() => undefined);
+    return r?.kernel.label;
+  }
+
+  refresh(): void {
+    const generation = ++this.generation;
+    const doc = vscode.window.activeTextEditor?.document;
+    if (!doc || doc.languageId !== LANGUAGE_ID) {
+      this.item.hide();
+      return;
+    }
+    void this.kernelOf(doc).then((label) => {
+      if (generation !== this.generation) return;
+      if (!label) return this.item.hide();
+      this.item.text = `$(circuit-board) KVM ${label}`;
+      this.item.tooltip = `kvmmu models this file on kernel ${label}. Click to compare with another kernel.`;
+      this.item.show();
+    });
+  }
+
+  private refreshSoon(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.refresh(), 300);
+  }
+
+  dispose(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    for (const l of this.listeners) l.dispose();
+    this.item.dispose();
+  }
+}

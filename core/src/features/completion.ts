@@ -1,0 +1,144 @@
+/**
+ * Completion from the text before the cursor: the language is line oriented, so the line prefix says
+ * what may come next (a keyword, a flag of the register being written, a profile, a behaviour, …).
+ */
+import type { Kernel } from '../kvm/behaviours.js';
+import { BEHAVIOURS, PROFILES } from '../kvm/behaviours.js';
+import type { FlagRegName } from '../kvm/regs.js';
+import { FLAGS } from '../kvm/regs.js';
+import { pageRoleFieldNames } from './roles.js';
+import { EVENTS, EXPECT_OPS, EXPECT_PATHS, HEADER_KEYWORDS, REGISTERS, SUBWORDS, VM_KEYS } from './vocabulary.js';
+import { commentStart } from './words.js';
+
+export type CompletionKind =
+  'keyword' | 'register' | 'flag' | 'profile' | 'behaviour' | 'key' | 'value' | 'path' | 'operator';
+
+export interface CompletionItem {
+  label: string;
+  kind: CompletionKind;
+  detail?: string;
+  documentation?: string;
+  /** Text to insert when it differs from the label. */
+  insertText?: string;
+  /** The columns on the cursor's line the item replaces (the partial word). */
+  replace: { start: number; end: number };
+}
+
+/**
+ * Items for the cursor at `character` on a line whose text is `lineText`. `headerDone` is true once an
+ * event has appeared above (header keywords are then an error and not offered).
+ */
+export function complete(kernel: Kernel, lineText: string, character: number, headerDone = false): CompletionItem[] {
+  const prefix = lineText.slice(0, Math.max(0, Math.min(character, lineText.length)));
+  if (commentStart(prefix) < prefix.length) return [];
+  const partial = /[A-Za-z0-9_.[\]+-]*$/.exec(prefix)?.[0] ?? '';
+  // `+name` / `-name`: the sign stays, the name is completed.
+  const signed = /^[+-]/.test(partial);
+  const start = character - partial.length + (signed ? 1 : 0);
+  const replace = { start, end: character };
+  const before = prefix.slice(0, prefix.length - partial.length);
+  const words = before.trim().split(/\s+/).filter(Boolean);
+  const mk = (
+    label: string,
+    kind: CompletionKind,
+    documentation?: string,
+    detail?: string,
+    insertText?: string,
+  ): CompletionItem => ({
+    label,
+    kind,
+    replace,
+    ...(documentation ? { documentation } : {}),
+    ...(detail ? { detail } : {}),
+    ...(insertText ? { insertText } : {}),
+  });
+
+  // `vcpu 0: ` prefix: complete as at the start of a line.
+  const afterPrefix = /^\s*vcpu\s+\d+\s*:\s*/.exec(before);
+  const head = afterPrefix ? before.slice(afterPrefix[0].length).trim().split(/\s+/).filter(Boolean) : words;
+  const first = head[0]?.toLowerCase() ?? '';
+
+  if (head.length === 0) {
+    const items = [
+      ...(headerDone || afterPrefix ? [] : HEADER_KEYWORDS.map((t) => mk(t.name, 'keyword', t.doc))),
+      ...REGISTERS.map((t) => mk(t.name, 'register', t.doc)),
+      ...EVENTS.filter((t) => !(afterPrefix && (t.name === 'vcpu' || t.name === 'expect'))).map((t) =>
+        mk(t.name, 'keyword', t.doc),
+      ),
+    ];
+    return items;
+  }
+
+  switch (first) {
+    case 'kernel': {
+      if (signed) {
+        return BEHAVIOURS.map((b) =>
+          mk(b.name, 'behaviour', b.description, `${b.version}${b.whatIf ? ' (what-if)' : ''} — ${b.title}`),
+        );
+      }
+      if (head.length === 1) return PROFILES.map((p) => mk(p.name, 'profile', p.note, `${p.release} · ${p.era}`));
+      return [];
+    }
+    case 'vm': {
+      const kv = /([a-z_]+)=$/.exec(before);
+      if (kv && /\S$/.test(before)) {
+        const key = VM_KEYS.find((k) => k.name === kv[1]);
+        const valueReplace = replace;
+        return (key?.values ?? []).map((v) => ({ ...mk(v, 'value', key?.doc), replace: valueReplace }));
+      }
+      const used = new Set(words.slice(1).map((w) => w.split('=')[0]));
+      return VM_KEYS.filter((k) => !used.has(k.name)).map((k) =>
+        mk(`${k.name}=`, 'key', k.doc, `default ${k.default}`),
+      );
+    }
+    case 'expect': {
+      if (head.length === 1) return expectPaths(kernel).map((p) => mk(p.name, 'path', p.doc));
+      if (head.length === 2) return EXPECT_OPS.map((o) => mk(o, 'operator'));
+      return [];
+    }
+    case 'decode':
+      return head.length === 1 ? (SUBWORDS.decode ?? []).map((w) => mk(w, 'keyword')) : [];
+    default:
+      break;
+  }
+
+  const reg = flagRegister(before);
+  if (reg) {
+    return FLAGS[reg].map((f) => mk(f.name, 'flag', f.title, `${reg.toUpperCase()} bit ${f.bit}`));
+  }
+  const regNoOp = first === 'emulate' ? head[1]?.toLowerCase() : first;
+  if (
+    (regNoOp === 'cr0' || regNoOp === 'cr4' || regNoOp === 'efer' || regNoOp === 'cr3') &&
+    head.length === (first === 'emulate' ? 2 : 1)
+  ) {
+    return ['=', '|=', '&='].filter((o) => regNoOp !== 'cr3' || o === '=').map((o) => mk(o, 'operator'));
+  }
+  if (regNoOp === 'cr3' && /=/.test(before)) return (SUBWORDS.cr3 ?? []).map((w) => mk(w, 'key'));
+  const subs = SUBWORDS[first];
+  if (subs) {
+    const used = new Set(words.map((w) => w.split('=')[0] + (w.includes('=') ? '=' : '')));
+    return subs
+      .filter((w) => !used.has(w) && !used.has(w.replace(/=.*$/, '=')))
+      .map((w) => mk(w, w.endsWith('=') || w.includes('=') ? 'key' : 'keyword'));
+  }
+  return [];
+}
+
+/** Expectation paths, with `root.role.<field>` expanded for the kernel's page-role layout. */
+export function expectPaths(kernel: Kernel): { name: string; doc: string }[] {
+  const fields = pageRoleFieldNames(kernel).map((f) => ({
+    name: `root.role.${f}`,
+    doc: `Field \`${f}\` of the root's page role.`,
+  }));
+  return [...EXPECT_PATHS.filter((p) => p.name !== 'root.role.'), ...fields];
+}
+
+/**
+ * The register whose flags are being typed: after `cr0 =`, `cr4 |=`, `efer &= ~`, `cr0=` inside sregs /
+ * vmenter, or after a `|` that continues such a list.
+ */
+function flagRegister(before: string): FlagRegName | undefined {
+  const m = /(cr0|cr4|efer)\s*(?:=|\|=|&=)\s*~?\s*(?:[A-Za-z0-9_]+\s*\|\s*~?\s*)*$/i.exec(before);
+  const r = m?.[1]?.toLowerCase();
+  return r === 'cr0' || r === 'cr4' || r === 'efer' ? r : undefined;
+}

@@ -1,0 +1,87 @@
+/**
+ * The custom requests' results (core/src/protocol.ts) as views of an Analysis: the timeline, the state
+ * after a line, a two-kernel comparison and the profile list. Plain data; the server only forwards it.
+ */
+import type { Analysis, Step } from '../engine/analysis.js';
+import { BEHAVIOURS, PROFILES } from '../kvm/behaviours.js';
+import type { CompareLine, ProfilesResult, StateAtResult, TimelineResult, TimelineStep } from '../protocol.js';
+import type { VcpuSnapshot } from '../kvm/types.js';
+import { lineText } from './text.js';
+import { diffOutcomes } from '../views/text.js';
+
+export function timelineStep(analysis: Analysis, step: Step): TimelineStep {
+  const s = step.statement.span;
+  return {
+    line: step.line,
+    vcpu: step.vcpu,
+    text: (lineText(analysis.text, s.line) ?? '').slice(s.start, s.end),
+    summary: step.result.summary,
+    outcome: step.result.outcome,
+    actions: step.result.actions,
+  };
+}
+
+export function timeline(analysis: Analysis, uri: string, version: number): TimelineResult {
+  return {
+    uri,
+    version,
+    kernel: {
+      profile: analysis.kernel.profile.name,
+      label: analysis.kernel.label,
+      behaviours: [...analysis.kernel.behaviours],
+    },
+    steps: analysis.steps.map((s) => timelineStep(analysis, s)),
+  };
+}
+
+function vcpuKey(v: VcpuSnapshot): string {
+  return JSON.stringify([
+    v.mmu,
+    v.walkMmu,
+    v.root,
+    v.prevRoots,
+    v.smm,
+    v.guestMode,
+    v.requests,
+    v.destroyed,
+    v.mmus.map((m) => [m.root, m.prevRoots, m.cpuRole, m.rootRole]),
+  ]);
+}
+
+export function stateAt(analysis: Analysis, uri: string, version: number, line: number): StateAtResult {
+  const last = Math.max(-1, Math.min(line, analysis.parse.lines.length - 1));
+  const snapshot = analysis.stateAt(last);
+  const step = last >= 0 ? analysis.stepAt(last) : undefined;
+  const changedRoots = new Set<number>();
+  for (const a of step?.result.actions ?? []) {
+    if (a.root !== undefined) changedRoots.add(a.root);
+    for (const r of a.roots ?? []) changedRoots.add(r);
+  }
+  const changedVcpus: number[] = [];
+  if (step) {
+    const before = new Map(analysis.stateAt(last - 1).vcpus.map((v) => [v.id, vcpuKey(v)]));
+    for (const v of snapshot.vcpus) if (before.get(v.id) !== vcpuKey(v)) changedVcpus.push(v.id);
+  }
+  return {
+    uri,
+    version,
+    line: last,
+    kernel: { profile: analysis.kernel.profile.name, label: analysis.kernel.label },
+    snapshot,
+    step: step ? timelineStep(analysis, step) : null,
+    changedRoots: [...changedRoots].sort((a, b) => a - b),
+    changedVcpus,
+  };
+}
+
+/** Lines whose outcome differs between two analyses of the same text (the same rows as `kvmmu diff`). */
+export function compareAnalyses(a: Analysis, b: Analysis): CompareLine[] {
+  return diffOutcomes(a, b);
+}
+
+export function profiles(): ProfilesResult {
+  return {
+    profiles: PROFILES.map((p) => ({ name: p.name, release: p.release, era: p.era })),
+    behaviours: BEHAVIOURS.map((b) => ({ name: b.name, title: b.title, version: b.version, whatIf: !!b.whatIf })),
+  };
+}

@@ -1,0 +1,270 @@
+#!/usr/bin/env node
+// npm run bench — measures kvmmu on this machine and records the numbers in docs/performance.md (+ .json).
+// Run with `node --import tsx scripts/bench.mjs` (the npm script does) so the engine and the panel page can be
+// imported from source. Compares with the previously recorded numbers and says what got worse by more than the
+// noise; it never fails on timing. Sections: CLI vs the JSON.parse floor, engine, language server over a real
+// stdio connection, root panel in Chromium, bundle sizes.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { randomBytes } from 'node:crypto';
+import { generate } from './gen-scenario.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const quick = process.argv.includes('--quick');
+const tmp = mkdtempSync(join(tmpdir(), 'kvmmu-bench-'));
+const rows = [];
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+const p95 = (xs) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(xs.length * 0.95) - 1)];
+const ms = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
+const now = () => process.hrtime.bigint();
+function record(section, operation, size, samples, extra = {}) {
+  const row = { section, operation, size, median: median(samples), p95: p95(samples), n: samples.length, ...extra };
+  rows.push(row);
+  const ratio = row.ratio === undefined ? '' : `  ratio ${row.ratio.toFixed(2)}× (target ≤ ${row.target}×)`;
+  const floor = row.floor === undefined ? '' : `  floor ${row.floor.toFixed(1)} ms`;
+  const target = row.limit === undefined ? '' : `  (target ≤ ${row.limit} ${row.unit ?? 'ms'})`;
+  console.log(`${section.padEnd(8)} ${operation.padEnd(46)} ${String(size).padEnd(16)} median ${row.median.toFixed(1)} ${row.unit ?? 'ms'}  p95 ${row.p95.toFixed(1)}${floor}${ratio}${target}`);
+}
+
+// ---------------------------------------------------------------------------------------------- CLI vs floor
+{
+  if (!existsSync(join(root, 'dist/cli.js'))) spawnSync('node', ['scripts/build.mjs'], { cwd: root, stdio: 'inherit' });
+  const n = 100_000;
+  const { text, events } = generate(n);
+  const scenario = join(tmp, 'big.kvmmu');
+  const json = join(tmp, 'big.json');
+  writeFileSync(scenario, text);
+  writeFileSync(json, JSON.stringify(events));
+  const floorScript = `const fs=require('fs');const e=JSON.parse(fs.readFileSync(${JSON.stringify(json)},'utf8'));if(!e.length)process.exit(1)`;
+  const runs = quick ? 3 : 7;
+  const timeIt = (args) => {
+    const t0 = now();
+    const r = spawnSync('node', args, { cwd: root, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 30 });
+    const t = ms(t0);
+    if (r.status !== 0 && r.status !== 1) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+    return t;
+  };
+  const floor = [];
+  const cli = [];
+  for (let i = 0; i < runs; i++) {
+    floor.push(timeIt(['-e', floorScript]));
+    cli.push(timeIt(['dist/cli.js', 'check', '--json', scenario]));
+  }
+  record('cli', 'floor: node + JSON.parse of the events', `${n} events`, floor);
+  record('cli', 'kvmmu check --json', `${n} statements`, cli, { floor: median(floor), ratio: median(cli) / median(floor), target: 4 });
+}
+
+// ---------------------------------------------------------------------------------------------- engine
+const { analyze, reanalyze } = await import(pathToFileURL(join(root, 'core/src/engine/analyze.ts')).href);
+{
+  const { text } = generate(100_000);
+  const samples = [];
+  for (let i = 0; i < (quick ? 2 : 5); i++) {
+    const t0 = now();
+    analyze(text);
+    samples.push(ms(t0));
+  }
+  record('engine', 'analyze (parse + check + model)', '100k statements', samples);
+
+  const small = generate(10_000).text;
+  const base = analyze(small);
+  const atEnd = [];
+  const atTop = [];
+  let prev = base;
+  for (let i = 0; i < (quick ? 10 : 40); i++) {
+    const edited = small + (i % 2 ? 'run\n' : 'smi\n');
+    const t0 = now();
+    prev = reanalyze(prev, edited);
+    atEnd.push(ms(t0));
+  }
+  prev = base;
+  for (let i = 0; i < (quick ? 5 : 20); i++) {
+    const edited = small.replace('# generated', i % 2 ? '# Generated' : '# generated!');
+    const t0 = now();
+    prev = reanalyze(prev, edited);
+    atTop.push(ms(t0));
+  }
+  record('engine', 'reanalyze after an edit at the end', '10k lines', atEnd);
+  record('engine', 'reanalyze after an edit at the top', '10k lines', atTop);
+}
+
+// ---------------------------------------------------------------------------------------------- language server
+if (existsSync(join(root, 'dist/server.js'))) {
+  const rpc = await import('vscode-jsonrpc/node');
+  const { StreamMessageReader, StreamMessageWriter, createMessageConnection } = rpc.default ?? rpc;
+  const server = spawn('node', [join(root, 'dist/server.js'), '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const conn = createMessageConnection(new StreamMessageReader(server.stdout), new StreamMessageWriter(server.stdin));
+  const waiters = [];
+  conn.onNotification('textDocument/publishDiagnostics', (p) => {
+    for (const w of [...waiters]) if (w.uri === p.uri && (w.version === undefined || p.version === w.version)) {
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve(p);
+    }
+  });
+  conn.onRequest('workspace/configuration', (p) => p.items.map(() => ({})));
+  conn.onRequest('client/registerCapability', () => null);
+  conn.onRequest('workspace/inlayHint/refresh', () => null);
+  conn.listen();
+  const diagnosticsFor = (uri, version) => new Promise((resolve) => waiters.push({ uri, version, resolve }));
+  await conn.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {} });
+  conn.sendNotification('initialized', {});
+
+  const text = generate(10_000).text;
+  const lines = text.split('\n').length - 1;
+  const uri = 'file:///bench/10k.kvmmu';
+  let version = 1;
+  let first = diagnosticsFor(uri, version);
+  conn.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'kvmmu', version, text } });
+  await first;
+
+  const edit = async (line, insert) => {
+    version++;
+    const done = diagnosticsFor(uri, version);
+    const t0 = now();
+    conn.sendNotification('textDocument/didChange', {
+      textDocument: { uri, version },
+      contentChanges: [{ range: { start: { line, character: 0 }, end: { line, character: 0 } }, text: insert }],
+    });
+    await done;
+    return ms(t0);
+  };
+  const endEdits = [];
+  for (let i = 0; i < (quick ? 10 : 30); i++) endEdits.push(await edit(lines, i % 2 ? '#' : ' '));
+  record('lsp', 'edit at the end → fresh diagnostics', '10k lines', endEdits, { limit: 30 });
+  const topEdits = [];
+  for (let i = 0; i < (quick ? 5 : 15); i++) topEdits.push(await edit(1, ' '));
+  record('lsp', 'edit at the top → fresh diagnostics', '10k lines', topEdits, { limit: 150 });
+
+  const hover = [];
+  for (let i = 0; i < (quick ? 20 : 60); i++) {
+    const t0 = now();
+    await conn.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line: 5000 + i, character: 1 } });
+    hover.push(ms(t0));
+  }
+  record('lsp', 'hover on a statement', '10k lines', hover, { limit: 10 });
+  const hints = [];
+  for (let i = 0; i < (quick ? 20 : 60); i++) {
+    const t0 = now();
+    await conn.sendRequest('textDocument/inlayHint', {
+      textDocument: { uri },
+      range: { start: { line: 5000 + i, character: 0 }, end: { line: 5060 + i, character: 0 } },
+    });
+    hints.push(ms(t0));
+  }
+  record('lsp', 'inlay hints for a visible range (60 lines)', '10k lines', hints, { limit: 10 });
+
+  const bigUri = 'file:///bench/100k.kvmmu';
+  first = diagnosticsFor(bigUri, 1);
+  conn.sendNotification('textDocument/didOpen', { textDocument: { uri: bigUri, languageId: 'kvmmu', version: 1, text: generate(100_000).text } });
+  await first;
+  const status = readFileSync(`/proc/${server.pid}/status`, 'utf8');
+  const rss = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+  record('lsp', 'server RSS with the document open', '100k lines', [rss], { unit: 'MB', limit: 200 });
+  await conn.sendRequest('shutdown');
+  conn.sendNotification('exit');
+  conn.dispose();
+  server.kill();
+} else console.log('lsp: dist/server.js missing; run npm run build');
+
+// ---------------------------------------------------------------------------------------------- root panel
+if (existsSync('/usr/bin/chromium')) {
+  const esbuild = await import('esbuild');
+  const { chromium } = await import('playwright-core');
+  const { panelHtml } = await import(pathToFileURL(join(root, 'webview/src/html.ts')).href);
+  const { manyRootsView } = await import(pathToFileURL(join(root, 'webview/test/fixtures.ts')).href);
+  await esbuild.build({ absWorkingDir: root, entryPoints: ['webview/src/main.ts'], outfile: join(tmp, 'webview.js'), bundle: true, platform: 'browser', target: 'es2022', format: 'iife', logLevel: 'warning' });
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  try {
+    const ORIGIN = 'https://panel.test';
+    const renders = [];
+    const scrolls = [];
+    for (let i = 0; i < (quick ? 2 : 5); i++) {
+      const page = await (await browser.newContext({ viewport: { width: 1000, height: 700 } })).newPage();
+      await page.route(`${ORIGIN}/**`, (route) => {
+        const path = new URL(route.request().url()).pathname;
+        if (path === '/index.html') return route.fulfill({ contentType: 'text/html', body: panelHtml({ cspSource: ORIGIN, nonce: randomBytes(16).toString('base64'), scriptUri: `${ORIGIN}/webview.js`, styleUri: `${ORIGIN}/panel.css` }) });
+        if (path === '/webview.js') return route.fulfill({ contentType: 'text/javascript', body: readFileSync(join(tmp, 'webview.js')) });
+        if (path === '/panel.css') return route.fulfill({ contentType: 'text/css', body: readFileSync(join(root, 'webview/src/panel.css')) });
+        return route.fulfill({ status: 404, body: '' });
+      });
+      await page.addInitScript(`globalThis.__name = (f) => f; window.__posted = []; window.acquireVsCodeApi = () => ({ postMessage: (m) => window.__posted.push(m), getState: () => undefined, setState: () => {} });`);
+      await page.goto(`${ORIGIN}/index.html`);
+      await page.waitForFunction(() => window.__posted.some((m) => m.type === 'ready'));
+      const view = manyRootsView(5000);
+      const t = await page.evaluate(async (v) => {
+        const t0 = performance.now();
+        window.postMessage({ type: 'view', view: v }, '*');
+        await new Promise((r) => { const check = () => (document.querySelector('#roots .grid-row') ? requestAnimationFrame(() => r()) : setTimeout(check, 1)); check(); });
+        return performance.now() - t0;
+      }, view);
+      renders.push(t);
+      const frames = await page.evaluate(async () => {
+        const scroller = document.querySelector('#roots .grid-body, #roots [data-scroll], #roots') ;
+        const times = [];
+        let last = performance.now();
+        for (let k = 0; k < 30; k++) {
+          scroller.scrollTop += 300;
+          scroller.dispatchEvent(new Event('scroll'));
+          await new Promise((r) => requestAnimationFrame(() => r()));
+          const t = performance.now();
+          times.push(t - last);
+          last = t;
+        }
+        return times;
+      });
+      scrolls.push(...frames);
+      await page.context().close();
+    }
+    record('panel', 'render 5,000 roots (message → first paint)', '5000 roots', renders, { limit: 200 });
+    record('panel', 'scroll step (one frame per 300px)', '5000 roots', scrolls, { limit: 16.7 });
+  } finally {
+    await browser.close();
+  }
+} else console.log('panel: /usr/bin/chromium missing; skipped');
+
+// ---------------------------------------------------------------------------------------------- bundles
+for (const f of ['dist/client.js', 'dist/server.js', 'dist/cli.js', 'dist/webview/webview.js']) {
+  if (existsSync(join(root, f))) record('bundle', f, 'bytes', [statSync(join(root, f)).size / 1024], { unit: 'KiB' });
+}
+if (existsSync(join(root, 'dist/client.js'))) {
+  // Activation cost proxy: loading the client bundle with a stub `vscode` module (the e2e suite runs the real one).
+  const script = `const M=require('module');const o=M._load;M._load=function(r,...a){if(r==='vscode')return new Proxy({}, {get:()=>new Proxy(function(){}, {get:()=>()=>({dispose(){}}),apply:()=>({dispose(){}})})});return o.call(this,r,...a)};const t=process.hrtime.bigint();require(${JSON.stringify(join(root, 'dist/client.js'))});console.log(Number(process.hrtime.bigint()-t)/1e6)`;
+  const loads = [];
+  for (let i = 0; i < 5; i++) loads.push(Number(spawnSync('node', ['-e', script], { encoding: 'utf8' }).stdout.trim()));
+  if (loads.every((x) => Number.isFinite(x))) record('client', 'load the client bundle (activation proxy)', 'dist/client.js', loads, { limit: 100 });
+}
+
+// ---------------------------------------------------------------------------------------------- record + compare
+const recordedFile = join(root, 'docs/performance.json');
+const previous = existsSync(recordedFile) ? JSON.parse(readFileSync(recordedFile, 'utf8')) : null;
+const worse = [];
+if (previous)
+  for (const r of rows) {
+    const p = previous.rows.find((x) => x.section === r.section && x.operation === r.operation);
+    if (!p || r.section === 'bundle') continue;
+    // Noise: the larger of 25% and the previous run's p95−median spread.
+    const noise = Math.max(p.median * 0.25, p.p95 - p.median);
+    if (r.median > p.median + noise) worse.push(`${r.section} ${r.operation}: ${p.median.toFixed(1)} → ${r.median.toFixed(1)} ${r.unit ?? 'ms'} (noise ±${noise.toFixed(1)})`);
+  }
+console.log(worse.length ? `\nworse than recorded by more than the noise:\n  ${worse.join('\n  ')}` : '\nno metric is worse than recorded beyond the noise');
+
+const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version}, ${process.platform}`;
+if (!quick) {
+  writeFileSync(recordedFile, JSON.stringify({ date: new Date().toISOString().slice(0, 10), machine, rows }, null, 2) + '\n');
+  const table = rows.map((r) => `| ${r.section} | ${r.operation} | ${r.size} | ${r.median.toFixed(1)} ${r.unit ?? 'ms'} | ${r.p95.toFixed(1)} | ${r.floor === undefined ? '' : r.floor.toFixed(1) + ' ms'} | ${r.ratio === undefined ? '' : r.ratio.toFixed(2) + '×'} | ${r.limit !== undefined ? `≤ ${r.limit}` : r.target !== undefined ? `≤ ${r.target}×` : ''} |`);
+  writeFileSync(
+    join(root, 'docs/performance.md'),
+    `# Performance\n\nMeasured by \`npm run bench\` (scripts/bench.mjs) on ${new Date().toISOString().slice(0, 10)}: ${machine}.\n` +
+      'Every number is from one run of the benchmark; the script compares a new run with these and reports what got worse by\n' +
+      'more than the noise (it never fails the test suite on timing). Scenarios come from scripts/gen-scenario.mjs\n' +
+      '(4 vCPUs, mixed SMI/RSM, CR3 and CR0 writes, runs; deterministic).\n\n' +
+      '| section | operation | size | median | p95 | floor | ratio | target |\n|---|---|---|---|---|---|---|---|\n' +
+      table.join('\n') + '\n',
+  );
+  console.log('recorded in docs/performance.md and docs/performance.json');
+}
+rmSync(tmp, { recursive: true, force: true });

@@ -1,0 +1,45 @@
+import type { CompletionItem, CompletionParams } from 'vscode-languageserver/node';
+import { CompletionItemKind, MarkupKind } from 'vscode-languageserver/node';
+import type { CompletionKind } from '../../../core/src/features/completion.js';
+import { complete } from '../../../core/src/features/completion.js';
+import { lineText } from '../../../core/src/features/text.js';
+import type { ServerContext } from '../context.js';
+import { guard } from '../context.js';
+import { safeLine } from '../convert.js';
+
+const KIND: Record<CompletionKind, CompletionItemKind> = {
+  keyword: CompletionItemKind.Keyword,
+  register: CompletionItemKind.Variable,
+  flag: CompletionItemKind.EnumMember,
+  profile: CompletionItemKind.Module,
+  behaviour: CompletionItemKind.Property,
+  key: CompletionItemKind.Property,
+  value: CompletionItemKind.Value,
+  path: CompletionItemKind.Field,
+  operator: CompletionItemKind.Operator,
+};
+
+export function registerCompletion(ctx: ServerContext): void {
+  ctx.connection.onCompletion(
+    guard(ctx, 'completion', [] as CompletionItem[], (p: CompletionParams): CompletionItem[] => {
+      const analysis = ctx.store.analysis(p.textDocument.uri);
+      const line = safeLine(p.position?.line);
+      if (!analysis || line < 0) return [];
+      const text = lineText(analysis.text, line);
+      if (text === undefined) return [];
+      const character = Math.min(Math.max(0, safeLine(p.position.character)), text.length);
+      const firstEvent = analysis.steps[0]?.line ?? Number.POSITIVE_INFINITY;
+      return complete(analysis.kernel, text, character, line > firstEvent).map((item, i) => ({
+        label: item.label,
+        kind: KIND[item.kind],
+        sortText: String(i).padStart(4, '0'),
+        ...(item.detail ? { detail: item.detail } : {}),
+        ...(item.documentation ? { documentation: { kind: MarkupKind.Markdown, value: item.documentation } } : {}),
+        textEdit: {
+          range: { start: { line, character: item.replace.start }, end: { line, character: item.replace.end } },
+          newText: item.insertText ?? item.label,
+        },
+      }));
+    }),
+  );
+}

@@ -1,0 +1,95 @@
+/** The typed `kvmmu/…` requests of core/src/protocol.ts (documented in docs/protocol.md). */
+import { ErrorCodes, ResponseError } from 'vscode-languageserver/node';
+import { compareAnalyses, profiles, stateAt, timeline } from '../../../core/src/features/timeline.js';
+import type {
+  CompareParams,
+  CompareResult,
+  ProfilesResult,
+  StateAtParams,
+  StateAtResult,
+  TimelineParams,
+  TimelineResult,
+} from '../../../core/src/protocol.js';
+import { CompareRequest, ProfilesRequest, StateAtRequest, TimelineRequest } from '../../../core/src/protocol.js';
+import { findProfile } from '../../../core/src/kvm/behaviours.js';
+import type { ServerContext } from '../context.js';
+import { guard } from '../context.js';
+
+function unknownDocument(uri: unknown): ResponseError<void> {
+  return new ResponseError(ErrorCodes.InvalidParams, `unknown or unanalysable document: ${String(uri)}`);
+}
+
+/** A kernel spec is a profile name with optional `+name`/`-name`; the engine validates the rest. */
+function badKernel(spec: unknown): ResponseError<void> | undefined {
+  if (typeof spec !== 'string' || spec.length > 1000)
+    return new ResponseError(ErrorCodes.InvalidParams, 'kernel must be a string like "v6.3 +tdp_mmu_root_ref"');
+  const profile = spec.trim().split(/\s+/)[0] ?? '';
+  return findProfile(profile)
+    ? undefined
+    : new ResponseError(ErrorCodes.InvalidParams, `unknown kernel profile \`${profile}\``);
+}
+
+export function registerCustomRequests(ctx: ServerContext): void {
+  const { connection, store } = ctx;
+  const fail = new ResponseError<void>(ErrorCodes.InternalError, 'request failed');
+
+  connection.onRequest(
+    TimelineRequest,
+    guard(
+      ctx,
+      TimelineRequest,
+      fail as TimelineResult | ResponseError<void>,
+      (p: TimelineParams): TimelineResult | ResponseError<void> => {
+        const a = store.analysis(p?.uri);
+        const doc = store.get(p?.uri);
+        return a && doc ? timeline(a, p.uri, doc.version) : unknownDocument(p?.uri);
+      },
+    ),
+  );
+
+  connection.onRequest(
+    StateAtRequest,
+    guard(
+      ctx,
+      StateAtRequest,
+      fail as StateAtResult | ResponseError<void>,
+      (p: StateAtParams): StateAtResult | ResponseError<void> => {
+        const doc = store.get(p?.uri);
+        if (!doc || typeof p.line !== 'number' || !Number.isInteger(p.line)) return unknownDocument(p?.uri);
+        if (p.kernel !== undefined) {
+          const bad = badKernel(p.kernel);
+          if (bad) return bad;
+        }
+        const a = p.kernel === undefined ? store.analysis(p.uri) : store.analysisUnder(p.uri, p.kernel);
+        return a ? stateAt(a, p.uri, doc.version, p.line) : unknownDocument(p.uri);
+      },
+    ),
+  );
+
+  connection.onRequest(
+    CompareRequest,
+    guard(
+      ctx,
+      CompareRequest,
+      fail as CompareResult | ResponseError<void>,
+      (p: CompareParams): CompareResult | ResponseError<void> => {
+        const bad = badKernel(p?.kernelA) ?? badKernel(p?.kernelB);
+        if (bad) return bad;
+        const a = store.analysisUnder(p.uri, p.kernelA);
+        const b = store.analysisUnder(p.uri, p.kernelB);
+        if (!a || !b) return unknownDocument(p.uri);
+        return { uri: p.uri, kernelA: a.kernel.label, kernelB: b.kernel.label, lines: compareAnalyses(a, b) };
+      },
+    ),
+  );
+
+  connection.onRequest(
+    ProfilesRequest,
+    guard(
+      ctx,
+      ProfilesRequest,
+      fail as ProfilesResult | ResponseError<void>,
+      (): ProfilesResult | ResponseError<void> => profiles(),
+    ),
+  );
+}

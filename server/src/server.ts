@@ -1,0 +1,93 @@
+/**
+ * The language server: wires core features to an LSP connection. Only this package knows LSP; every
+ * answer comes from core/src/features over the document's Analysis.
+ */
+import type { Connection, InitializeParams, InitializeResult } from 'vscode-languageserver/node';
+import { TextDocumentSyncKind } from 'vscode-languageserver/node';
+import type { ServerContext } from './context.js';
+import { DiagnosticsPublisher } from './diagnostics.js';
+import type { Analyzer } from './documents.js';
+import { DocumentStore } from './documents.js';
+import { registerCodeActions } from './features/code_actions.js';
+import { registerCompletion } from './features/completion.js';
+import { registerCustomRequests } from './features/custom_requests.js';
+import { registerFolding } from './features/folding.js';
+import { registerFormatting } from './features/formatting.js';
+import { registerHover } from './features/hover.js';
+import { refreshInlayHints, registerInlayHints } from './features/inlay_hints.js';
+import { registerNavigation } from './features/navigation.js';
+import { registerSymbols } from './features/symbols.js';
+import { SettingsHolder } from './settings.js';
+
+export const SERVER_NAME = 'kvmmu-language-server';
+export const SERVER_VERSION = '0.1.0';
+
+export interface ServerOptions {
+  /** Diagnostics debounce; tests use 0. */
+  debounceMs?: number;
+  /** The engine (core's `analyze`; main.ts passes it, tests may wrap it). */
+  analyzer: Analyzer;
+}
+
+export function startServer(connection: Connection, options: ServerOptions): void {
+  const settings = new SettingsHolder();
+  const store = new DocumentStore(options.analyzer, () => settings.get().kernelDefault);
+  const ctx: ServerContext = {
+    connection,
+    store,
+    settings,
+    clientSupports: { inlayHintRefresh: false, hierarchicalSymbols: true },
+  };
+  const diagnostics = new DiagnosticsPublisher(ctx, options.debounceMs ?? 150);
+
+  connection.onInitialize((params: InitializeParams): InitializeResult => {
+    const caps = params.capabilities ?? {};
+    settings.canPull = !!caps.workspace?.configuration;
+    ctx.clientSupports.inlayHintRefresh = !!caps.workspace?.inlayHint?.refreshSupport;
+    return {
+      capabilities: {
+        textDocumentSync: TextDocumentSyncKind.Incremental,
+        hoverProvider: true,
+        inlayHintProvider: { resolveProvider: false },
+        completionProvider: { triggerCharacters: [' ', '|', '=', '+', '-', '.', '~', ':'] },
+        documentSymbolProvider: true,
+        foldingRangeProvider: true,
+        documentFormattingProvider: true,
+        codeActionProvider: { codeActionKinds: ['quickfix'] },
+        definitionProvider: true,
+        referencesProvider: true,
+        documentHighlightProvider: true,
+      },
+      serverInfo: { name: SERVER_NAME, version: SERVER_VERSION },
+    };
+  });
+
+  connection.onInitialized(() => {
+    void settings.refresh(connection).then(() => diagnostics.scheduleAll());
+  });
+
+  connection.onDidChangeConfiguration((change) => {
+    void settings.refresh(connection, change?.settings).then(() => {
+      store.invalidateAll();
+      diagnostics.scheduleAll();
+      refreshInlayHints(ctx);
+    });
+  });
+
+  store.documents.onDidOpen((e) => diagnostics.schedule(e.document.uri));
+  store.documents.onDidChangeContent((e) => diagnostics.schedule(e.document.uri));
+  store.documents.onDidClose((e) => diagnostics.clear(e.document.uri));
+  connection.onShutdown(() => diagnostics.dispose());
+
+  registerHover(ctx);
+  registerInlayHints(ctx);
+  registerCompletion(ctx);
+  registerSymbols(ctx);
+  registerFolding(ctx);
+  registerFormatting(ctx);
+  registerCodeActions(ctx);
+  registerNavigation(ctx);
+  registerCustomRequests(ctx);
+
+  store.documents.listen(connection);
+}

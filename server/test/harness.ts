@@ -1,0 +1,110 @@
+/**
+ * The real server in-process over a pair of streams, driven by a bare JSON-RPC client with real LSP
+ * messages. No sleeps: tests wait for the notifications themselves.
+ */
+import { PassThrough } from 'node:stream';
+import type { MessageConnection } from 'vscode-jsonrpc/node';
+import { StreamMessageReader, StreamMessageWriter, createMessageConnection } from 'vscode-jsonrpc/node';
+import type { Diagnostic, PublishDiagnosticsParams } from 'vscode-languageserver/node';
+import { createConnection } from 'vscode-languageserver/node';
+import type { Analyzer } from '../src/documents.js';
+import { startServer } from '../src/server.js';
+
+export interface TestClient {
+  rpc: MessageConnection;
+  /** Settings the client answers `workspace/configuration` with (mutable). */
+  settings: Record<string, unknown>;
+  open(uri: string, text: string, version?: number): Promise<Diagnostic[]>;
+  change(uri: string, version: number, text: string): void;
+  /** Resolves with the first diagnostics published for `uri` at `version` or later. */
+  diagnostics(uri: string, version: number): Promise<PublishDiagnosticsParams>;
+  request<R>(method: string, params: unknown): Promise<R>;
+  /** Changes the settings the client reports and resolves when the server has asked for hints again. */
+  configure(settings: Record<string, unknown>): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startClient(analyzer: Analyzer, settings: Record<string, unknown> = {}): Promise<TestClient> {
+  const toServer = new PassThrough();
+  const toClient = new PassThrough();
+  const server = createConnection(new StreamMessageReader(toServer), new StreamMessageWriter(toClient));
+  startServer(server, { analyzer, debounceMs: 0 });
+  server.listen();
+
+  const rpc = createMessageConnection(new StreamMessageReader(toClient), new StreamMessageWriter(toServer));
+  const published: PublishDiagnosticsParams[] = [];
+  const waiters: { uri: string; version: number; resolve: (p: PublishDiagnosticsParams) => void }[] = [];
+  const refreshWaiters: (() => void)[] = [];
+  const client: TestClient = {
+    rpc,
+    settings,
+    async open(uri, text, version = 1) {
+      const wait = client.diagnostics(uri, version);
+      await rpc.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'kvmmu', version, text } });
+      return (await wait).diagnostics;
+    },
+    change(uri, version, text) {
+      void rpc.sendNotification('textDocument/didChange', {
+        textDocument: { uri, version },
+        contentChanges: [{ text }],
+      });
+    },
+    diagnostics(uri, version) {
+      const done = published.find((p) => p.uri === uri && (p.version ?? 0) >= version);
+      if (done) return Promise.resolve(done);
+      return new Promise((resolve) => waiters.push({ uri, version, resolve }));
+    },
+    request: <R>(method: string, params: unknown) => rpc.sendRequest<R>(method, params),
+    async configure(next) {
+      client.settings = next;
+      const refreshed = new Promise<void>((resolve) => refreshWaiters.push(resolve));
+      await rpc.sendNotification('workspace/didChangeConfiguration', { settings: null });
+      await refreshed;
+    },
+    async stop() {
+      await rpc.sendRequest('shutdown');
+      rpc.dispose();
+      server.dispose();
+    },
+  };
+  rpc.onNotification('textDocument/publishDiagnostics', (p: PublishDiagnosticsParams) => {
+    published.push(p);
+    for (const w of [...waiters]) {
+      if (w.uri === p.uri && (p.version ?? 0) >= w.version) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(p);
+      }
+    }
+  });
+  rpc.onRequest('workspace/configuration', (p: { items: { section?: string }[] }) =>
+    p.items.map(() => client.settings),
+  );
+  rpc.onRequest('workspace/inlayHint/refresh', () => {
+    for (const resolve of refreshWaiters.splice(0)) resolve();
+    return null;
+  });
+  rpc.onNotification('window/logMessage', () => undefined);
+  rpc.listen();
+  await rpc.sendRequest('initialize', {
+    processId: null,
+    rootUri: null,
+    capabilities: {
+      workspace: { configuration: true, inlayHint: { refreshSupport: true } },
+      textDocument: { documentSymbol: { hierarchicalDocumentSymbolSupport: true } },
+    },
+  });
+  await rpc.sendNotification('initialized', {});
+  return client;
+}
+
+/** Position helpers for requests. */
+export const at = (uri: string, line: number, character: number) => ({
+  textDocument: { uri },
+  position: { line, character },
+});
+
+/** A diagnostic's message as text (LSP 3.18 allows MarkupContent). */
+export function messageOf(d: { message: string | { value: string } } | undefined): string {
+  if (!d) return '';
+  return typeof d.message === 'string' ? d.message : d.message.value;
+}

@@ -1,0 +1,115 @@
+/**
+ * The messages between the root panel webview and its host (client/src/panel). Both sides import
+ * this module; every message is a member of a discriminated union and every handler switches on
+ * `type` exhaustively. Data only crosses as messages after the webview said `ready`: nothing is
+ * ever interpolated into the panel's HTML.
+ */
+import type { CompareLine, StateAtResult } from '../../core/src/protocol.js';
+
+/** A kernel profile offered in the compare picker (from `kvmmu/profiles`). */
+export interface ProfileChoice {
+  name: string;
+  release: string;
+}
+
+/** The comparison side of a view: another kernel's state after the same line, or why it failed. */
+export type CompareSide =
+  { kind: 'state'; kernel: string; result: StateAtResult } | { kind: 'error'; kernel: string; message: string };
+
+/** Everything the panel shows for one cursor position of one document version. */
+export interface PanelView {
+  uri: string;
+  /** Workspace-relative or base name, for the title. */
+  fileName: string;
+  version: number;
+  /** 0-based line the cursor is on; the state shown is the state after it. */
+  line: number;
+  primary: StateAtResult;
+  /** Counters after the line before (null on the first line): what changed at this line. */
+  previousStats: Record<string, number> | null;
+  compare: CompareSide | null;
+  /** Compare mode: the lines whose outcome differs between the two kernels (`kvmmu/compare`), 0-based. */
+  differingLines: CompareLine[] | null;
+}
+
+export type HostToWebview =
+  /** Answer to `ready`: what the compare picker offers and which comparison is active. */
+  | { type: 'init'; profiles: ProfileChoice[]; compareKernel: string | null }
+  /** A new state to show. */
+  | { type: 'view'; view: PanelView }
+  /** No `.kvmmu` document to follow (the panel keeps nothing stale on screen). */
+  | { type: 'noDocument' }
+  /** A request failed (server starting, restarted, crashed); the last view stays, marked. */
+  | { type: 'error'; message: string }
+  /** The host put the text on the clipboard. */
+  | { type: 'copied'; format: CopyFormat };
+
+export type CopyFormat = 'markdown' | 'tsv';
+
+export type WebviewToHost =
+  /** The script is running and listening; `compareKernel` is what the webview's own saved state holds. */
+  | { type: 'ready'; compareKernel: string | null }
+  /** Reveal a 0-based line of a document in its editor (clicking a root reveals its allocation). */
+  | { type: 'revealLine'; uri: string; line: number }
+  /** Compare with another kernel (null: stop comparing). */
+  | { type: 'setCompare'; kernel: string | null }
+  /** Put this text on the clipboard (webviews cannot always reach it themselves). */
+  | { type: 'copy'; format: CopyFormat; text: string };
+
+/** What the webview persists with `setState` (and the serializer hands back after a reload). */
+export interface PersistedPanelState {
+  version: 1;
+  uri: string | null;
+  line: number | null;
+  compareKernel: string | null;
+  sort: RootSort;
+}
+
+export type RootSortKey = 'id' | 'kind' | 'role' | 'level' | 'refcount' | 'state' | 'allocatedAt' | 'freedAt';
+export interface RootSort {
+  key: RootSortKey;
+  dir: 'asc' | 'desc';
+}
+
+export const ROOT_SORT_KEYS: readonly RootSortKey[] = [
+  'id',
+  'kind',
+  'role',
+  'level',
+  'refcount',
+  'state',
+  'allocatedAt',
+  'freedAt',
+];
+
+/** Accepts only a well-formed persisted state (it comes back from storage untyped). */
+export function parsePersistedState(raw: unknown): PersistedPanelState | null {
+  if (typeof raw !== 'object' || raw === null) return null;
+  const r = raw as Record<string, unknown>;
+  if (r['version'] !== 1) return null;
+  const sort = r['sort'] as Record<string, unknown> | undefined;
+  const key = sort?.['key'];
+  const dir = sort?.['dir'];
+  const validSort =
+    typeof key === 'string' && (ROOT_SORT_KEYS as readonly string[]).includes(key) && (dir === 'asc' || dir === 'desc');
+  return {
+    version: 1,
+    uri: typeof r['uri'] === 'string' ? r['uri'] : null,
+    line: typeof r['line'] === 'number' && Number.isInteger(r['line']) && r['line'] >= 0 ? r['line'] : null,
+    compareKernel: typeof r['compareKernel'] === 'string' ? r['compareKernel'] : null,
+    sort: validSort ? { key: key as RootSortKey, dir } : { key: 'id', dir: 'asc' },
+  };
+}
+
+/** Runtime check for messages arriving from the other side (postMessage is untyped at runtime). */
+export function isHostToWebview(m: unknown): m is HostToWebview {
+  if (typeof m !== 'object' || m === null) return false;
+  const type = (m as { type?: unknown }).type;
+  return type === 'init' || type === 'view' || type === 'noDocument' || type === 'error' || type === 'copied';
+}
+
+export function isWebviewToHost(m: unknown): m is WebviewToHost {
+  if (typeof m !== 'object' || m === null) return false;
+  const type = (m as { type?: unknown }).type;
+  return type === 'ready' || type === 'revealLine' || type === 'setCompare' || type === 'copy';
+}
