@@ -74,7 +74,22 @@ const HEADLINE: ReadonlySet<Action['op']> = new Set([
 export function formatOutcome(result: StepResult): string {
   if (result.outcome === 'error') return `error: ${result.message ?? result.summary}`;
   if (result.outcome === 'vmfail') return `VM-Enter failed: ${result.message ?? result.summary}`;
-  const parts = result.actions.filter((a) => HEADLINE.has(a.op)).map(formatAction);
-  if (result.outcome === 'gp' && !parts.includes('#GP')) parts.unshift('#GP');
-  return parts.length > 0 ? parts.join(', ') : result.summary;
+  const parts: string[] = [];
+  const counts: number[] = [];
+  for (const a of result.actions) {
+    if (!HEADLINE.has(a.op)) continue;
+    const text = formatAction(a);
+    // RSM and SMI reset the MMU several times; say "role unchanged ×2" rather than repeating it.
+    if (parts[parts.length - 1] === text) counts[counts.length - 1]! += 1;
+    else {
+      parts.push(text);
+      counts.push(1);
+    }
+  }
+  if (result.outcome === 'gp' && !parts.includes('#GP')) {
+    parts.unshift('#GP');
+    counts.unshift(1);
+  }
+  if (parts.length === 0) return result.summary;
+  return parts.map((p, i) => ((counts[i] ?? 1) > 1 ? `${p} ×${counts[i]}` : p)).join(', ');
 }

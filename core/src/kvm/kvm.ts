@@ -1,0 +1,505 @@
+/**
+ * The model's entry point: `createKvm` builds a VM (kvm_create_vm + vCPU creation) and executes one
+ * lowered statement at a time, recording every state change as an action (actions.ts). VM-level events
+ * live here too: memslot changes, MMU-notifier unmaps and VM destruction (virt/kvm/kvm_main.c).
+ */
+import { Recorder } from './actions.js';
+import type { Kernel } from './behaviours.js';
+import { getRoleField } from './role.js';
+import { formatCpuRole, formatRole } from './role.js';
+import { kvm_init_mmu, kvm_mmu_unload, kvm_mmu_zap_all_fast } from './mmu.js';
+import { nested_checks, nested_enter, nested_vmexit } from './nested.js';
+import { handle_invept, handle_invvpid } from './nested_vmx.js';
+import { kvm_flush_remote_tlbs, kvm_handle_gfn_range_shadow, kvm_mmu_zap_all_shadow } from './shadow_mmu.js';
+import { emulator_leave_smm, enter_smm } from './smm.js';
+import type { Ctx, MmuPage, MmuState, NestedState, Regs, VcpuState, VmState } from './state.js';
+import { cloneState, hex, INVALID_PGD, mmuOf, newMmu, page, STAT_NAMES } from './state.js';
+import {
+  flush_tdp_mmu_zap_wq,
+  kvm_mmu_uninit_tdp_mmu,
+  kvm_tdp_mmu_unmap_gfn_range,
+  kvm_tdp_mmu_zap_all,
+  resume_yielded_zapper,
+  tdp_mmu_enabled,
+} from './tdp_mmu.js';
+import type {
+  Action,
+  KvmModel,
+  MmuSnapshot,
+  ModelOp,
+  RootSnapshot,
+  Snapshot,
+  StepOutcome,
+  StepResult,
+  VcpuSnapshot,
+  VmConfig,
+} from './types.js';
+import {
+  __set_sregs,
+  guestWriteExits,
+  kvm_handle_invpcid,
+  kvm_mmu_after_set_cpuid,
+  kvm_mmu_invlpg,
+  kvm_set_cr0,
+  kvm_set_cr3,
+  kvm_set_cr4,
+  kvm_vcpu_reset,
+  RESET_CR0,
+  set_efer,
+  vcpu_enter_guest,
+  type Fault,
+} from './x86.js';
+
+export function createKvm(kernel: Kernel, vm: VmConfig): KvmModel {
+  const cfg: Readonly<VmConfig> = Object.freeze({ ...vm });
+  const s: VmState = {
+    roots: new Map(),
+    next_root_id: 1,
+    live: new Set(),
+    tdp_mmu_roots: [],
+    mmu_page_hash: new Map(),
+    mmu_valid_gen: 0,
+    stats: Object.fromEntries(STAT_NAMES.map((n) => [n, 0])),
+    vcpus: [],
+    zap_wq: [],
+    invalidated_roots: null,
+    seq: 0,
+    destroyed: false,
+  };
+  const c: Ctx = { kernel, vm: cfg, s, rec: new Recorder(), line: 0 };
+  for (let id = 0; id < vm.vcpus; id++) {
+    const v = kvm_arch_vcpu_create(id, vm.maxphyaddr);
+    s.vcpus.push(v);
+    kvm_init_mmu(c, v);
+  }
+  return new Kvm(kernel, cfg, s);
+}
+
+/** `kvm_arch_vcpu_create` → `kvm_mmu_create`: every slot invalid; reset register state; no root yet. */
+function kvm_arch_vcpu_create(id: number, maxphyaddr: number): VcpuState {
+  return {
+    id,
+    cr0: RESET_CR0,
+    cr3: 0n,
+    cr4: 0n,
+    efer: 0n,
+    maxphyaddr,
+    is_smm: false,
+    is_guest_mode: false,
+    mmu: 'root_mmu',
+    walk_mmu: 'root_mmu',
+    root_mmu: newMmu('root_mmu'),
+    guest_mmu: newMmu('guest_mmu'),
+    nested_mmu: newMmu('nested_mmu'),
+    requests: [],
+    nested: null,
+    smram: null,
+    last_vpid: 0,
+    destroyed: false,
+  };
+}
+
+interface Outcome {
+  outcome: StepOutcome;
+  message?: string;
+  label: string;
+}
+
+class Kvm implements KvmModel {
+  constructor(
+    readonly kernel: Kernel,
+    readonly vm: Readonly<VmConfig>,
+    private readonly s: VmState,
+  ) {}
+
+  execute(vcpu: number, op: ModelOp, line: number): StepResult {
+    const c: Ctx = { kernel: this.kernel, vm: this.vm, s: this.s, rec: new Recorder(), line };
+    this.s.seq++;
+    const r = dispatch(c, vcpu, op);
+    // Asynchronous work queued by this statement runs at its end, reported with the worker's path.
+    flush_tdp_mmu_zap_wq(c);
+    resume_yielded_zapper(c);
+    const actions = c.rec.actions;
+    const result: StepResult = { outcome: r.outcome, summary: summarize(r, actions), actions };
+    if (r.message !== undefined) result.message = r.message;
+    return result;
+  }
+
+  snapshot(): Snapshot {
+    return snapshotOf(this.kernel, this.s);
+  }
+
+  clone(): KvmModel {
+    return new Kvm(this.kernel, this.vm, cloneState(this.s));
+  }
+
+  isGuestMode(vcpu: number): boolean {
+    return this.s.vcpus[vcpu]?.is_guest_mode ?? false;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Statement dispatch
+
+const ok = (label: string): Outcome => ({ outcome: 'ok', label });
+const error = (label: string, message: string): Outcome => ({ outcome: 'error', label, message });
+
+function applyMode(old: bigint, mode: '=' | '|=' | '&=', value: bigint): bigint {
+  return mode === '=' ? value : mode === '|=' ? old | value : old & value;
+}
+
+function faulted(c: Ctx, v: VcpuState, label: string, fault: Fault): Outcome {
+  if (!fault) return ok(label);
+  c.rec.emit('fault', `#GP injected: ${fault}; state unchanged`, { vcpu: v.id });
+  return { outcome: 'gp', label, message: fault };
+}
+
+function noExit(c: Ctx, v: VcpuState, label: string, what: string): Outcome {
+  c.rec.emit('no_exit', `${what} does not cause a VM-exit on this kernel/vendor/paging mode; only the register changes`, {
+    vcpu: v.id,
+  });
+  return { outcome: 'no_exit', label };
+}
+
+function exitHandler(c: Ctx, emulate: boolean, reg: string): string {
+  if (emulate) return 'x86_emulate_instruction';
+  if (reg === 'efer') return 'kvm_emulate_wrmsr';
+  return c.vm.vendor === 'intel' ? 'handle_cr' : 'cr_interception';
+}
+
+function dispatch(c: Ctx, id: number, op: ModelOp): Outcome {
+  if (c.s.destroyed) return error(op.op, 'the VM has been destroyed');
+  const v = c.s.vcpus[id];
+  if (!v) return error(op.op, `vCPU ${id} does not exist`);
+  if (v.destroyed && op.op !== 'destroy_vm') return error(op.op, `vCPU ${id} has been destroyed`);
+  switch (op.op) {
+    case 'write_cr': {
+      const old = v[op.reg];
+      let value = applyMode(old, op.mode, op.value);
+      const label = `${op.reg} write`;
+      if (!op.emulate && !guestWriteExits(c, v, op.reg, value)) {
+        v[op.reg] = value;
+        return noExit(c, v, label, `MOV to ${op.reg.toUpperCase()} (${hex(old)} → ${hex(value)})`);
+      }
+      return c.rec.call(exitHandler(c, op.emulate, op.reg), () => {
+        if (op.reg === 'cr0') return faulted(c, v, label, kvm_set_cr0(c, v, value));
+        if (op.reg === 'cr4') return faulted(c, v, label, kvm_set_cr4(c, v, value));
+        value = applyMode(old, op.mode, op.value);
+        return faulted(c, v, label, set_efer(c, v, value));
+      });
+    }
+    case 'write_cr3': {
+      const label = 'cr3 write';
+      if (!op.emulate && !guestWriteExits(c, v, 'cr3', op.value)) {
+        if (op.noflush && !(v.cr4 & (1n << 17n))) return faulted(c, v, label, 'CR3 bit 63 is reserved without CR4.PCIDE');
+        if (op.value >> BigInt(v.maxphyaddr)) return faulted(c, v, label, `CR3 exceeds MAXPHYADDR ${v.maxphyaddr}`);
+        const old = v.cr3;
+        v.cr3 = op.value;
+        return noExit(c, v, label, `MOV to CR3 (${hex(old)} → ${hex(op.value)})`);
+      }
+      return c.rec.call(exitHandler(c, op.emulate, 'cr3'), () => faulted(c, v, label, kvm_set_cr3(c, v, op.value, op.noflush)));
+    }
+    case 'run':
+      vcpu_enter_guest(c, v);
+      return ok('run');
+    case 'smi':
+      if (!enter_smm(c, v)) return { outcome: 'ok', label: 'SMI latched (already in SMM, held until RSM)' };
+      return ok('SMI');
+    case 'rsm':
+      if (!v.is_smm) return error('RSM', 'RSM outside SMM raises #UD');
+      emulator_leave_smm(c, v);
+      return ok('RSM');
+    case 'sregs': {
+      const fault = c.rec.call('kvm_arch_vcpu_ioctl_set_sregs', () => __set_sregs(c, v, op));
+      return fault ? error('KVM_SET_SREGS', `KVM_SET_SREGS fails with -EINVAL: ${fault}`) : ok('KVM_SET_SREGS');
+    }
+    case 'init':
+      if (v.is_smm) return { outcome: 'ok', label: 'INIT latched (blocked in SMM)' };
+      if (v.is_guest_mode) {
+        // An INIT signal in L2 is a VM-exit to L1 (EXIT_REASON_INIT_SIGNAL / SVM_EXIT_INIT), not a reset.
+        c.rec.call('kvm_check_nested_events', () => nested_vmexit(c, v));
+        return ok('INIT (exits to L1)');
+      }
+      c.rec.call('kvm_apic_accept_events', () => kvm_vcpu_reset(c, v));
+      return ok('INIT');
+    case 'invpcid':
+      if (c.vm.tdp) return noExit(c, v, 'INVPCID', 'INVPCID');
+      return faulted(c, v, 'INVPCID', kvm_handle_invpcid(c, v, op.type, op.pcid, op.addr));
+    case 'invlpg':
+      if (c.vm.tdp) return noExit(c, v, 'INVLPG', 'INVLPG');
+      kvm_mmu_invlpg(c, v, op.addr);
+      return ok('INVLPG');
+    case 'vmenter':
+      return vmenter(c, v, op);
+    case 'vmexit':
+      if (!v.is_guest_mode) return error('VM-Exit', 'vmexit outside guest mode');
+      nested_vmexit(c, v);
+      return ok('VM-Exit');
+    case 'invept': {
+      if (!c.vm.nested || c.vm.vendor !== 'intel') return error('INVEPT', 'INVEPT needs nested VMX (vm vendor=intel nested=on)');
+      if (v.is_guest_mode) return error('INVEPT', 'INVEPT executed by L2 exits to L1; issue it from L1 (after vmexit)');
+      const bad = handle_invept(c, v, op.type, op.eptp);
+      return bad ? { outcome: 'vmfail', label: 'INVEPT', message: bad } : ok(`INVEPT ${op.type}`);
+    }
+    case 'invvpid':
+      if (!c.vm.nested || c.vm.vendor !== 'intel') return error('INVVPID', 'INVVPID needs nested VMX (vm vendor=intel nested=on)');
+      if (v.is_guest_mode) return error('INVVPID', 'INVVPID executed by L2 exits to L1; issue it from L1');
+      handle_invvpid(c, v);
+      return ok(`INVVPID ${op.type}`);
+    case 'memslot':
+      kvm_arch_flush_shadow_memslot(c, op.action, op.slot);
+      return ok(`memslot ${op.action} ${op.slot}`);
+    case 'notifier_unmap':
+      kvm_unmap_gfn_range(c, op.start, op.end);
+      return ok('MMU-notifier unmap');
+    case 'cpuid':
+      kvm_mmu_after_set_cpuid(c, v, op.maxphyaddr);
+      return ok('KVM_SET_CPUID');
+    case 'destroy_vcpu':
+      kvm_arch_vcpu_destroy(c, v);
+      return ok(`destroy vCPU ${v.id}`);
+    case 'destroy_vm':
+      kvm_destroy_vm(c);
+      return ok('destroy VM');
+  }
+}
+
+function vmenter(c: Ctx, v: VcpuState, op: Extract<ModelOp, { op: 'vmenter' }>): Outcome {
+  if (!c.vm.nested) return error('VM-Enter', 'nested virtualization is off (vm nested=on)');
+  if (v.is_guest_mode) return error('VM-Enter', 'already in guest mode (L2)');
+  if (v.is_smm) return error('VM-Enter', 'VM-Enter from SMM is not supported');
+  const intel = c.vm.vendor === 'intel';
+  if (intel && op.npt) return error('VM-Enter', 'npt= is for AMD (vm vendor=amd); Intel uses ept=');
+  if (!intel && op.ept) return error('VM-Enter', 'ept= is for Intel; AMD uses npt=');
+  const l1: Regs = { cr0: v.cr0, cr3: v.cr3, cr4: v.cr4, efer: v.efer };
+  const l2: Regs = { cr0: op.cr0 ?? v.cr0, cr3: op.cr3 ?? v.cr3, cr4: op.cr4 ?? v.cr4, efer: op.efer ?? v.efer };
+  const nested: NestedState = { l1, ept: intel && op.ept, eptp: op.eptp, npt: !intel && op.npt, ncr3: op.ncr3, vpid: op.vpid };
+  if ((nested.ept || nested.npt) && !c.vm.tdp) {
+    return error('VM-Enter', 'nested EPT/NPT needs EPT/NPT in L0 (vm tdp=on)');
+  }
+  const bad = nested_checks(c, v, nested, l2);
+  if (bad) {
+    return { outcome: 'vmfail', label: 'VM-Enter', message: bad };
+  }
+  nested_enter(c, v, nested, l2);
+  return ok('VM-Enter');
+}
+
+// ---------------------------------------------------------------------------------------------------
+// VM-level events
+
+/** `kvm_arch_flush_shadow_memslot` (facts §4.12). */
+function kvm_arch_flush_shadow_memslot(c: Ctx, action: 'delete' | 'move' | 'create', slot: number): void {
+  if (action === 'create') {
+    c.rec.emit('flush', `memslot ${slot} created: no root is touched`);
+    return;
+  }
+  c.rec.call('kvm_arch_flush_shadow_memslot', () => {
+    if (c.kernel.has('slot_zap_all_quirk') && !c.vm.slot_zap_all) {
+      // KVM_X86_QUIRK_SLOT_ZAP_ALL disabled: zap only the slot's SPTEs, invalidate no root.
+      c.rec.call('kvm_mmu_zap_memslot', () => {
+        for (const id of c.s.live) {
+          const p = page(c, id);
+          if (p.has_sptes) c.rec.emit('zap', `zap leaf SPTEs of memslot ${slot} under root #${id}`, { root: id });
+        }
+        kvm_flush_remote_tlbs(c);
+      });
+      return;
+    }
+    kvm_mmu_zap_all_fast(c);
+  });
+}
+
+/** `kvm_mmu_notifier_invalidate_range_start` → `kvm_unmap_gfn_range` (facts §4.14). */
+function kvm_unmap_gfn_range(c: Ctx, start: bigint, end: bigint): void {
+  c.rec.call('kvm_mmu_notifier_invalidate_range_start', () =>
+    c.rec.call('kvm_unmap_gfn_range', () => {
+      let flush = kvm_handle_gfn_range_shadow(c) > 0;
+      if (flush) c.rec.emit('zap', `zap shadow-MMU leaf SPTEs of [${hex(start)}, ${hex(end)}) through the rmaps`);
+      if (tdp_mmu_enabled(c)) flush = kvm_tdp_mmu_unmap_gfn_range(c, start, end) > 0 || flush;
+      if (flush) kvm_flush_remote_tlbs(c);
+    }),
+  );
+}
+
+/** `kvm_arch_vcpu_destroy`: unload (kvm_mmu_destroy unloads again, finding nothing). */
+function kvm_arch_vcpu_destroy(c: Ctx, v: VcpuState): void {
+  c.rec.call('kvm_arch_vcpu_destroy', () => {
+    kvm_mmu_unload(c, v);
+    v.requests.length = 0;
+    v.destroyed = true;
+  });
+}
+
+/** `kvm_destroy_vm` (facts §3.8). */
+function kvm_destroy_vm(c: Ctx): void {
+  c.rec.call('kvm_destroy_vm', () => {
+    c.rec.call('kvm_mmu_notifier_release', () =>
+      c.rec.call('kvm_mmu_zap_all', () => {
+        kvm_mmu_zap_all_shadow(c);
+        if (tdp_mmu_enabled(c)) kvm_tdp_mmu_zap_all(c);
+      }),
+    );
+    c.rec.call('kvm_arch_destroy_vm', () => {
+      for (const v of c.s.vcpus) if (!v.destroyed) kvm_arch_vcpu_destroy(c, v);
+      c.rec.call('kvm_mmu_uninit_vm', () => {
+        if (tdp_mmu_enabled(c)) kvm_mmu_uninit_tdp_mmu(c);
+      });
+    });
+    c.s.destroyed = true;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Summary and snapshot
+
+const GROUPED: readonly [Action['op'], string][] = [
+  ['unload', 'unload'],
+  ['evict', 'evict'],
+  ['invalidate', 'invalidate'],
+  ['free', 'free'],
+];
+
+/** One line per statement, in one pass over the actions. */
+function summarize(r: Outcome, actions: Action[]): string {
+  if (r.outcome === 'error' || r.outcome === 'gp' || r.outcome === 'vmfail') return `${r.label}: ${r.message ?? r.outcome}`;
+  if (r.outcome === 'no_exit') return `${r.label}: no VM-exit`;
+  const parts: string[] = [];
+  const grouped = new Map<Action['op'], Set<number>>();
+  const puts = new Set<number>();
+  let warn = false;
+  let hazard = false;
+  for (const a of actions) {
+    switch (a.op) {
+      case 'alloc':
+        parts.push(`alloc #${a.root}`);
+        break;
+      case 'reuse':
+        parts.push(`reuse #${a.root}${a.refcount ? ` rc ${a.refcount[0]}→${a.refcount[1]}` : ''}`);
+        break;
+      case 'cache_hit':
+        parts.push(`cache hit #${a.root} (${a.slot})`);
+        break;
+      case 'warn':
+        warn = true;
+        break;
+      case 'hazard':
+        hazard = true;
+        break;
+      case 'put':
+        if (a.root !== undefined) puts.add(a.root);
+        break;
+      case 'unload':
+      case 'evict':
+      case 'invalidate':
+      case 'free': {
+        let set = grouped.get(a.op);
+        if (!set) grouped.set(a.op, (set = new Set()));
+        if (a.root !== undefined) set.add(a.root);
+        for (const id of a.roots ?? []) set.add(id);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  for (const [op, word] of GROUPED) {
+    const set = grouped.get(op);
+    if (set && set.size > 0) parts.push(`${word} ${[...set].map((id) => `#${id}`).join(' ')}`);
+  }
+  if (parts.length === 0 && puts.size > 0) parts.push(`put ${[...puts].map((id) => `#${id}`).join(' ')}`);
+  if (warn) parts.push('WARN');
+  if (hazard) parts.push('HAZARD');
+  return parts.length > 0 ? `${r.label}: ${parts.join('; ')}` : `${r.label}: no root change`;
+}
+
+function fmtPgd(pgd: bigint): string {
+  return pgd === INVALID_PGD ? 'INVALID' : hex(pgd);
+}
+
+function snapshotOf(kernel: Kernel, s: VmState): Snapshot {
+  const holders = new Map<number, string[]>();
+  const hold = (id: number, who: string): void => {
+    const list = holders.get(id);
+    if (list) list.push(who);
+    else holders.set(id, [who]);
+  };
+  for (const v of s.vcpus) {
+    if (v.destroyed) continue;
+    for (const mmu of [v.root_mmu, v.guest_mmu]) {
+      const base = `vcpu${v.id}.${mmu.name}`;
+      if (typeof mmu.root.hpa === 'number') hold(mmu.root.hpa, `${base}.root`);
+      else if (mmu.root.hpa !== null) {
+        mmu.pae_root.forEach((id, i) => {
+          if (id !== null) hold(id, `pae_root[${i}] (via ${base})`);
+        });
+      }
+      mmu.prev_roots.forEach((slot, i) => {
+        if (typeof slot.hpa === 'number') hold(slot.hpa, `${base}.prev_roots[${i}]`);
+      });
+    }
+  }
+  const roots: RootSnapshot[] = [];
+  for (const p of s.roots.values()) roots.push(rootSnapshot(kernel, s, p, holders.get(p.id) ?? []));
+  const vcpus = s.vcpus.map((v) => vcpuSnapshot(kernel, v));
+  const stats: Record<string, number> = {};
+  for (const n of STAT_NAMES) stats[n] = s.stats[n] ?? 0;
+  return { roots, vcpus, stats, mmuValidGen: s.mmu_valid_gen, vmDestroyed: s.destroyed };
+}
+
+function rootSnapshot(kernel: Kernel, s: VmState, p: MmuPage, vcpuHolders: string[]): RootSnapshot {
+  const holders = p.freed ? [] : [...vcpuHolders];
+  if (!p.freed) {
+    if (p.tdp_mmu_ref) holders.push('tdp_mmu');
+    for (let i = 0; i < p.zap_worker_ref; i++) holders.push('zap_worker');
+  }
+  return {
+    id: p.id,
+    kind: p.kind,
+    role: formatRole(p.role),
+    level: getRoleField(kernel, p.role, 'level'),
+    smm: getRoleField(kernel, p.role, 'smm') !== 0,
+    guestMode: getRoleField(kernel, p.role, 'guest_mode') !== 0,
+    refcount: p.refcount,
+    state: p.freed ? 'freed' : p.invalid ? 'invalid' : 'valid',
+    obsolete: !p.freed && !p.tdp_mmu_page && p.mmu_valid_gen !== s.mmu_valid_gen,
+    allocatedAt: p.allocatedAt,
+    freedAt: p.freedAt,
+    gfn: p.gfn === null ? null : hex(p.gfn),
+    holders,
+  };
+}
+
+function mmuSnapshot(kernel: Kernel, m: MmuState): MmuSnapshot {
+  const special = typeof m.root.hpa === 'string' ? m.root.hpa : null;
+  return {
+    name: m.name,
+    root: typeof m.root.hpa === 'number' ? m.root.hpa : null,
+    rootPgd: fmtPgd(m.root.pgd),
+    prevRoots: m.prev_roots.map((r) => (typeof r.hpa === 'number' ? r.hpa : null)),
+    prevPgds: m.prev_roots.map((r) => fmtPgd(r.pgd)),
+    cpuRole: formatCpuRole(m.cpu_role.base, m.cpu_role.ext),
+    rootRole: formatRole(m.root_role),
+    guestLevel: m.guest_level,
+    rootLevel: m.root_level || getRoleField(kernel, m.root_role, 'level'),
+    rootSpecial: special,
+    paeRoots: special ? [...m.pae_root] : [],
+  };
+}
+
+function vcpuSnapshot(kernel: Kernel, v: VcpuState): VcpuSnapshot {
+  const active = mmuOf(v, v.mmu);
+  return {
+    id: v.id,
+    mmu: v.mmu,
+    walkMmu: v.walk_mmu,
+    root: typeof active.root.hpa === 'number' ? active.root.hpa : null,
+    prevRoots: active.prev_roots.map((r) => (typeof r.hpa === 'number' ? r.hpa : null)),
+    smm: v.is_smm,
+    guestMode: v.is_guest_mode,
+    regs: { cr0: hex(v.cr0), cr3: hex(v.cr3), cr4: hex(v.cr4), efer: hex(v.efer) },
+    mmus: [v.root_mmu, v.guest_mmu, v.nested_mmu].map((m) => mmuSnapshot(kernel, m)),
+    requests: [...v.requests],
+    destroyed: v.destroyed,
+  };
+}

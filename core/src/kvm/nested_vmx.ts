@@ -1,0 +1,163 @@
+/**
+ * Nested VMX (arch/x86/kvm/vmx/nested.c), facts §4.10: VM-Enter/VM-Exit, nested EPT (guest_mmu keyed by
+ * the EPTP), INVEPT and INVVPID.
+ */
+import { kvm_init_shadow_ept_mmu_roles } from './mmu_role.js';
+import { applyRoles, kvm_init_mmu, kvm_mmu_free_guest_mode_roots, kvm_mmu_free_roots, kvm_mmu_new_pgd, roleEnv } from './mmu.js';
+import { EFER_LMA, EFER_LME, X86_CR0_PE, X86_CR0_PG, X86_CR4_PAE, X86_CR4_VMXE } from './regs.js';
+import type { Ctx, NestedState, Regs, VcpuState } from './state.js';
+import { hex, KVM_MMU_NUM_PREV_ROOTS, KVM_MMU_ROOT_CURRENT, KVM_MMU_ROOT_PREVIOUS, KVM_MMU_ROOTS_ALL, kvm_make_request } from './state.js';
+import { vendor_set_cr0 } from './x86.js';
+
+const EPTP_PA_MASK = 0x000ffffffffff000n;
+
+/** `nested_vmx_check_eptp`: null if the EPTP is one the (emulated) hardware accepts. */
+export function nested_vmx_check_eptp(c: Ctx, v: VcpuState, eptp: bigint): string | null {
+  const memtype = eptp & 7n;
+  if (memtype !== 0n && memtype !== 6n) return `EPTP memory type ${memtype} (only 0 = UC and 6 = WB are valid)`;
+  const walk = (eptp >> 3n) & 7n;
+  if (walk === 4n && c.vm.max_tdp_level !== 5) return 'EPTP asks for a 5-level walk the CPU does not support';
+  if (walk !== 3n && walk !== 4n) return `EPTP page-walk length ${walk + 1n} (must be 4 or 5)`;
+  if (eptp & (1n << 6n) && !c.vm.ad) return 'EPTP enables accessed/dirty bits but EPT A/D is off';
+  if ((eptp >> 7n) & 0x1fn) return 'EPTP bits 11:7 are reserved';
+  if (eptp >> BigInt(v.maxphyaddr)) return `EPTP ${hex(eptp)} exceeds MAXPHYADDR ${v.maxphyaddr}`;
+  return null;
+}
+
+/** `nested_ept_init_mmu_context` + `kvm_init_shadow_ept_mmu`: guest_mmu shadows L1's EPT, keyed by EPTP. */
+function nested_ept_init_mmu_context(c: Ctx, v: VcpuState, eptp: bigint): void {
+  c.rec.call('nested_ept_init_mmu_context', () => {
+    v.mmu = 'guest_mmu';
+    c.rec.call('kvm_init_shadow_ept_mmu', () => {
+      const roles = kvm_init_shadow_ept_mmu_roles(roleEnv(c, v), eptp, true, v.root_mmu.root_role);
+      applyRoles(c, v, v.guest_mmu, roles);
+      kvm_mmu_new_pgd(c, v, eptp, roles.root_role);
+    });
+    v.walk_mmu = 'nested_mmu';
+  });
+}
+
+function nested_ept_uninit_mmu_context(c: Ctx, v: VcpuState): void {
+  c.rec.call('nested_ept_uninit_mmu_context', () => {
+    v.mmu = 'root_mmu';
+    v.walk_mmu = 'root_mmu';
+  });
+}
+
+/** `nested_vmx_load_cr3`: E1 switches PGD before re-initialising the MMU, v5.19+ after. */
+function nested_vmx_load_cr3(c: Ctx, v: VcpuState, cr3: bigint, nested_ept: boolean): void {
+  c.rec.call('nested_vmx_load_cr3', () => {
+    if (c.kernel.has('new_pgd_base_only_role')) {
+      if (!nested_ept) kvm_mmu_new_pgd(c, v, cr3);
+      v.cr3 = cr3;
+      kvm_init_mmu(c, v);
+      return;
+    }
+    v.cr3 = cr3;
+    kvm_init_mmu(c, v);
+    if (!nested_ept) kvm_mmu_new_pgd(c, v, cr3);
+  });
+}
+
+function nested_vmx_transition_tlb_flush(c: Ctx, v: VcpuState, vpid: number, is_vmenter: boolean): void {
+  c.rec.call('nested_vmx_transition_tlb_flush', () => {
+    if (vpid === 0) {
+      kvm_make_request(c, v, 'KVM_REQ_TLB_FLUSH_GUEST', 'vmcs12 has no VPID');
+      return;
+    }
+    if (is_vmenter && vpid !== v.last_vpid) {
+      v.last_vpid = vpid;
+      kvm_make_request(c, v, 'KVM_REQ_TLB_FLUSH_GUEST', 'new vmcs12 VPID');
+    }
+  });
+}
+
+export interface L2Regs {
+  cr0?: bigint;
+  cr3?: bigint;
+  cr4?: bigint;
+  efer?: bigint;
+}
+
+/** VMLAUNCH/VMRESUME checks; null when the VM-Enter may proceed. */
+export function nested_vmx_checks(c: Ctx, v: VcpuState, ept: boolean, eptp: bigint, l2: Regs): string | null {
+  if (!(v.cr4 & X86_CR4_VMXE)) return 'L1 is not in VMX operation (CR4.VMXE=0)';
+  if (!(v.cr0 & X86_CR0_PE) || !(v.cr0 & X86_CR0_PG)) return 'VMX operation needs CR0.PE and CR0.PG in L1';
+  if (ept) {
+    const bad = nested_vmx_check_eptp(c, v, eptp);
+    if (bad) return `invalid EPTP: ${bad}`;
+  } else if (!(l2.cr0 & X86_CR0_PE) || !(l2.cr0 & X86_CR0_PG)) {
+    return 'without EPT, L2 must run with CR0.PE and CR0.PG (no unrestricted guest)';
+  }
+  if (l2.cr0 & X86_CR0_PG && !(l2.cr0 & X86_CR0_PE)) return 'L2 CR0.PG without CR0.PE';
+  const l2long = (l2.efer & EFER_LMA) !== 0n;
+  if (l2long && (!(l2.efer & EFER_LME) || !(l2.cr4 & X86_CR4_PAE))) return 'L2 in IA-32e mode needs EFER.LME and CR4.PAE';
+  if (l2.cr0 & X86_CR0_PG && l2.efer & EFER_LME && !l2long) return 'L2 EFER.LME with CR0.PG needs EFER.LMA';
+  if (l2.cr3 >> BigInt(v.maxphyaddr)) return `L2 CR3 ${hex(l2.cr3)} exceeds MAXPHYADDR`;
+  return null;
+}
+
+/** `nested_vmx_enter_non_root_mode` (after the checks): enter guest mode and load L2 state. */
+export function nested_vmx_enter_non_root_mode(c: Ctx, v: VcpuState, nested: NestedState, l2: Regs): void {
+  c.rec.call('nested_vmx_enter_non_root_mode', () => {
+    v.nested = nested;
+    v.is_guest_mode = true; // enter_guest_mode
+    c.rec.call('prepare_vmcs02', () => {
+      if (nested.ept) nested_ept_init_mmu_context(c, v, nested.eptp);
+      // vmx_set_cr0/cr4/efer: vendor writes, no kvm_post_set_* (the reset comes from kvm_init_mmu).
+      v.efer = l2.efer;
+      vendor_set_cr0(v, l2.cr0);
+      v.cr4 = l2.cr4;
+      nested_vmx_load_cr3(c, v, l2.cr3, nested.ept);
+      nested_vmx_transition_tlb_flush(c, v, nested.vpid, true);
+    });
+  });
+}
+
+/** `nested_vmx_vmexit`: back to L1 (host state from vmcs12). */
+export function nested_vmx_vmexit(c: Ctx, v: VcpuState): void {
+  const nested = v.nested;
+  if (!nested) return;
+  c.rec.call('nested_vmx_vmexit', () => {
+    v.is_guest_mode = false; // leave_guest_mode
+    c.rec.call('load_vmcs12_host_state', () => {
+      v.efer = nested.l1.efer;
+      vendor_set_cr0(v, nested.l1.cr0);
+      v.cr4 = nested.l1.cr4;
+      if (nested.ept) nested_ept_uninit_mmu_context(c, v);
+      nested_vmx_load_cr3(c, v, nested.l1.cr3, false);
+    });
+    nested_vmx_transition_tlb_flush(c, v, nested.vpid, false);
+    v.nested = null;
+  });
+}
+
+/** `handle_invept` on guest_mmu: global frees everything; single-context only matching EPTPs (or all). */
+export function handle_invept(c: Ctx, v: VcpuState, type: 'single' | 'global', eptp: bigint): string | null {
+  return c.rec.call('handle_invept', () => {
+    const mmu = v.guest_mmu;
+    if (type === 'global' || !c.kernel.has('invept_precise')) {
+      kvm_mmu_free_roots(c, v, mmu, KVM_MMU_ROOTS_ALL);
+      return null;
+    }
+    const bad = nested_vmx_check_eptp(c, v, eptp);
+    if (bad) return `INVEPT with an invalid EPTP fails (VMfailValid): ${bad}`;
+    const matches = (hpa: unknown, pgd: bigint): boolean => hpa !== null && (pgd & EPTP_PA_MASK) === (eptp & EPTP_PA_MASK);
+    let mask = 0;
+    if (matches(mmu.root.hpa, mmu.root.pgd)) mask |= KVM_MMU_ROOT_CURRENT;
+    for (let i = 0; i < KVM_MMU_NUM_PREV_ROOTS; i++) {
+      const s = mmu.prev_roots[i]!;
+      if (matches(s.hpa, s.pgd)) mask |= KVM_MMU_ROOT_PREVIOUS(i);
+    }
+    kvm_mmu_free_roots(c, v, mmu, mask);
+    return null;
+  });
+}
+
+/** `handle_invvpid`: hardware flushes; without EPT also drop L2 roots from root_mmu's prev_roots. */
+export function handle_invvpid(c: Ctx, v: VcpuState): void {
+  c.rec.call('handle_invvpid', () => {
+    if (!c.vm.tdp) kvm_mmu_free_guest_mode_roots(c, v, v.root_mmu);
+    else c.rec.emit('flush', 'INVVPID: hardware VPID flush, no root changes', { vcpu: v.id });
+  });
+}

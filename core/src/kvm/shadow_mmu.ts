@@ -1,0 +1,238 @@
+/**
+ * Shadow pages used as roots (arch/x86/kvm/mmu/mmu.c, facts §6): the per-VM hash, root_count, obsolete
+ * generations, zapping, and root allocation for shadow paging, nested EPT/NPT (guest_mmu) and the legacy
+ * direct MMU (tdp_mmu=off).
+ *
+ * Model limits (documented in the report and docs):
+ *   - Only root pages are modelled; children, unsync pages and leaf SPTEs are not.
+ *   - Guest memory is not modelled. A PAE guest's four PDPTEs are assumed present and to point to four
+ *     distinct page directories determined by CR3: PDPTE i of the PDPT at CR3 maps the directory at gfn
+ *     (CR3 >> 5) * 4 + i, so two different PDPT addresses never share a directory.
+ *   - make_mmu_pages_available() recycling (n_max_mmu_pages) is not modelled: pages are never recycled.
+ *   - Every root gfn is assumed to be in a visible memslot (no dummy roots).
+ */
+import { formatRole, setRoleField } from './role.js';
+import type { Ctx, MmuPage, MmuState, VcpuState } from './state.js';
+import { hex, kvm_make_all_cpus_request, page, roleLevel, stat } from './state.js';
+import { describeRole, destroyRoot, kvm_tdp_mmu_get_vcpu_root_hpa, markInvalid, newPage, tdp_mmu_enabled } from './tdp_mmu.js';
+import type { RootKind } from './types.js';
+
+const PT32_ROOT_LEVEL = 2;
+
+const hashKey = (gfn: bigint, role: number): string => `${gfn}:${role}`;
+
+/** `is_obsolete_sp`: zapped, or (shadow MMU only) from a previous mmu_valid_gen. */
+export function is_obsolete_sp(c: Ctx, p: MmuPage): boolean {
+  return p.invalid || (!p.tdp_mmu_page && p.mmu_valid_gen !== c.s.mmu_valid_gen);
+}
+
+/**
+ * `kvm_mmu_get_shadow_page` (E1 `kvm_mmu_get_page`): hash lookup by gfn + exact role (skipping zapped and
+ * obsolete pages), else allocate and count `mmu_cache_miss`.
+ */
+export function kvm_mmu_get_shadow_page(c: Ctx, gfn: bigint, role: number, kind: RootKind): { p: MmuPage; created: boolean } {
+  const bucket = c.s.mmu_page_hash.get(hashKey(gfn, role));
+  if (bucket) {
+    for (const id of bucket) {
+      const p = page(c, id);
+      if (!p.freed && !is_obsolete_sp(c, p)) return { p, created: false };
+    }
+  }
+  stat(c, 'mmu_cache_miss');
+  const p = newPage(c, { kind, role, gfn, tdp_mmu_page: false, refcount: 0, tdp_mmu_ref: false });
+  if (bucket) bucket.push(p.id);
+  else c.s.mmu_page_hash.set(hashKey(gfn, role), [p.id]);
+  return { p, created: true };
+}
+
+/** `mmu_alloc_root`: the shadow page for the root role at this gfn/level/quadrant, then `++root_count`. */
+export function mmu_alloc_root(
+  c: Ctx,
+  v: VcpuState,
+  mmu: MmuState,
+  gfn: bigint,
+  quadrant: number,
+  level: number,
+  kind: RootKind,
+): number {
+  return c.rec.call('mmu_alloc_root', () => {
+    let role = setRoleField(c.kernel, mmu.root_role, 'level', level);
+    role = setRoleField(c.kernel, role, 'quadrant', quadrant);
+    const fn = c.kernel.has('cpu_role_split') ? 'kvm_mmu_get_shadow_page' : 'kvm_mmu_get_page';
+    const { p, created } = c.rec.call(fn, () => kvm_mmu_get_shadow_page(c, gfn, role, kind));
+    const before = p.refcount;
+    p.refcount++;
+    const what = `shadow page #${p.id} (gfn ${hex(gfn)}, ${describeRole(c, role)})`;
+    const fields = {
+      vcpu: v.id,
+      mmu: mmu.name,
+      root: p.id,
+      refcount: [before, p.refcount] as [number, number],
+      role: formatRole(role),
+    };
+    if (created) {
+      c.rec.emit('alloc', `allocate ${what} as a root for vCPU ${v.id}, root_count ${p.refcount}`, fields);
+    } else {
+      stat(c, 'root_reuses');
+      c.rec.emit('reuse', `${what} found in mmu_page_hash; vCPU ${v.id} takes a root reference`, fields);
+    }
+    return p.id;
+  });
+}
+
+function shadowKind(c: Ctx, mmu: MmuState, pae: boolean): RootKind {
+  if (mmu.name === 'guest_mmu') return c.vm.vendor === 'intel' ? 'nested_ept' : 'nested_npt';
+  return pae ? 'pae' : 'shadow';
+}
+
+/** `mmu_alloc_direct_roots`: TDP MMU root, or legacy direct shadow pages (tdp_mmu=off, paging off). */
+export function mmu_alloc_direct_roots(c: Ctx, v: VcpuState, mmu: MmuState): void {
+  c.rec.call('mmu_alloc_direct_roots', () => {
+    const level = roleLevel(mmu.root_role);
+    if (tdp_mmu_enabled(c)) {
+      mmu.root = { hpa: kvm_tdp_mmu_get_vcpu_root_hpa(c, v, mmu), pgd: 0n };
+    } else if (level >= 4) {
+      mmu.root = { hpa: mmu_alloc_root(c, v, mmu, 0n, 0, level, 'shadow'), pgd: 0n };
+    } else {
+      // Four direct PAE roots, each covering 1 GiB of guest physical memory.
+      for (let i = 0; i < 4; i++) {
+        mmu.pae_root[i] = mmu_alloc_root(c, v, mmu, BigInt(i) << 18n, 0, PT32_ROOT_LEVEL, 'pae');
+      }
+      mmu.root = { hpa: 'pae_root', pgd: 0n };
+    }
+  });
+}
+
+/** The guest table root the MMU shadows: L1/L2 CR3 for root_mmu, the EPTP / nCR3 for guest_mmu. */
+export function guestPgd(v: VcpuState, mmu: MmuState): bigint {
+  if (mmu.name === 'guest_mmu' && v.nested) return v.nested.ept ? v.nested.eptp : v.nested.ncr3;
+  return v.cr3;
+}
+
+/** Page directory behind PDPTE i (model assumption, see the file comment). */
+export function pae_pdpte_gfn(cr3: bigint, i: number): bigint {
+  return ((cr3 & 0xffffffe0n) >> 5n) * 4n + BigInt(i);
+}
+
+/** `mmu_alloc_shadow_roots`: one root for 4/5-level guest tables, else four PAE roots. */
+export function mmu_alloc_shadow_roots(c: Ctx, v: VcpuState, mmu: MmuState): void {
+  c.rec.call('mmu_alloc_shadow_roots', () => {
+    const pgd = guestPgd(v, mmu);
+    const gfn = (pgd & 0x000ffffffffff000n) >> 12n;
+    if (mmu.guest_level >= 4) {
+      mmu.root = { hpa: mmu_alloc_root(c, v, mmu, gfn, 0, mmu.root_level, shadowKind(c, mmu, false)), pgd };
+      return;
+    }
+    for (let i = 0; i < 4; i++) {
+      const pae = mmu.guest_level === 3;
+      const g = pae ? pae_pdpte_gfn(pgd, i) : gfn;
+      mmu.pae_root[i] = mmu_alloc_root(c, v, mmu, g, pae ? 0 : i, PT32_ROOT_LEVEL, shadowKind(c, mmu, true));
+    }
+    // Shadowing 32-bit/PAE tables with a 4/5-level root (nested NPT) goes through pml4/pml5 special roots.
+    const special = mmu.root_level >= 5 ? 'pml5_root' : mmu.root_level === 4 ? 'pml4_root' : 'pae_root';
+    mmu.root = { hpa: special, pgd };
+  });
+}
+
+/** `__kvm_mmu_prepare_zap_page` for a root page; pages with no root reference go to `invalid_list`. */
+export function __kvm_mmu_prepare_zap_page(c: Ctx, p: MmuPage, invalid_list: MmuPage[]): void {
+  c.rec.call('__kvm_mmu_prepare_zap_page', () => {
+    stat(c, 'mmu_shadow_zapped');
+    let zapped_root = false;
+    if (p.refcount === 0) {
+      invalid_list.push(p);
+    } else {
+      p.unlinked = true;
+      zapped_root = !is_obsolete_sp(c, p);
+    }
+    const wasInvalid = p.invalid;
+    markInvalid(c, p);
+    p.has_sptes = false;
+    c.rec.emit(
+      'zap',
+      `zap shadow page #${p.id}` +
+        (p.refcount > 0 ? ` (still a root of ${p.refcount} slot(s): kept until the last root reference goes)` : ''),
+      { root: p.id },
+    );
+    if (!wasInvalid && p.refcount > 0) {
+      c.rec.emit('invalidate', `shadow page #${p.id} is now role.invalid`, { root: p.id });
+    }
+    if (zapped_root) {
+      if (c.kernel.has('free_obsolete_roots')) {
+        kvm_make_all_cpus_request(c, 'KVM_REQ_MMU_FREE_OBSOLETE_ROOTS', `root #${p.id} zapped`);
+      } else {
+        c.rec.call('kvm_reload_remote_mmus', () =>
+          kvm_make_all_cpus_request(c, 'KVM_REQ_MMU_RELOAD', `root #${p.id} zapped`),
+        );
+      }
+    }
+  });
+}
+
+/** `kvm_mmu_commit_zap_page`: remote TLB flush, then free every page on the list. */
+export function kvm_mmu_commit_zap_page(c: Ctx, invalid_list: MmuPage[]): void {
+  if (invalid_list.length === 0) return;
+  c.rec.call('kvm_mmu_commit_zap_page', () => {
+    kvm_flush_remote_tlbs(c);
+    for (const p of invalid_list) {
+      destroyShadowPage(c, p);
+    }
+  });
+}
+
+/** Unhash and destroy (the hash key is the role the page was created with, i.e. without `invalid`). */
+export function destroyShadowPage(c: Ctx, p: MmuPage): void {
+  const key = hashKey(p.gfn ?? 0n, setRoleField(c.kernel, p.role, 'invalid', 0));
+  const bucket = c.s.mmu_page_hash.get(key);
+  if (bucket) {
+    const i = bucket.indexOf(p.id);
+    if (i >= 0) bucket.splice(i, 1);
+    if (bucket.length === 0) c.s.mmu_page_hash.delete(key);
+  }
+  destroyRoot(c, p, 'shadow page freed');
+}
+
+export function kvm_flush_remote_tlbs(c: Ctx): void {
+  c.rec.call('kvm_flush_remote_tlbs', () => {
+    stat(c, 'remote_tlb_flush_requests');
+    c.rec.emit('flush', 'remote TLB flush on every vCPU');
+  });
+}
+
+/** Live shadow pages still on active_mmu_pages, oldest first. */
+function activeShadowPages(c: Ctx): MmuPage[] {
+  const out: MmuPage[] = [];
+  for (const id of c.s.live) {
+    const p = page(c, id);
+    if (!p.tdp_mmu_page && !p.unlinked && !p.invalid) out.push(p);
+  }
+  return out;
+}
+
+/** `kvm_zap_obsolete_pages`: zap every shadow page of the old generation, then commit. */
+export function kvm_zap_obsolete_pages(c: Ctx): void {
+  c.rec.call('kvm_zap_obsolete_pages', () => {
+    const list: MmuPage[] = [];
+    for (const p of activeShadowPages(c)) {
+      if (is_obsolete_sp(c, p)) __kvm_mmu_prepare_zap_page(c, p, list);
+    }
+    kvm_mmu_commit_zap_page(c, list);
+  });
+}
+
+/** `kvm_mmu_zap_all` (mm release / teardown): zap every shadow page. */
+export function kvm_mmu_zap_all_shadow(c: Ctx): void {
+  const list: MmuPage[] = [];
+  for (const p of activeShadowPages(c)) __kvm_mmu_prepare_zap_page(c, p, list);
+  kvm_mmu_commit_zap_page(c, list);
+}
+
+/** Shadow-MMU side of an MMU-notifier unmap: leaf SPTEs through the rmaps; count roots that had SPTEs. */
+export function kvm_handle_gfn_range_shadow(c: Ctx): number {
+  let n = 0;
+  for (const id of c.s.live) {
+    const p = page(c, id);
+    if (!p.tdp_mmu_page && p.has_sptes) n++;
+  }
+  return n;
+}

@@ -1,0 +1,445 @@
+/**
+ * TDP MMU roots (arch/x86/kvm/mmu/tdp_mmu.c, facts §5): the per-VM `tdp_mmu_roots` list, root
+ * allocation/reuse, reference counting and invalidation, per era:
+ *   E1 (neither `async_root_zap` nor `tdp_mmu_root_ref`): refcount 1 at alloc, the last put zaps and frees;
+ *   E2 `async_root_zap`: a put reaching 0 on a valid root marks it invalid, re-arms refcount 1 for the
+ *      worker and queues it on tdp_mmu_zap_wq;
+ *   E3 `tdp_mmu_root_ref`: the TDP MMU holds its own reference (refcount 2 at alloc) until invalidation,
+ *      which gifts it to the worker;
+ *   E4 `sync_invalidated_zap`: invalidation flags roots (tdp_mmu_scheduled_root_to_zap) and
+ *      kvm_tdp_mmu_zap_invalidated_roots zaps them synchronously;
+ *   E5 `tdp_mmu_alloc_root`: the lookup/alloc function's name.
+ * Temporary references taken by the yield-safe root iterators are not recorded (they are dropped before
+ * the walk returns); the references that outlive a statement are.
+ */
+import { formatRole, setRoleField, summarizePageRole } from './role.js';
+import type { Ctx, MmuPage, MmuState, VcpuState } from './state.js';
+import { hex, page, roleAsId, stat } from './state.js';
+
+export function tdp_mmu_enabled(c: Ctx): boolean {
+  return c.vm.tdp && c.vm.tdp_mmu;
+}
+
+
+function describe(c: Ctx, p: MmuPage): string {
+  return describeRole(c, p.role);
+}
+
+const roleTexts = new WeakMap<object, Map<number, string>>();
+
+/** summarizePageRole, memoised per kernel (role words repeat endlessly in long scenarios). */
+export function describeRole(c: Ctx, role: number): string {
+  let m = roleTexts.get(c.kernel);
+  if (!m) roleTexts.set(c.kernel, (m = new Map()));
+  let text = m.get(role);
+  if (text === undefined) m.set(role, (text = summarizePageRole(c.kernel, role)));
+  return text;
+}
+
+/** `kvm_tdp_mmu_get_vcpu_root_hpa` (E1–E4) / `kvm_tdp_mmu_alloc_root` (E5): reuse by exact role, else allocate. */
+export function kvm_tdp_mmu_get_vcpu_root_hpa(c: Ctx, v: VcpuState, mmu: MmuState): number {
+  const fn = c.kernel.has('tdp_mmu_alloc_root') ? 'kvm_tdp_mmu_alloc_root' : 'kvm_tdp_mmu_get_vcpu_root_hpa';
+  return c.rec.call(fn, () => {
+    const role = mmu.root_role;
+    const asid = roleAsId(role);
+    for (const id of c.s.tdp_mmu_roots) {
+      const root = page(c, id);
+      if (roleAsId(root.role) !== asid || root.role !== role) continue;
+      // The invalid bit is part of the role word, so an invalid root never gets here.
+      if (root.refcount === 0) continue;
+      const before = root.refcount;
+      root.refcount++;
+      stat(c, 'root_reuses');
+      c.rec.emit(
+        'reuse',
+        `vCPU ${v.id} takes a reference to TDP MMU root #${id} (${describe(c, root)}) found on tdp_mmu_roots`,
+        { vcpu: v.id, mmu: mmu.name, root: id, refcount: [before, root.refcount], role: formatRole(root.role) },
+      );
+      return id;
+    }
+    const own = c.kernel.has('tdp_mmu_root_ref');
+    const root = newPage(c, {
+      kind: 'tdp_mmu',
+      role,
+      gfn: null,
+      tdp_mmu_page: true,
+      refcount: own ? 2 : 1,
+      tdp_mmu_ref: own,
+    });
+    root.on_list = true;
+    c.s.tdp_mmu_roots.unshift(root.id);
+    c.rec.emit(
+      'alloc',
+      `allocate TDP MMU root #${root.id} (${describe(c, root)}) for vCPU ${v.id}, tdp_mmu_root_count ${root.refcount}` +
+        (own ? ' (one reference for the vCPU, one kept by the TDP MMU itself)' : ''),
+      { vcpu: v.id, mmu: mmu.name, root: root.id, refcount: [0, root.refcount], role: formatRole(role) },
+    );
+    return root.id;
+  });
+}
+
+export function newPage(
+  c: Ctx,
+  init: Pick<MmuPage, 'kind' | 'role' | 'gfn' | 'tdp_mmu_page' | 'refcount' | 'tdp_mmu_ref'>,
+): MmuPage {
+  const id = c.s.next_root_id++;
+  const p: MmuPage = {
+    id,
+    ...init,
+    mmu_valid_gen: c.s.mmu_valid_gen,
+    invalid: false,
+    freed: false,
+    allocatedAt: c.line,
+    freedAt: null,
+    zap_worker_ref: 0,
+    scheduled_to_zap: false,
+    on_list: false,
+    has_sptes: false,
+    unlinked: false,
+  };
+  c.s.roots.set(id, p);
+  c.s.live.add(id);
+  stat(c, 'roots_allocated');
+  return p;
+}
+
+/** Marks a page invalid: `role.invalid = 1`. */
+export function markInvalid(c: Ctx, p: MmuPage): void {
+  p.invalid = true;
+  p.role = setRoleField(c.kernel, p.role, 'invalid', 1);
+}
+
+/** The root is destroyed (RCU free of the page table). */
+export function destroyRoot(c: Ctx, p: MmuPage, why: string): void {
+  p.freed = true;
+  p.freedAt = c.line;
+  c.s.live.delete(p.id);
+  tdp_mmu_unlink_root(c, p);
+  stat(c, 'roots_freed');
+  c.rec.emit('free', `root #${p.id} is destroyed${why ? ` (${why})` : ''}`, { root: p.id, refcount: [0, 0] });
+}
+
+/**
+ * list_del_rcu from tdp_mmu_roots. The what-if patch (seed 003) unlinks only valid roots, since it assumes
+ * every invalid root was already moved to the zapper's local list; a root invalidated in place (the E2
+ * put path) then stays listed after it is freed.
+ */
+function tdp_mmu_unlink_root(c: Ctx, p: MmuPage): void {
+  if (!p.on_list) return;
+  if (c.kernel.has('invalidated_roots_off_list') && p.invalid) return;
+  p.on_list = false;
+  const i = c.s.tdp_mmu_roots.indexOf(p.id);
+  if (i >= 0) c.s.tdp_mmu_roots.splice(i, 1);
+}
+
+/** `tdp_mmu_zap_root`: zap every SPTE under the root. */
+export function tdp_mmu_zap_root(c: Ctx, p: MmuPage): void {
+  c.rec.call('tdp_mmu_zap_root', () => {
+    p.has_sptes = false;
+    c.rec.emit('zap', `zap all SPTEs of TDP MMU root #${p.id}`, { root: p.id });
+  });
+}
+
+/**
+ * `kvm_tdp_mmu_get_root`: E1 refuses invalid roots; later eras only refuse refcount 0. The what-if
+ * `invalidated_roots_off_list` WARNs on any attempt to reference an invalid root (seed 003).
+ */
+export function kvm_tdp_mmu_get_root(c: Ctx, p: MmuPage, holder: string): boolean {
+  return c.rec.call('kvm_tdp_mmu_get_root', () => {
+    if (p.invalid) {
+      if (c.kernel.has('invalidated_roots_off_list')) {
+        const dead = p.freed ? ', already freed but still on tdp_mmu_roots: the patched put only unlinks valid roots' : '';
+        c.rec.emit(
+          'warn',
+          `WARN_ON_ONCE in kvm_tdp_mmu_get_root: ${holder} tries to reference invalid TDP MMU root #${p.id}${dead}`,
+          { root: p.id },
+        );
+        return false;
+      }
+      // Callers in every era skip invalid roots (E1 inside this function, E2+ in the iterators).
+      return false;
+    }
+    return p.refcount > 0;
+  });
+}
+
+/** `kvm_tdp_mmu_put_root`: drop one reference; era rules for the last one. */
+export function kvm_tdp_mmu_put_root(c: Ctx, p: MmuPage, who: string): void {
+  c.rec.call('kvm_tdp_mmu_put_root', () => {
+    const before = p.refcount;
+    p.refcount--;
+    c.rec.emit('put', `${who} drops a reference to TDP MMU root #${p.id}`, {
+      root: p.id,
+      refcount: [before, p.refcount],
+    });
+    if (p.refcount > 0) return;
+    if (c.kernel.has('tdp_mmu_root_ref')) {
+      // The TDP MMU's own reference is only dropped at invalidation: reaching 0 on a valid root is a bug.
+      if (!p.invalid) {
+        c.rec.emit('warn', `KVM_BUG_ON: last reference to TDP MMU root #${p.id} put while the root is still valid`, {
+          root: p.id,
+        });
+      }
+      destroyRoot(c, p, 'last reference put');
+      return;
+    }
+    if (c.kernel.has('async_root_zap')) {
+      if (!p.invalid) {
+        // kvm_tdp_root_mark_invalid + re-arm one reference for the worker (E2).
+        markInvalid(c, p);
+        p.refcount = 1;
+        p.zap_worker_ref++;
+        c.rec.emit('invalidate', `TDP MMU root #${p.id} marked invalid; refcount re-armed for the zap worker`, {
+          root: p.id,
+          refcount: [0, 1],
+        });
+        tdp_mmu_schedule_zap_root(c, p);
+        return;
+      }
+      destroyRoot(c, p, 'last reference put');
+      return;
+    }
+    // E1: unlink, zap synchronously in the putting thread, free.
+    tdp_mmu_unlink_root(c, p);
+    tdp_mmu_zap_root(c, p);
+    destroyRoot(c, p, 'last reference put');
+  });
+}
+
+function tdp_mmu_schedule_zap_root(c: Ctx, p: MmuPage): void {
+  c.rec.call('tdp_mmu_schedule_zap_root', () => {
+    c.s.zap_wq.push(p.id);
+    c.rec.emit('queue_zap', `root #${p.id} queued on tdp_mmu_zap_wq`, { root: p.id });
+  });
+}
+
+/** The async zap worker (E2/E3): runs when the workqueue is flushed or at the end of the statement. */
+export function flush_tdp_mmu_zap_wq(c: Ctx): void {
+  while (c.s.zap_wq.length > 0) {
+    const id = c.s.zap_wq.shift()!;
+    const p = page(c, id);
+    c.rec.detached('tdp_mmu_zap_root_work', () => {
+      if (!p.freed) {
+        tdp_mmu_zap_root(c, p);
+        p.zap_worker_ref--;
+        kvm_tdp_mmu_put_root(c, p, 'the zap worker');
+      }
+    });
+  }
+}
+
+/** `kvm_tdp_mmu_invalidate_all_roots` (kvm_mmu_zap_all_fast, VM teardown). */
+export function kvm_tdp_mmu_invalidate_all_roots(c: Ctx): void {
+  c.rec.call('kvm_tdp_mmu_invalidate_all_roots', () => {
+    const k = c.kernel;
+    if (k.has('invalidated_roots_off_list')) {
+      // Seed 003 (not merged): take a reference, move each root to the caller-local list, mark it invalid.
+      const local: number[] = [];
+      for (const id of [...c.s.tdp_mmu_roots]) {
+        const p = page(c, id);
+        if (!kvm_tdp_mmu_get_root(c, p, 'kvm_tdp_mmu_invalidate_all_roots')) continue;
+        if (p.freed) continue;
+        const before = p.refcount;
+        p.refcount++;
+        p.zap_worker_ref++;
+        c.rec.emit('get', `the zapper takes a reference to root #${id}`, { root: id, refcount: [before, p.refcount] });
+        p.on_list = false;
+        c.s.tdp_mmu_roots.splice(c.s.tdp_mmu_roots.indexOf(id), 1);
+        markInvalid(c, p);
+        local.push(id);
+        c.rec.emit('invalidate', `root #${id} invalidated and moved off tdp_mmu_roots to the zapper's local list`, {
+          root: id,
+        });
+      }
+      if (local.length > 0) c.s.invalidated_roots = { roots: local, resumeAt: c.s.seq + 1 };
+      return;
+    }
+    for (const id of c.s.tdp_mmu_roots) {
+      const p = page(c, id);
+      if (k.has('sync_invalidated_zap')) {
+        if (p.invalid) continue;
+        markInvalid(c, p);
+        p.scheduled_to_zap = true;
+        c.rec.emit('invalidate', `root #${id} invalidated and flagged tdp_mmu_scheduled_root_to_zap`, { root: id });
+      } else if (k.has('tdp_mmu_root_ref')) {
+        if (p.invalid) continue;
+        markInvalid(c, p);
+        // The worker is gifted the TDP MMU's own reference.
+        p.tdp_mmu_ref = false;
+        p.zap_worker_ref++;
+        c.rec.emit('invalidate', `root #${id} invalidated; the TDP MMU's reference passes to the zap worker`, {
+          root: id,
+        });
+        tdp_mmu_schedule_zap_root(c, p);
+      } else if (k.has('async_root_zap')) {
+        if (p.invalid) continue;
+        const before = p.refcount;
+        p.refcount++;
+        p.zap_worker_ref++;
+        c.rec.emit('get', `the zap worker takes a reference to root #${id}`, { root: id, refcount: [before, p.refcount] });
+        markInvalid(c, p);
+        c.rec.emit('invalidate', `root #${id} invalidated`, { root: id });
+        tdp_mmu_schedule_zap_root(c, p);
+      } else {
+        // E1: every root whose refcount can be raised, already-invalid ones included.
+        if (p.refcount === 0) continue;
+        const before = p.refcount;
+        p.refcount++;
+        p.zap_worker_ref++;
+        c.rec.emit('get', `the zapper takes a reference to root #${id}`, { root: id, refcount: [before, p.refcount] });
+        if (!p.invalid) {
+          markInvalid(c, p);
+          c.rec.emit('invalidate', `root #${id} invalidated`, { root: id });
+        }
+      }
+    }
+  });
+}
+
+/** `kvm_tdp_mmu_zap_invalidated_roots`: per era, zap the invalidated roots before zap_all_fast returns. */
+export function kvm_tdp_mmu_zap_invalidated_roots(c: Ctx): void {
+  c.rec.call('kvm_tdp_mmu_zap_invalidated_roots', () => {
+    const k = c.kernel;
+    if (k.has('invalidated_roots_off_list')) {
+      const pending = c.s.invalidated_roots;
+      if (pending) {
+        c.rec.emit(
+          'queue_zap',
+          `the zapper yields mmu_lock with ${pending.roots.map((r) => `#${r}`).join(' ')} still holding SPTEs; ` +
+            'it resumes after the next statement',
+          { roots: pending.roots },
+        );
+      }
+      return;
+    }
+    if (k.has('sync_invalidated_zap')) {
+      for (const id of [...c.s.tdp_mmu_roots]) {
+        const p = page(c, id);
+        if (!p.scheduled_to_zap) continue;
+        p.scheduled_to_zap = false;
+        tdp_mmu_zap_root(c, p);
+        p.tdp_mmu_ref = false;
+        kvm_tdp_mmu_put_root(c, p, "the TDP MMU (its own reference)");
+      }
+      return;
+    }
+    if (k.has('async_root_zap') || k.has('tdp_mmu_root_ref')) {
+      c.rec.call('flush_workqueue', () => flush_tdp_mmu_zap_wq(c));
+      return;
+    }
+    // E1: walk invalid roots that still have references, zap and put the zapper's reference.
+    for (const id of [...c.s.tdp_mmu_roots]) {
+      const p = page(c, id);
+      if (!p.invalid || p.zap_worker_ref === 0) continue;
+      tdp_mmu_zap_root(c, p);
+      p.zap_worker_ref--;
+      kvm_tdp_mmu_put_root(c, p, 'the zapper');
+    }
+  });
+}
+
+/** What-if: the yielded zapper resumes and finishes its caller-local list. */
+export function resume_yielded_zapper(c: Ctx): void {
+  const pending = c.s.invalidated_roots;
+  if (!pending || pending.resumeAt > c.s.seq) return;
+  c.s.invalidated_roots = null;
+  c.rec.detached('kvm_tdp_mmu_zap_invalidated_roots', () => {
+    for (const id of pending.roots) {
+      const p = page(c, id);
+      if (p.freed) continue;
+      tdp_mmu_zap_root(c, p);
+      p.zap_worker_ref--;
+      if (p.tdp_mmu_ref) {
+        p.tdp_mmu_ref = false;
+        kvm_tdp_mmu_put_root(c, p, 'the TDP MMU (its own reference)');
+      }
+      if (!p.freed) kvm_tdp_mmu_put_root(c, p, 'the zapper');
+    }
+  });
+}
+
+/** `kvm_mmu_uninit_tdp_mmu` (VM destruction). */
+export function kvm_mmu_uninit_tdp_mmu(c: Ctx): void {
+  c.rec.call('kvm_mmu_uninit_tdp_mmu', () => {
+    const k = c.kernel;
+    if (k.has('tdp_mmu_root_ref')) {
+      kvm_tdp_mmu_invalidate_all_roots(c);
+      kvm_tdp_mmu_zap_invalidated_roots(c);
+    } else if (k.has('async_root_zap')) {
+      c.rec.call('destroy_workqueue', () => flush_tdp_mmu_zap_wq(c));
+    }
+    if (k.has('invalidated_roots_off_list') && c.s.invalidated_roots) {
+      c.s.invalidated_roots.resumeAt = c.s.seq;
+      resume_yielded_zapper(c);
+    }
+    const left = [...c.s.tdp_mmu_roots];
+    if (left.length > 0) {
+      c.rec.emit('warn', `WARN_ON: tdp_mmu_roots not empty at teardown: ${left.map((r) => `#${r}`).join(' ')}`, {
+        roots: left,
+      });
+    }
+  });
+}
+
+/**
+ * `kvm_tdp_mmu_unmap_gfn_range` (MMU notifier): zap leaf SPTEs of the range in every root of each address
+ * space. Which roots it reaches is per era (facts §4.14); returns the number of roots whose SPTEs were
+ * zapped (the caller flushes remote TLBs).
+ */
+export function kvm_tdp_mmu_unmap_gfn_range(c: Ctx, start: bigint, end: bigint): number {
+  return c.rec.call('kvm_tdp_mmu_unmap_gfn_range', () => {
+    let zapped = 0;
+    const range = `[${hex(start)}, ${hex(end)})`;
+    const skipInvalid = c.kernel.has('notifier_skips_invalid_roots');
+    const offList = c.kernel.has('invalidated_roots_off_list');
+    for (const id of c.s.tdp_mmu_roots) {
+      const p = page(c, id);
+      // What-if: the yield-safe iterator takes a reference on every listed root and WARNs on invalid ones.
+      if (offList && p.invalid) {
+        kvm_tdp_mmu_get_root(c, p, 'the MMU-notifier root iterator');
+        continue;
+      }
+      if (p.freed) continue;
+      if (p.invalid && skipInvalid) {
+        if (p.has_sptes) {
+          c.rec.emit(
+            'hazard',
+            `invalid root #${id} is skipped by the yield-safe iterator while it still holds SPTEs for ${range}: ` +
+              'the notifier completes with mappings the zapper has not removed yet (use-after-free window)',
+            { root: id },
+          );
+        }
+        continue;
+      }
+      if (!p.has_sptes) continue;
+      zapped++;
+      c.rec.emit('zap', `zap leaf SPTEs of ${range} in TDP MMU root #${id}`, { root: id });
+    }
+    const off = c.s.invalidated_roots;
+    if (off) {
+      const live = off.roots.filter((id) => {
+        const p = page(c, id);
+        return !p.freed && p.has_sptes;
+      });
+      if (live.length > 0) {
+        c.rec.emit(
+          'hazard',
+          `roots ${live.map((r) => `#${r}`).join(' ')} are off tdp_mmu_roots while the zapper has yielded: the notifier ` +
+            `never sees their SPTEs for ${range}, so the pages can be freed while still mapped (use-after-free)`,
+          { roots: live },
+        );
+      }
+    }
+    return zapped;
+  });
+}
+
+/** `kvm_tdp_mmu_zap_all` (mm release): zap the contents of every root; roots stay listed and valid. */
+export function kvm_tdp_mmu_zap_all(c: Ctx): void {
+  c.rec.call('kvm_tdp_mmu_zap_all', () => {
+    for (const id of c.s.tdp_mmu_roots) {
+      const p = page(c, id);
+      if (!p.freed && p.has_sptes) tdp_mmu_zap_root(c, p);
+    }
+  });
+}

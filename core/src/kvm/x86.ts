@@ -1,0 +1,421 @@
+/**
+ * Control-register, EFER and CR3 writes, INVPCID/INVLPG, KVM_SET_SREGS, INIT, KVM_SET_CPUID and VM-entry
+ * request servicing (arch/x86/kvm/x86.c, facts §3.7, §4.0–§4.9).
+ *
+ * Functions return null on success or the reason a write faults (#GP); a faulting write changes nothing.
+ */
+import { kvm_mmu_cr0_role_bits, kvm_mmu_cr4_role_bits, kvm_mmu_efer_role_bits } from './mmu_role.js';
+import {
+  activeMmu,
+  kvm_init_mmu,
+  kvm_mmu_free_obsolete_roots,
+  kvm_mmu_free_roots,
+  kvm_mmu_new_pgd,
+  kvm_mmu_reload,
+  kvm_mmu_reset_context,
+  kvm_mmu_unload,
+  markRunning,
+} from './mmu.js';
+import {
+  EFER_LMA,
+  EFER_LME,
+  EFER_NX,
+  EFER_SCE,
+  EFER_SVME,
+  X86_CR0_MP,
+  X86_CR0_PE,
+  X86_CR0_PG,
+  X86_CR0_TS,
+  X86_CR0_WP,
+  X86_CR4_LA57,
+  X86_CR4_PAE,
+  X86_CR4_PCIDE,
+  X86_CR4_PGE,
+  X86_CR4_SMEP,
+  X86_CR4_VMXE,
+  CR0_FLAGS,
+  CR4_FLAGS,
+} from './regs.js';
+import { setExtField, setRoleField } from './role.js';
+import type { Ctx, VcpuState } from './state.js';
+import {
+  hex,
+  KVM_MMU_NUM_PREV_ROOTS,
+  KVM_MMU_ROOT_PREVIOUS,
+  kvm_check_request,
+  kvm_make_request,
+  stat,
+} from './state.js';
+
+export type Fault = string | null;
+
+const X86_CR0_ET = 1n << 4n;
+const X86_CR0_NW = 1n << 29n;
+const X86_CR0_CD = 1n << 30n;
+const X86_CR3_PCID_MASK = 0xfffn;
+const CR0_KNOWN = CR0_FLAGS.reduce((m, f) => m | (1n << BigInt(f.bit)), 0n);
+const CR4_KNOWN = CR4_FLAGS.reduce((m, f) => m | (1n << BigInt(f.bit)), 0n);
+const X86_CR4_SMXE = 1n << 14n;
+const X86_CR4_PVI = 1n << 1n;
+const X86_CR4_DE = 1n << 3n;
+const X86_CR4_TSD = 1n << 2n;
+const X86_CR4_PCE = 1n << 8n;
+const X86_CR4_OSFXSR = 1n << 9n;
+const X86_CR4_OSXMMEXCPT = 1n << 10n;
+const X86_CR4_FSGSBASE = 1n << 16n;
+
+const is = (reg: bigint, bits: bigint): boolean => (reg & bits) !== 0n;
+export const is_paging = (v: VcpuState): boolean => is(v.cr0, X86_CR0_PG);
+export const is_long_mode = (v: VcpuState): boolean => is(v.efer, EFER_LMA);
+export const is_pae_paging = (v: VcpuState): boolean => is_paging(v) && is(v.cr4, X86_CR4_PAE) && !is_long_mode(v);
+
+// ---------------------------------------------------------------------------------------------------
+// Which guest writes reach KVM (facts §4.0)
+
+/**
+ * Whether a guest MOV to CR0/CR4/CR3 (or WRMSR EFER) exits to KVM. Writes that change only guest-owned
+ * bits (VMX CR0/CR4 guest/host masks), CR3 loads with EPT/NPT and CR0 writes SVM's selective intercept
+ * does not catch run without KVM noticing.
+ */
+export function guestWriteExits(c: Ctx, v: VcpuState, reg: 'cr0' | 'cr3' | 'cr4' | 'efer', value: bigint): boolean {
+  const intel = c.vm.vendor === 'intel';
+  switch (reg) {
+    case 'efer':
+      return true;
+    case 'cr3':
+      return !c.vm.tdp;
+    case 'cr0': {
+      const changed = v.cr0 ^ value;
+      if (intel) {
+        // KVM_POSSIBLE_CR0_GUEST_BITS: TS, plus WP with EPT from v6.4 (vmx_l1_guest_owned_cr0_bits).
+        const owned = X86_CR0_TS | (c.kernel.has('cr0_wp_guest_owned') && c.vm.tdp ? X86_CR0_WP : 0n);
+        return (changed & ~owned) !== 0n;
+      }
+      // SVM: without NPT every CR0 write is intercepted; with NPT the selective intercept ignores TS/MP.
+      return !c.vm.tdp || (changed & ~(X86_CR0_TS | X86_CR0_MP)) !== 0n;
+    }
+    case 'cr4': {
+      if (!intel) return true;
+      // KVM_POSSIBLE_CR4_GUEST_BITS; without EPT the TLB-flush bit PGE stays intercepted.
+      let owned =
+        X86_CR4_PVI | X86_CR4_DE | X86_CR4_PCE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT | X86_CR4_PGE | X86_CR4_TSD | X86_CR4_FSGSBASE;
+      if (!c.vm.tdp) owned &= ~X86_CR4_PGE;
+      return ((v.cr4 ^ value) & ~owned) !== 0n;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// CR0
+
+/** `kvm_set_cr0` → vendor set_cr0 (long-mode entry/exit) → `kvm_post_set_cr0`. */
+export function kvm_set_cr0(c: Ctx, v: VcpuState, value: bigint): Fault {
+  return c.rec.call('kvm_set_cr0', () => {
+    let cr0 = value | X86_CR0_ET;
+    if (cr0 >> 32n) return 'CR0[63:32] are reserved';
+    if (cr0 & ~CR0_KNOWN) return `reserved CR0 bits ${hex(cr0 & ~CR0_KNOWN)}`;
+    if (is(cr0, X86_CR0_NW) && !is(cr0, X86_CR0_CD)) return 'CR0.NW without CR0.CD';
+    if (is(cr0, X86_CR0_PG) && !is(cr0, X86_CR0_PE)) return 'CR0.PG without CR0.PE';
+    if (!is_paging(v) && is(cr0, X86_CR0_PG) && is(v.efer, EFER_LME) && !is(v.cr4, X86_CR4_PAE)) {
+      return 'CR0.PG with EFER.LME requires CR4.PAE';
+    }
+    if (!is(cr0, X86_CR0_PG) && is(v.cr4, X86_CR4_PCIDE)) return 'clearing CR0.PG with CR4.PCIDE=1';
+    const old = v.cr0;
+    vendor_set_cr0(v, cr0);
+    kvm_post_set_cr0(c, v, old, cr0);
+    return null;
+  });
+}
+
+/** Vendor set_cr0: EFER.LMA follows CR0.PG while EFER.LME is set (enter_lmode / exit_lmode). */
+export function vendor_set_cr0(v: VcpuState, cr0: bigint): void {
+  if (is(v.efer, EFER_LME)) {
+    if (!is_paging(v) && is(cr0, X86_CR0_PG)) v.efer |= EFER_LMA;
+    if (is_paging(v) && !is(cr0, X86_CR0_PG)) v.efer &= ~EFER_LMA;
+  }
+  v.cr0 = cr0;
+}
+
+/**
+ * Whether clearing CR0.PG requests a guest TLB flush. There is no behaviour of its own for this in the
+ * table; the flush appears together with the cpu_role/root_role split in the snapshots read (absent in
+ * v5.15/v5.17, present from v5.19, facts §4.1), so it is keyed on `cpu_role_split`.
+ */
+const pgClearFlushesGuest = (c: Ctx): boolean => c.kernel.has('cpu_role_split');
+
+function kvm_post_set_cr0(c: Ctx, v: VcpuState, old: bigint, cr0: bigint): void {
+  c.rec.call('kvm_post_set_cr0', () => {
+    const changed = old ^ cr0;
+    if (c.kernel.has('cr0_wp_fast_path') && changed === X86_CR0_WP) {
+      // Only CR0.WP: nothing to do without paging; with TDP refresh the role but keep the roots.
+      if (!is(cr0, X86_CR0_PG)) return;
+      if (c.vm.tdp) {
+        kvm_init_mmu(c, v);
+        return;
+      }
+    }
+    if (changed & X86_CR0_PG && !is(cr0, X86_CR0_PG) && pgClearFlushesGuest(c)) {
+      kvm_make_request(c, v, 'KVM_REQ_TLB_FLUSH_GUEST', 'CR0.PG cleared');
+    }
+    if (changed & kvm_mmu_cr0_role_bits(c.kernel)) kvm_mmu_reset_context(c, v);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// CR4
+
+function cr4Fault(c: Ctx, v: VcpuState, cr4: bigint): Fault {
+  if (cr4 & ~CR4_KNOWN) return `reserved CR4 bits ${hex(cr4 & ~CR4_KNOWN)}`;
+  if (is(cr4, X86_CR4_SMXE)) return 'CR4.SMXE: SMX is not exposed to guests';
+  if (is(cr4, X86_CR4_VMXE) && (c.vm.vendor !== 'intel' || !c.vm.nested)) return 'CR4.VMXE needs nested VMX';
+  return null;
+}
+
+/** `kvm_set_cr4` → `kvm_post_set_cr4`. */
+export function kvm_set_cr4(c: Ctx, v: VcpuState, cr4: bigint): Fault {
+  return c.rec.call('kvm_set_cr4', () => {
+    const bad = cr4Fault(c, v, cr4);
+    if (bad) return bad;
+    const old = v.cr4;
+    if (is_long_mode(v)) {
+      if (!is(cr4, X86_CR4_PAE)) return 'clearing CR4.PAE in long mode';
+      if ((cr4 ^ old) & X86_CR4_LA57) return 'toggling CR4.LA57 in long mode';
+    }
+    if (is(cr4, X86_CR4_PCIDE) && !is(old, X86_CR4_PCIDE)) {
+      if (!is_long_mode(v)) return 'CR4.PCIDE outside long mode';
+      if (v.cr3 & X86_CR3_PCID_MASK) return 'CR4.PCIDE with CR3[11:0] != 0';
+    }
+    v.cr4 = cr4;
+    kvm_post_set_cr4(c, v, old, cr4);
+    return null;
+  });
+}
+
+function kvm_post_set_cr4(c: Ctx, v: VcpuState, old: bigint, cr4: bigint): void {
+  c.rec.call('kvm_post_set_cr4', () => {
+    const k = c.kernel;
+    const changed = old ^ cr4;
+    const roleChanged = (changed & kvm_mmu_cr4_role_bits(k)) !== 0n;
+    const pcideCleared = is(old, X86_CR4_PCIDE) && !is(cr4, X86_CR4_PCIDE);
+    if (k.has('pcide_reload')) {
+      // v5.17: reset on role bits, else RELOAD on any PCIDE change, else a guest flush on PGE.
+      if (roleChanged) kvm_mmu_reset_context(c, v);
+      else if (changed & X86_CR4_PCIDE) kvm_make_request(c, v, 'KVM_REQ_MMU_RELOAD', 'CR4.PCIDE changed');
+      else if (changed & X86_CR4_PGE) kvm_make_request(c, v, 'KVM_REQ_TLB_FLUSH_GUEST', 'CR4.PGE changed');
+      return;
+    }
+    if (k.has('pge_role_bit')) {
+      // v5.15: PGE is a role bit, and clearing PCIDE resets the MMU as well. (The 5.15 code shape has no
+      // behaviour of its own; `pge_role_bit` is the v5.15-only marker.)
+      if (roleChanged || pcideCleared) kvm_mmu_reset_context(c, v);
+      return;
+    }
+    if (roleChanged) kvm_mmu_reset_context(c, v);
+    // PCIDE 0→1: stale prev_roots could be reused with NOFLUSH later; shadow paging frees them all.
+    if (!c.vm.tdp && is(cr4, X86_CR4_PCIDE) && !is(old, X86_CR4_PCIDE)) kvm_mmu_unload(c, v);
+    if (changed & X86_CR4_PGE || pcideCleared) {
+      kvm_make_request(c, v, 'KVM_REQ_TLB_FLUSH_GUEST', changed & X86_CR4_PGE ? 'CR4.PGE changed' : 'CR4.PCIDE cleared');
+    } else if (changed & X86_CR4_PAE || (is(cr4, X86_CR4_SMEP) && !is(old, X86_CR4_SMEP))) {
+      kvm_make_request(c, v, 'KVM_REQ_TLB_FLUSH_CURRENT', changed & X86_CR4_PAE ? 'CR4.PAE changed' : 'CR4.SMEP set');
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// EFER
+
+/** `set_efer` (WRMSR EFER). EFER.LMA is read-only: it is kept as is and follows CR0.PG. */
+export function set_efer(c: Ctx, v: VcpuState, value: bigint, host_initiated = false): Fault {
+  return c.rec.call('set_efer', () => {
+    const valid = EFER_SCE | EFER_LME | EFER_LMA | EFER_NX | (c.vm.vendor === 'amd' ? EFER_SVME : 0n);
+    if (value & ~valid) return `reserved EFER bits ${hex(value & ~valid)}`;
+    const old = v.efer;
+    if (!host_initiated && is_paging(v) && (old ^ value) & EFER_LME) return 'toggling EFER.LME with paging enabled';
+    const efer = (value & ~EFER_LMA) | (old & EFER_LMA);
+    v.efer = efer;
+    if ((efer ^ old) & kvm_mmu_efer_role_bits(c.kernel)) kvm_mmu_reset_context(c, v);
+    return null;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// CR3 and PCIDs
+
+const kvm_get_pcid = (v: VcpuState, cr3: bigint): bigint => (is(v.cr4, X86_CR4_PCIDE) ? cr3 & X86_CR3_PCID_MASK : 0n);
+
+/** `kvm_set_cr3`: fast PGD switch through prev_roots, then flush the PCID unless NOFLUSH. */
+export function kvm_set_cr3(c: Ctx, v: VcpuState, value: bigint, noflush: boolean): Fault {
+  return c.rec.call('kvm_set_cr3', () => {
+    const cr3 = value;
+    let skip_tlb_flush = false;
+    let pcid = 0n;
+    if (is(v.cr4, X86_CR4_PCIDE)) {
+      skip_tlb_flush = noflush;
+      pcid = cr3 & X86_CR3_PCID_MASK;
+    } else if (noflush) {
+      return 'CR3 bit 63 is reserved without CR4.PCIDE';
+    }
+    if (cr3 !== v.cr3 || is_pae_paging(v)) {
+      if (cr3 >> BigInt(v.maxphyaddr)) return `CR3 ${hex(cr3)} exceeds MAXPHYADDR ${v.maxphyaddr}`;
+      // PAE: load_pdptrs. The PDPTEs are a function of CR3 in this model, so a reload changes
+      // nothing unless CR3 changes, and then kvm_mmu_new_pgd drops the PAE root anyway.
+      if (cr3 !== v.cr3) kvm_mmu_new_pgd(c, v, cr3);
+      v.cr3 = cr3;
+    }
+    if (!skip_tlb_flush) kvm_invalidate_pcid(c, v, pcid);
+    return null;
+  });
+}
+
+/** `kvm_invalidate_pcid` per era (facts §4.4 step 5). */
+export function kvm_invalidate_pcid(c: Ctx, v: VcpuState, pcid: bigint): void {
+  c.rec.call('kvm_invalidate_pcid', () => {
+    const mmu = activeMmu(v);
+    const frees0 = c.kernel.has('pcid0_frees_prev_roots');
+    if (!frees0 && c.vm.tdp) {
+      kvm_make_request(c, v, 'KVM_REQ_TLB_FLUSH_GUEST', `PCID ${pcid}`);
+      return;
+    }
+    if (kvm_get_pcid(v, v.cr3) === pcid) {
+      kvm_make_request(c, v, 'KVM_REQ_MMU_SYNC');
+      kvm_make_request(c, v, 'KVM_REQ_TLB_FLUSH_CURRENT', `PCID ${pcid}`);
+    }
+    if (!frees0 && !is(v.cr4, X86_CR4_PCIDE)) return;
+    let mask = 0;
+    for (let i = 0; i < KVM_MMU_NUM_PREV_ROOTS; i++) {
+      if (kvm_get_pcid(v, mmu.prev_roots[i]!.pgd) === pcid) mask |= KVM_MMU_ROOT_PREVIOUS(i);
+    }
+    kvm_mmu_free_roots(c, v, mmu, mask);
+  });
+}
+
+/** INVPCID (`kvm_handle_invpcid`); with EPT/NPT the instruction does not exit. */
+export function kvm_handle_invpcid(c: Ctx, v: VcpuState, type: 'addr' | 'single' | 'all' | 'all-global', pcid: number, addr: bigint): Fault {
+  return c.rec.call('kvm_handle_invpcid', () => {
+    if (pcid < 0 || pcid > 0xfff) return `PCID ${pcid} out of range`;
+    const pcidEnabled = is(v.cr4, X86_CR4_PCIDE);
+    switch (type) {
+      case 'addr':
+        if (!pcidEnabled && pcid !== 0) return 'INVPCID with a non-zero PCID while CR4.PCIDE=0';
+        c.rec.call('kvm_mmu_invpcid_gva', () =>
+          c.rec.emit('flush', `invalidate ${hex(addr)} for PCID ${pcid} in the current and cached roots`, { vcpu: v.id }),
+        );
+        return null;
+      case 'single':
+        if (!pcidEnabled && pcid !== 0) return 'INVPCID with a non-zero PCID while CR4.PCIDE=0';
+        kvm_invalidate_pcid(c, v, BigInt(pcid));
+        return null;
+      case 'all':
+      case 'all-global':
+        kvm_make_request(c, v, 'KVM_REQ_TLB_FLUSH_GUEST', `INVPCID ${type}`);
+        return null;
+    }
+  });
+}
+
+/** INVLPG (`kvm_mmu_invlpg`): no root is freed. */
+export function kvm_mmu_invlpg(c: Ctx, v: VcpuState, addr: bigint): void {
+  c.rec.call('kvm_mmu_invlpg', () => {
+    c.rec.emit('flush', `invalidate ${hex(addr)} in the current and cached roots of ${v.walk_mmu}`, { vcpu: v.id });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// KVM_SET_SREGS, INIT, KVM_SET_CPUID
+
+/** `__set_sregs`: registers written through vendor hooks, then one reset if anything changed. */
+export function __set_sregs(
+  c: Ctx,
+  v: VcpuState,
+  sregs: { cr0?: bigint; cr3?: bigint; cr4?: bigint; efer?: bigint },
+): Fault {
+  return c.rec.call('__set_sregs', () => {
+    // CR0.ET is hardwired to 1 on every CPU KVM runs on; the model keeps it set.
+    const cr0 = (sregs.cr0 ?? v.cr0) | X86_CR0_ET;
+    const cr3 = sregs.cr3 ?? v.cr3;
+    const cr4 = sregs.cr4 ?? v.cr4;
+    const efer = sregs.efer ?? v.efer;
+    // kvm_is_valid_sregs
+    if (is(efer, EFER_LME) && is(cr0, X86_CR0_PG)) {
+      if (!is(cr4, X86_CR4_PAE)) return 'EFER.LME with CR0.PG requires CR4.PAE';
+      if (!is(efer, EFER_LMA)) return 'EFER.LME with CR0.PG requires EFER.LMA';
+    } else if (is(efer, EFER_LMA)) {
+      return 'EFER.LMA without EFER.LME and CR0.PG';
+    }
+    if (is(cr0, X86_CR0_PG) && !is(cr0, X86_CR0_PE)) return 'CR0.PG without CR0.PE';
+    if (cr3 >> BigInt(v.maxphyaddr)) return `CR3 ${hex(cr3)} exceeds MAXPHYADDR ${v.maxphyaddr}`;
+    const crFault = cr4Fault(c, v, cr4);
+    if (crFault) return crFault;
+    let mmu_reset_needed = cr0 !== v.cr0 || cr3 !== v.cr3 || cr4 !== v.cr4 || efer !== v.efer;
+    v.cr3 = cr3;
+    v.efer = efer;
+    v.cr0 = cr0;
+    v.cr4 = cr4;
+    // SET_SREGS reloads the PDPTRs from memory for PAE paging, which always forces the reset.
+    if (is_pae_paging(v)) mmu_reset_needed = true;
+    if (mmu_reset_needed) {
+      kvm_mmu_reset_context(c, v);
+      if (c.kernel.has('sregs_flush_guest')) kvm_make_request(c, v, 'KVM_REQ_TLB_FLUSH_GUEST', 'KVM_SET_SREGS');
+    }
+    return null;
+  });
+}
+
+export const RESET_CR0 = 0x60000010n;
+
+/** `kvm_vcpu_reset` (INIT): architectural reset state; reset the MMU only if paging was on. */
+export function kvm_vcpu_reset(c: Ctx, v: VcpuState): void {
+  c.rec.call('kvm_vcpu_reset', () => {
+    const old_cr0 = v.cr0;
+    v.cr0 = RESET_CR0;
+    v.cr3 = 0n;
+    v.cr4 = 0n;
+    v.efer = 0n;
+    if (is(old_cr0, X86_CR0_PG)) kvm_mmu_reset_context(c, v);
+    kvm_make_request(c, v, 'KVM_REQ_TLB_FLUSH_GUEST', 'INIT');
+  });
+}
+
+/** `kvm_mmu_after_set_cpuid`: force every MMU role to be recomputed, then reset. */
+export function kvm_mmu_after_set_cpuid(c: Ctx, v: VcpuState, maxphyaddr: number): void {
+  c.rec.call('kvm_mmu_after_set_cpuid', () => {
+    const k = c.kernel;
+    v.maxphyaddr = maxphyaddr;
+    for (const mmu of [v.root_mmu, v.guest_mmu, v.nested_mmu]) {
+      mmu.cpu_role = { base: mmu.cpu_role.base, ext: setExtField(k, mmu.cpu_role.ext, 'valid', 0) };
+      if (k.has('cpuid_invalid_root_role')) mmu.root_role = setRoleField(k, mmu.root_role, 'invalid', 1);
+      else if (k.has('cpu_role_split')) mmu.root_role = 0;
+    }
+    kvm_mmu_reset_context(c, v);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// VM-entry
+
+/** `vcpu_enter_guest`: service pending requests in kernel order, then load the MMU. */
+export function vcpu_enter_guest(c: Ctx, v: VcpuState): void {
+  c.rec.call('vcpu_enter_guest', () => {
+    if (kvm_check_request(v, 'KVM_REQ_MMU_RELOAD')) kvm_mmu_unload(c, v);
+    if (kvm_check_request(v, 'KVM_REQ_MMU_FREE_OBSOLETE_ROOTS')) kvm_mmu_free_obsolete_roots(c, v);
+    kvm_check_request(v, 'KVM_REQ_MMU_SYNC');
+    kvm_check_request(v, 'KVM_REQ_LOAD_MMU_PGD');
+    if (kvm_check_request(v, 'KVM_REQ_TLB_FLUSH_CURRENT')) {
+      c.rec.call('kvm_vcpu_flush_tlb_current', () => {
+        stat(c, 'tlb_flush');
+        c.rec.emit('flush', `vCPU ${v.id}: flush the current TLB context`, { vcpu: v.id, request: 'KVM_REQ_TLB_FLUSH_CURRENT' });
+      });
+    }
+    if (kvm_check_request(v, 'KVM_REQ_TLB_FLUSH_GUEST')) {
+      c.rec.call('kvm_vcpu_flush_tlb_guest', () => {
+        stat(c, 'tlb_flush');
+        c.rec.emit('flush', `vCPU ${v.id}: flush the guest's TLB entries`, { vcpu: v.id, request: 'KVM_REQ_TLB_FLUSH_GUEST' });
+        // v5.15 shadow paging: a guest flush unloads the MMU so the next load syncs everything.
+        if (!c.vm.tdp && c.kernel.has('flush_guest_unloads_shadow')) kvm_mmu_unload(c, v);
+      });
+    }
+    v.requests.length = 0;
+    kvm_mmu_reload(c, v);
+    markRunning(c, v);
+  });
+}
