@@ -12,8 +12,8 @@ export function generate(n, { shadow = false } = {}) {
   const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648);
   const inSmm = [false, false, false, false];
   for (let v = 0; v < 4; v++) {
-    lines.push(`vcpu ${v}`, 'sregs cr0=PE|PG|WP cr4=PAE efer=LME|LMA|NX cr3=0x1000', 'run');
-    events.push({ vcpu: v, op: 'sregs', cr0: 0x80010001, cr4: 0x20, efer: 0xd00, cr3: 0x1000 }, { vcpu: v, op: 'run' });
+    lines.push(`vcpu ${v}`, 'sregs cr0=PE|ET|PG|WP cr4=PAE efer=LME|LMA|NX cr3=0x1000', 'run');
+    events.push({ vcpu: v, op: 'sregs', cr0: 0x80010011, cr4: 0x20, efer: 0xd00, cr3: 0x1000 }, { vcpu: v, op: 'run' });
   }
   while (lines.length < n) {
     const v = next() % 4;

@@ -13,6 +13,8 @@ export type BehaviourName =
   | 'pcid0_frees_prev_roots'
   | 'flush_guest_unloads_shadow'
   | 'pcide_reload'
+  | 'pcide_clear_resets'
+  | 'tlb_flush_split'
   | 'pcide_shadow_unload'
   | 'new_pgd_base_only_role'
   | 'cached_root_find_without_current'
@@ -135,6 +137,24 @@ export const BEHAVIOURS: readonly Behaviour[] = [
     version: 'v5.17 (v5.16/v5.17 only)',
     description: 'Any CR4.PCIDE toggle requests KVM_REQ_MMU_RELOAD (a full unload at the next entry).',
     source: 'facts §4.2 (x86.c kvm_post_set_cr4, K5.17)',
+  },
+  {
+    name: 'pcide_clear_resets',
+    commits: ['title only'],
+    title: 'kvm_post_set_cr4 resets the MMU when CR4.PCIDE is cleared (v5.15 shape; reworked in v5.16/v5.17)',
+    version: '≤v5.15',
+    description:
+      'Clearing CR4.PCIDE resets the MMU (kvm_mmu_reset_context, every root unloaded) like a role-bit change; later kernels request a reload (v5.17) or only flush the guest TLB.',
+    source: 'facts §4.2 (x86.c kvm_post_set_cr4, K5.15)',
+  },
+  {
+    name: 'tlb_flush_split',
+    commits: ['title only'],
+    title: 'KVM: x86: flush TLB separately from MMU reset (Paolo Bonzini)',
+    version: 'v5.18 (believed: after v5.17-rc5, present in v5.19)',
+    description:
+      'CR0/CR4 writes raise their own TLB-flush requests instead of relying on the MMU reset: KVM_REQ_TLB_FLUSH_GUEST when CR0.PG is cleared or CR4.PGE/PCIDE change, KVM_REQ_TLB_FLUSH_CURRENT when CR4.PAE changes or CR4.SMEP is set, and shadow paging unloads on CR4.PCIDE 0→1.',
+    source: 'facts §4.1, §4.2 (x86.c kvm_post_set_cr0/kvm_post_set_cr4, K5.17 vs K5.19)',
   },
   {
     name: 'new_pgd_base_only_role',
@@ -344,6 +364,7 @@ const E1_COMMON: readonly BehaviourName[] = ['new_pgd_base_only_role', 'invept_p
 const V5_15: readonly BehaviourName[] = [
   ...E1_COMMON,
   'pge_role_bit',
+  'pcide_clear_resets',
   'pcid0_frees_prev_roots',
   'flush_guest_unloads_shadow',
 ];
@@ -358,6 +379,7 @@ const V6_1: readonly BehaviourName[] = [
   'has_4_byte_gpte',
   'efer_lma_ext_role',
   'cached_root_find_without_current',
+  'tlb_flush_split',
   'efer_lme_role_bit',
   'cpu_role_split',
   'passthrough_role',

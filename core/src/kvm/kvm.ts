@@ -155,9 +155,13 @@ function faulted(c: Ctx, v: VcpuState, label: string, fault: Fault): Outcome {
 }
 
 function noExit(c: Ctx, v: VcpuState, label: string, what: string): Outcome {
-  c.rec.emit('no_exit', `${what} does not cause a VM-exit on this kernel/vendor/paging mode; only the register changes`, {
-    vcpu: v.id,
-  });
+  c.rec.emit(
+    'no_exit',
+    `${what} does not cause a VM-exit on this kernel/vendor/paging mode; only the register changes`,
+    {
+      vcpu: v.id,
+    },
+  );
   return { outcome: 'no_exit', label };
 }
 
@@ -175,7 +179,7 @@ function dispatch(c: Ctx, id: number, op: ModelOp): Outcome {
   switch (op.op) {
     case 'write_cr': {
       const old = v[op.reg];
-      let value = applyMode(old, op.mode, op.value);
+      const value = applyMode(old, op.mode, op.value);
       const label = `${op.reg} write`;
       if (!op.emulate && !guestWriteExits(c, v, op.reg, value)) {
         v[op.reg] = value;
@@ -184,20 +188,22 @@ function dispatch(c: Ctx, id: number, op: ModelOp): Outcome {
       return c.rec.call(exitHandler(c, op.emulate, op.reg), () => {
         if (op.reg === 'cr0') return faulted(c, v, label, kvm_set_cr0(c, v, value));
         if (op.reg === 'cr4') return faulted(c, v, label, kvm_set_cr4(c, v, value));
-        value = applyMode(old, op.mode, op.value);
         return faulted(c, v, label, set_efer(c, v, value));
       });
     }
     case 'write_cr3': {
       const label = 'cr3 write';
       if (!op.emulate && !guestWriteExits(c, v, 'cr3', op.value)) {
-        if (op.noflush && !(v.cr4 & (1n << 17n))) return faulted(c, v, label, 'CR3 bit 63 is reserved without CR4.PCIDE');
+        if (op.noflush && !(v.cr4 & (1n << 17n)))
+          return faulted(c, v, label, 'CR3 bit 63 is reserved without CR4.PCIDE');
         if (op.value >> BigInt(v.maxphyaddr)) return faulted(c, v, label, `CR3 exceeds MAXPHYADDR ${v.maxphyaddr}`);
         const old = v.cr3;
         v.cr3 = op.value;
         return noExit(c, v, label, `MOV to CR3 (${hex(old)} → ${hex(op.value)})`);
       }
-      return c.rec.call(exitHandler(c, op.emulate, 'cr3'), () => faulted(c, v, label, kvm_set_cr3(c, v, op.value, op.noflush)));
+      return c.rec.call(exitHandler(c, op.emulate, 'cr3'), () =>
+        faulted(c, v, label, kvm_set_cr3(c, v, op.value, op.noflush)),
+      );
     }
     case 'run':
       vcpu_enter_guest(c, v);
@@ -236,13 +242,15 @@ function dispatch(c: Ctx, id: number, op: ModelOp): Outcome {
       nested_vmexit(c, v);
       return ok('VM-Exit');
     case 'invept': {
-      if (!c.vm.nested || c.vm.vendor !== 'intel') return error('INVEPT', 'INVEPT needs nested VMX (vm vendor=intel nested=on)');
+      if (!c.vm.nested || c.vm.vendor !== 'intel')
+        return error('INVEPT', 'INVEPT needs nested VMX (vm vendor=intel nested=on)');
       if (v.is_guest_mode) return error('INVEPT', 'INVEPT executed by L2 exits to L1; issue it from L1 (after vmexit)');
       const bad = handle_invept(c, v, op.type, op.eptp);
       return bad ? { outcome: 'vmfail', label: 'INVEPT', message: bad } : ok(`INVEPT ${op.type}`);
     }
     case 'invvpid':
-      if (!c.vm.nested || c.vm.vendor !== 'intel') return error('INVVPID', 'INVVPID needs nested VMX (vm vendor=intel nested=on)');
+      if (!c.vm.nested || c.vm.vendor !== 'intel')
+        return error('INVVPID', 'INVVPID needs nested VMX (vm vendor=intel nested=on)');
       if (v.is_guest_mode) return error('INVVPID', 'INVVPID executed by L2 exits to L1; issue it from L1');
       handle_invvpid(c, v);
       return ok(`INVVPID ${op.type}`);
@@ -273,7 +281,14 @@ function vmenter(c: Ctx, v: VcpuState, op: Extract<ModelOp, { op: 'vmenter' }>):
   if (!intel && op.ept) return error('VM-Enter', 'ept= is for Intel; AMD uses npt=');
   const l1: Regs = { cr0: v.cr0, cr3: v.cr3, cr4: v.cr4, efer: v.efer };
   const l2: Regs = { cr0: op.cr0 ?? v.cr0, cr3: op.cr3 ?? v.cr3, cr4: op.cr4 ?? v.cr4, efer: op.efer ?? v.efer };
-  const nested: NestedState = { l1, ept: intel && op.ept, eptp: op.eptp, npt: !intel && op.npt, ncr3: op.ncr3, vpid: op.vpid };
+  const nested: NestedState = {
+    l1,
+    ept: intel && op.ept,
+    eptp: op.eptp,
+    npt: !intel && op.npt,
+    ncr3: op.ncr3,
+    vpid: op.vpid,
+  };
   if ((nested.ept || nested.npt) && !c.vm.tdp) {
     return error('VM-Enter', 'nested EPT/NPT needs EPT/NPT in L0 (vm tdp=on)');
   }
@@ -290,10 +305,8 @@ function vmenter(c: Ctx, v: VcpuState, op: Extract<ModelOp, { op: 'vmenter' }>):
 
 /** `kvm_arch_flush_shadow_memslot` (facts §4.12). */
 function kvm_arch_flush_shadow_memslot(c: Ctx, action: 'delete' | 'move' | 'create', slot: number): void {
-  if (action === 'create') {
-    c.rec.emit('flush', `memslot ${slot} created: no root is touched`);
-    return;
-  }
+  // CREATE (and FLAGS_ONLY) never touch roots.
+  if (action === 'create') return;
   c.rec.call('kvm_arch_flush_shadow_memslot', () => {
     if (c.kernel.has('slot_zap_all_quirk') && !c.vm.slot_zap_all) {
       // KVM_X86_QUIRK_SLOT_ZAP_ALL disabled: zap only the slot's SPTEs, invalidate no root.
@@ -362,7 +375,8 @@ const GROUPED: readonly [Action['op'], string][] = [
 
 /** One line per statement, in one pass over the actions. */
 function summarize(r: Outcome, actions: Action[]): string {
-  if (r.outcome === 'error' || r.outcome === 'gp' || r.outcome === 'vmfail') return `${r.label}: ${r.message ?? r.outcome}`;
+  if (r.outcome === 'error' || r.outcome === 'gp' || r.outcome === 'vmfail')
+    return `${r.label}: ${r.message ?? r.outcome}`;
   if (r.outcome === 'no_exit') return `${r.label}: no VM-exit`;
   const parts: string[] = [];
   const grouped = new Map<Action['op'], Set<number>>();
@@ -399,7 +413,15 @@ function summarize(r: Outcome, actions: Action[]): string {
         for (const id of a.roots ?? []) set.add(id);
         break;
       }
-      default:
+      case 'get':
+      case 'zap':
+      case 'queue_zap':
+      case 'request':
+      case 'flush':
+      case 'reinit':
+      case 'reinit_skipped':
+      case 'fault':
+      case 'no_exit':
         break;
     }
   }

@@ -93,7 +93,13 @@ export function applyRoles(c: Ctx, v: VcpuState, mmu: MmuState, roles: MmuRoles)
 }
 
 function levelText(level: number): string {
-  return level === 0 ? 'no paging' : level === 2 ? '2-level (32-bit) paging' : level === 3 ? 'PAE paging' : `${level}-level paging`;
+  return level === 0
+    ? 'no paging'
+    : level === 2
+      ? '2-level (32-bit) paging'
+      : level === 3
+        ? 'PAE paging'
+        : `${level}-level paging`;
 }
 
 /** `kvm_init_mmu`: recompute the role of the MMU in use; never allocates or frees roots. */
@@ -204,7 +210,8 @@ function mmu_free_root_page(
       slot: slotName,
       refcount: [before, sp.refcount],
     });
-    if (sp.refcount === 0 && sp.invalid) c.rec.call('kvm_mmu_prepare_zap_page', () => __kvm_mmu_prepare_zap_page(c, sp, invalid_list));
+    if (sp.refcount === 0 && sp.invalid)
+      c.rec.call('kvm_mmu_prepare_zap_page', () => __kvm_mmu_prepare_zap_page(c, sp, invalid_list));
   });
 }
 
@@ -423,7 +430,9 @@ export function kvm_mmu_zap_all_fast(c: Ctx): void {
     if (c.kernel.has('free_obsolete_roots')) {
       kvm_make_all_cpus_request(c, 'KVM_REQ_MMU_FREE_OBSOLETE_ROOTS', 'kvm_mmu_zap_all_fast');
     } else {
-      c.rec.call('kvm_reload_remote_mmus', () => kvm_make_all_cpus_request(c, 'KVM_REQ_MMU_RELOAD', 'kvm_mmu_zap_all_fast'));
+      c.rec.call('kvm_reload_remote_mmus', () =>
+        kvm_make_all_cpus_request(c, 'KVM_REQ_MMU_RELOAD', 'kvm_mmu_zap_all_fast'),
+      );
     }
     kvm_zap_obsolete_pages(c);
     if (tdp_mmu_enabled(c)) kvm_tdp_mmu_zap_invalidated_roots(c);

@@ -4,7 +4,9 @@ import { nested_vmx_checks, nested_vmx_enter_non_root_mode, nested_vmx_vmexit } 
 import type { Ctx, NestedState, Regs, VcpuState } from './state.js';
 
 export function nested_checks(c: Ctx, v: VcpuState, n: NestedState, l2: Regs): string | null {
-  return c.vm.vendor === 'intel' ? nested_vmx_checks(c, v, n.ept, n.eptp, l2) : nested_svm_checks(c, v, n.npt, n.ncr3, l2);
+  return c.vm.vendor === 'intel'
+    ? nested_vmx_checks(c, v, n.ept, n.eptp, l2)
+    : nested_svm_checks(c, v, n.npt, n.ncr3, l2);
 }
 
 export function nested_enter(c: Ctx, v: VcpuState, n: NestedState, l2: Regs): void {
@@ -28,5 +30,7 @@ export function leave_guest_mode_for_smm(c: Ctx, v: VcpuState): { nested: Nested
 
 /** Vendor leave_smm hook: RSM re-enters L2 before the saved state is loaded. */
 export function reenter_guest_mode_after_rsm(c: Ctx, v: VcpuState, saved: { nested: NestedState; l2: Regs }): void {
-  c.rec.call(c.vm.vendor === 'intel' ? 'vmx_leave_smm' : 'svm_leave_smm', () => nested_enter(c, v, saved.nested, saved.l2));
+  c.rec.call(c.vm.vendor === 'intel' ? 'vmx_leave_smm' : 'svm_leave_smm', () =>
+    nested_enter(c, v, saved.nested, saved.l2),
+  );
 }

@@ -13,7 +13,8 @@ export function nested_svm_checks(c: Ctx, v: VcpuState, npt: boolean, ncr3: bigi
   if (!(v.efer & EFER_SVME)) return 'L1 has not enabled SVM (EFER.SVME=0): VMRUN raises #UD';
   if (npt && ncr3 >> BigInt(v.maxphyaddr)) return `nCR3 ${hex(ncr3)} exceeds MAXPHYADDR`;
   if (l2.cr0 & X86_CR0_PG && !(l2.cr0 & X86_CR0_PE)) return 'L2 CR0.PG without CR0.PE';
-  if (l2.efer & EFER_LME && l2.cr0 & X86_CR0_PG && !(l2.cr4 & X86_CR4_PAE)) return 'L2 EFER.LME with CR0.PG needs CR4.PAE';
+  if (l2.efer & EFER_LME && l2.cr0 & X86_CR0_PG && !(l2.cr4 & X86_CR4_PAE))
+    return 'L2 EFER.LME with CR0.PG needs CR4.PAE';
   if (l2.cr3 >> BigInt(v.maxphyaddr)) return `L2 CR3 ${hex(l2.cr3)} exceeds MAXPHYADDR`;
   return null;
 }

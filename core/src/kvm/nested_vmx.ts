@@ -3,10 +3,24 @@
  * the EPTP), INVEPT and INVVPID.
  */
 import { kvm_init_shadow_ept_mmu_roles } from './mmu_role.js';
-import { applyRoles, kvm_init_mmu, kvm_mmu_free_guest_mode_roots, kvm_mmu_free_roots, kvm_mmu_new_pgd, roleEnv } from './mmu.js';
+import {
+  applyRoles,
+  kvm_init_mmu,
+  kvm_mmu_free_guest_mode_roots,
+  kvm_mmu_free_roots,
+  kvm_mmu_new_pgd,
+  roleEnv,
+} from './mmu.js';
 import { EFER_LMA, EFER_LME, X86_CR0_PE, X86_CR0_PG, X86_CR4_PAE, X86_CR4_VMXE } from './regs.js';
 import type { Ctx, NestedState, Regs, VcpuState } from './state.js';
-import { hex, KVM_MMU_NUM_PREV_ROOTS, KVM_MMU_ROOT_CURRENT, KVM_MMU_ROOT_PREVIOUS, KVM_MMU_ROOTS_ALL, kvm_make_request } from './state.js';
+import {
+  hex,
+  KVM_MMU_NUM_PREV_ROOTS,
+  KVM_MMU_ROOT_CURRENT,
+  KVM_MMU_ROOT_PREVIOUS,
+  KVM_MMU_ROOTS_ALL,
+  kvm_make_request,
+} from './state.js';
 import { vendor_set_cr0 } from './x86.js';
 
 const EPTP_PA_MASK = 0x000ffffffffff000n;
@@ -91,7 +105,8 @@ export function nested_vmx_checks(c: Ctx, v: VcpuState, ept: boolean, eptp: bigi
   }
   if (l2.cr0 & X86_CR0_PG && !(l2.cr0 & X86_CR0_PE)) return 'L2 CR0.PG without CR0.PE';
   const l2long = (l2.efer & EFER_LMA) !== 0n;
-  if (l2long && (!(l2.efer & EFER_LME) || !(l2.cr4 & X86_CR4_PAE))) return 'L2 in IA-32e mode needs EFER.LME and CR4.PAE';
+  if (l2long && (!(l2.efer & EFER_LME) || !(l2.cr4 & X86_CR4_PAE)))
+    return 'L2 in IA-32e mode needs EFER.LME and CR4.PAE';
   if (l2.cr0 & X86_CR0_PG && l2.efer & EFER_LME && !l2long) return 'L2 EFER.LME with CR0.PG needs EFER.LMA';
   if (l2.cr3 >> BigInt(v.maxphyaddr)) return `L2 CR3 ${hex(l2.cr3)} exceeds MAXPHYADDR`;
   return null;
@@ -142,7 +157,8 @@ export function handle_invept(c: Ctx, v: VcpuState, type: 'single' | 'global', e
     }
     const bad = nested_vmx_check_eptp(c, v, eptp);
     if (bad) return `INVEPT with an invalid EPTP fails (VMfailValid): ${bad}`;
-    const matches = (hpa: unknown, pgd: bigint): boolean => hpa !== null && (pgd & EPTP_PA_MASK) === (eptp & EPTP_PA_MASK);
+    const matches = (hpa: unknown, pgd: bigint): boolean =>
+      hpa !== null && (pgd & EPTP_PA_MASK) === (eptp & EPTP_PA_MASK);
     let mask = 0;
     if (matches(mmu.root.hpa, mmu.root.pgd)) mask |= KVM_MMU_ROOT_CURRENT;
     for (let i = 0; i < KVM_MMU_NUM_PREV_ROOTS; i++) {

@@ -14,7 +14,14 @@
 import { formatRole, setRoleField } from './role.js';
 import type { Ctx, MmuPage, MmuState, VcpuState } from './state.js';
 import { hex, kvm_make_all_cpus_request, page, roleLevel, stat } from './state.js';
-import { describeRole, destroyRoot, kvm_tdp_mmu_get_vcpu_root_hpa, markInvalid, newPage, tdp_mmu_enabled } from './tdp_mmu.js';
+import {
+  describeRole,
+  destroyRoot,
+  kvm_tdp_mmu_get_vcpu_root_hpa,
+  markInvalid,
+  newPage,
+  tdp_mmu_enabled,
+} from './tdp_mmu.js';
 import type { RootKind } from './types.js';
 
 const PT32_ROOT_LEVEL = 2;
@@ -30,7 +37,12 @@ export function is_obsolete_sp(c: Ctx, p: MmuPage): boolean {
  * `kvm_mmu_get_shadow_page` (E1 `kvm_mmu_get_page`): hash lookup by gfn + exact role (skipping zapped and
  * obsolete pages), else allocate and count `mmu_cache_miss`.
  */
-export function kvm_mmu_get_shadow_page(c: Ctx, gfn: bigint, role: number, kind: RootKind): { p: MmuPage; created: boolean } {
+export function kvm_mmu_get_shadow_page(
+  c: Ctx,
+  gfn: bigint,
+  role: number,
+  kind: RootKind,
+): { p: MmuPage; created: boolean } {
   const bucket = c.s.mmu_page_hash.get(hashKey(gfn, role));
   if (bucket) {
     for (const id of bucket) {

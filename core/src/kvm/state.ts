@@ -251,7 +251,9 @@ export function cloneState(s: VmState): VmState {
       smram: v.smram
         ? {
             regs: { ...v.smram.regs },
-            nested: v.smram.nested ? { nested: cloneNested(v.smram.nested.nested)!, l2: { ...v.smram.nested.l2 } } : null,
+            nested: v.smram.nested
+              ? { nested: cloneNested(v.smram.nested.nested)!, l2: { ...v.smram.nested.l2 } }
+              : null,
           }
         : null,
     })),

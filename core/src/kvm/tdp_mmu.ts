@@ -20,7 +20,6 @@ export function tdp_mmu_enabled(c: Ctx): boolean {
   return c.vm.tdp && c.vm.tdp_mmu;
 }
 
-
 function describe(c: Ctx, p: MmuPage): string {
   return describeRole(c, p.role);
 }
@@ -30,7 +29,7 @@ const roleTexts = new WeakMap<object, Map<number, string>>();
 /** summarizePageRole, memoised per kernel (role words repeat endlessly in long scenarios). */
 export function describeRole(c: Ctx, role: number): string {
   let m = roleTexts.get(c.kernel);
-  if (!m) roleTexts.set(c.kernel, (m = new Map()));
+  if (!m) roleTexts.set(c.kernel, (m = new Map<number, string>()));
   let text = m.get(role);
   if (text === undefined) m.set(role, (text = summarizePageRole(c.kernel, role)));
   return text;
@@ -148,7 +147,9 @@ export function kvm_tdp_mmu_get_root(c: Ctx, p: MmuPage, holder: string): boolea
   return c.rec.call('kvm_tdp_mmu_get_root', () => {
     if (p.invalid) {
       if (c.kernel.has('invalidated_roots_off_list')) {
-        const dead = p.freed ? ', already freed but still on tdp_mmu_roots: the patched put only unlinks valid roots' : '';
+        const dead = p.freed
+          ? ', already freed but still on tdp_mmu_roots: the patched put only unlinks valid roots'
+          : '';
         c.rec.emit(
           'warn',
           `WARN_ON_ONCE in kvm_tdp_mmu_get_root: ${holder} tries to reference invalid TDP MMU root #${p.id}${dead}`,
@@ -276,7 +277,10 @@ export function kvm_tdp_mmu_invalidate_all_roots(c: Ctx): void {
         const before = p.refcount;
         p.refcount++;
         p.zap_worker_ref++;
-        c.rec.emit('get', `the zap worker takes a reference to root #${id}`, { root: id, refcount: [before, p.refcount] });
+        c.rec.emit('get', `the zap worker takes a reference to root #${id}`, {
+          root: id,
+          refcount: [before, p.refcount],
+        });
         markInvalid(c, p);
         c.rec.emit('invalidate', `root #${id} invalidated`, { root: id });
         tdp_mmu_schedule_zap_root(c, p);
@@ -319,7 +323,7 @@ export function kvm_tdp_mmu_zap_invalidated_roots(c: Ctx): void {
         p.scheduled_to_zap = false;
         tdp_mmu_zap_root(c, p);
         p.tdp_mmu_ref = false;
-        kvm_tdp_mmu_put_root(c, p, "the TDP MMU (its own reference)");
+        kvm_tdp_mmu_put_root(c, p, 'the TDP MMU (its own reference)');
       }
       return;
     }

@@ -98,7 +98,14 @@ export function guestWriteExits(c: Ctx, v: VcpuState, reg: 'cr0' | 'cr3' | 'cr4'
       if (!intel) return true;
       // KVM_POSSIBLE_CR4_GUEST_BITS; without EPT the TLB-flush bit PGE stays intercepted.
       let owned =
-        X86_CR4_PVI | X86_CR4_DE | X86_CR4_PCE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT | X86_CR4_PGE | X86_CR4_TSD | X86_CR4_FSGSBASE;
+        X86_CR4_PVI |
+        X86_CR4_DE |
+        X86_CR4_PCE |
+        X86_CR4_OSFXSR |
+        X86_CR4_OSXMMEXCPT |
+        X86_CR4_PGE |
+        X86_CR4_TSD |
+        X86_CR4_FSGSBASE;
       if (!c.vm.tdp) owned &= ~X86_CR4_PGE;
       return ((v.cr4 ^ value) & ~owned) !== 0n;
     }
@@ -111,7 +118,7 @@ export function guestWriteExits(c: Ctx, v: VcpuState, reg: 'cr0' | 'cr3' | 'cr4'
 /** `kvm_set_cr0` → vendor set_cr0 (long-mode entry/exit) → `kvm_post_set_cr0`. */
 export function kvm_set_cr0(c: Ctx, v: VcpuState, value: bigint): Fault {
   return c.rec.call('kvm_set_cr0', () => {
-    let cr0 = value | X86_CR0_ET;
+    const cr0 = value | X86_CR0_ET;
     if (cr0 >> 32n) return 'CR0[63:32] are reserved';
     if (cr0 & ~CR0_KNOWN) return `reserved CR0 bits ${hex(cr0 & ~CR0_KNOWN)}`;
     if (is(cr0, X86_CR0_NW) && !is(cr0, X86_CR0_CD)) return 'CR0.NW without CR0.CD';
@@ -136,12 +143,8 @@ export function vendor_set_cr0(v: VcpuState, cr0: bigint): void {
   v.cr0 = cr0;
 }
 
-/**
- * Whether clearing CR0.PG requests a guest TLB flush. There is no behaviour of its own for this in the
- * table; the flush appears together with the cpu_role/root_role split in the snapshots read (absent in
- * v5.15/v5.17, present from v5.19, facts §4.1), so it is keyed on `cpu_role_split`.
- */
-const pgClearFlushesGuest = (c: Ctx): boolean => c.kernel.has('cpu_role_split');
+/** `tlb_flush_split`: CR0/CR4 writes raise their own TLB-flush requests (v5.18+ code shape). */
+const tlbFlushSeparateFromReset = (c: Ctx): boolean => c.kernel.has('tlb_flush_split');
 
 function kvm_post_set_cr0(c: Ctx, v: VcpuState, old: bigint, cr0: bigint): void {
   c.rec.call('kvm_post_set_cr0', () => {
@@ -154,7 +157,7 @@ function kvm_post_set_cr0(c: Ctx, v: VcpuState, old: bigint, cr0: bigint): void 
         return;
       }
     }
-    if (changed & X86_CR0_PG && !is(cr0, X86_CR0_PG) && pgClearFlushesGuest(c)) {
+    if (changed & X86_CR0_PG && !is(cr0, X86_CR0_PG) && tlbFlushSeparateFromReset(c)) {
       kvm_make_request(c, v, 'KVM_REQ_TLB_FLUSH_GUEST', 'CR0.PG cleared');
     }
     if (changed & kvm_mmu_cr0_role_bits(c.kernel)) kvm_mmu_reset_context(c, v);
@@ -204,17 +207,21 @@ function kvm_post_set_cr4(c: Ctx, v: VcpuState, old: bigint, cr4: bigint): void 
       else if (changed & X86_CR4_PGE) kvm_make_request(c, v, 'KVM_REQ_TLB_FLUSH_GUEST', 'CR4.PGE changed');
       return;
     }
-    if (k.has('pge_role_bit')) {
-      // v5.15: PGE is a role bit, and clearing PCIDE resets the MMU as well. (The 5.15 code shape has no
-      // behaviour of its own; `pge_role_bit` is the v5.15-only marker.)
-      if (roleChanged || pcideCleared) kvm_mmu_reset_context(c, v);
+    if (!tlbFlushSeparateFromReset(c)) {
+      // v5.15 shape: only resets (PGE is a role bit there, `pge_role_bit`), and clearing PCIDE resets too.
+      if (roleChanged || (k.has('pcide_clear_resets') && pcideCleared)) kvm_mmu_reset_context(c, v);
       return;
     }
     if (roleChanged) kvm_mmu_reset_context(c, v);
     // PCIDE 0→1: stale prev_roots could be reused with NOFLUSH later; shadow paging frees them all.
     if (!c.vm.tdp && is(cr4, X86_CR4_PCIDE) && !is(old, X86_CR4_PCIDE)) kvm_mmu_unload(c, v);
     if (changed & X86_CR4_PGE || pcideCleared) {
-      kvm_make_request(c, v, 'KVM_REQ_TLB_FLUSH_GUEST', changed & X86_CR4_PGE ? 'CR4.PGE changed' : 'CR4.PCIDE cleared');
+      kvm_make_request(
+        c,
+        v,
+        'KVM_REQ_TLB_FLUSH_GUEST',
+        changed & X86_CR4_PGE ? 'CR4.PGE changed' : 'CR4.PCIDE cleared',
+      );
     } else if (changed & X86_CR4_PAE || (is(cr4, X86_CR4_SMEP) && !is(old, X86_CR4_SMEP))) {
       kvm_make_request(c, v, 'KVM_REQ_TLB_FLUSH_CURRENT', changed & X86_CR4_PAE ? 'CR4.PAE changed' : 'CR4.SMEP set');
     }
@@ -227,7 +234,8 @@ function kvm_post_set_cr4(c: Ctx, v: VcpuState, old: bigint, cr4: bigint): void 
 /** `set_efer` (WRMSR EFER). EFER.LMA is read-only: it is kept as is and follows CR0.PG. */
 export function set_efer(c: Ctx, v: VcpuState, value: bigint, host_initiated = false): Fault {
   return c.rec.call('set_efer', () => {
-    const valid = EFER_SCE | EFER_LME | EFER_LMA | EFER_NX | (c.vm.vendor === 'amd' ? EFER_SVME : 0n);
+    // EFER.SVME exists only where SVM is exposed to the guest (AMD with nested=on).
+    const valid = EFER_SCE | EFER_LME | EFER_LMA | EFER_NX | (c.vm.vendor === 'amd' && c.vm.nested ? EFER_SVME : 0n);
     if (value & ~valid) return `reserved EFER bits ${hex(value & ~valid)}`;
     const old = v.efer;
     if (!host_initiated && is_paging(v) && (old ^ value) & EFER_LME) return 'toggling EFER.LME with paging enabled';
@@ -290,7 +298,13 @@ export function kvm_invalidate_pcid(c: Ctx, v: VcpuState, pcid: bigint): void {
 }
 
 /** INVPCID (`kvm_handle_invpcid`); with EPT/NPT the instruction does not exit. */
-export function kvm_handle_invpcid(c: Ctx, v: VcpuState, type: 'addr' | 'single' | 'all' | 'all-global', pcid: number, addr: bigint): Fault {
+export function kvm_handle_invpcid(
+  c: Ctx,
+  v: VcpuState,
+  type: 'addr' | 'single' | 'all' | 'all-global',
+  pcid: number,
+  addr: bigint,
+): Fault {
   return c.rec.call('kvm_handle_invpcid', () => {
     if (pcid < 0 || pcid > 0xfff) return `PCID ${pcid} out of range`;
     const pcidEnabled = is(v.cr4, X86_CR4_PCIDE);
@@ -298,7 +312,9 @@ export function kvm_handle_invpcid(c: Ctx, v: VcpuState, type: 'addr' | 'single'
       case 'addr':
         if (!pcidEnabled && pcid !== 0) return 'INVPCID with a non-zero PCID while CR4.PCIDE=0';
         c.rec.call('kvm_mmu_invpcid_gva', () =>
-          c.rec.emit('flush', `invalidate ${hex(addr)} for PCID ${pcid} in the current and cached roots`, { vcpu: v.id }),
+          c.rec.emit('flush', `invalidate ${hex(addr)} for PCID ${pcid} in the current and cached roots`, {
+            vcpu: v.id,
+          }),
         );
         return null;
       case 'single':
@@ -403,13 +419,19 @@ export function vcpu_enter_guest(c: Ctx, v: VcpuState): void {
     if (kvm_check_request(v, 'KVM_REQ_TLB_FLUSH_CURRENT')) {
       c.rec.call('kvm_vcpu_flush_tlb_current', () => {
         stat(c, 'tlb_flush');
-        c.rec.emit('flush', `vCPU ${v.id}: flush the current TLB context`, { vcpu: v.id, request: 'KVM_REQ_TLB_FLUSH_CURRENT' });
+        c.rec.emit('flush', `vCPU ${v.id}: flush the current TLB context`, {
+          vcpu: v.id,
+          request: 'KVM_REQ_TLB_FLUSH_CURRENT',
+        });
       });
     }
     if (kvm_check_request(v, 'KVM_REQ_TLB_FLUSH_GUEST')) {
       c.rec.call('kvm_vcpu_flush_tlb_guest', () => {
         stat(c, 'tlb_flush');
-        c.rec.emit('flush', `vCPU ${v.id}: flush the guest's TLB entries`, { vcpu: v.id, request: 'KVM_REQ_TLB_FLUSH_GUEST' });
+        c.rec.emit('flush', `vCPU ${v.id}: flush the guest's TLB entries`, {
+          vcpu: v.id,
+          request: 'KVM_REQ_TLB_FLUSH_GUEST',
+        });
         // v5.15 shadow paging: a guest flush unloads the MMU so the next load syncs everything.
         if (!c.vm.tdp && c.kernel.has('flush_guest_unloads_shadow')) kvm_mmu_unload(c, v);
       });

@@ -59,7 +59,10 @@ describe('kvm model: memslots, notifiers and the what-if', () => {
     assert.equal(h.snap.mmuValidGen, 1);
     assert.equal(ops(del, 'zap').length, 1);
     assert.equal(h.root(1).state, 'invalid');
-    assert.deepEqual(ops(del, 'request').map((a) => a.request), ['KVM_REQ_MMU_FREE_OBSOLETE_ROOTS']);
+    assert.deepEqual(
+      ops(del, 'request').map((a) => a.request),
+      ['KVM_REQ_MMU_FREE_OBSOLETE_ROOTS'],
+    );
     const run = h.run();
     assert.deepEqual(refTrace(run, 1), ['put 1→0']);
     assert.equal(h.root(1).state, 'freed');
@@ -74,7 +77,10 @@ describe('kvm model: memslots, notifiers and the what-if', () => {
     h.run();
     h.smi(); // unload: #1 stays in the hash with root_count 0
     const del = h.memslotDelete();
-    assert.deepEqual(ops(del, 'free').map((a) => a.root), [1]);
+    assert.deepEqual(
+      ops(del, 'free').map((a) => a.root),
+      [1],
+    );
     assert.equal(h.snap.stats.remote_tlb_flush_requests, 1);
   });
 
@@ -116,7 +122,12 @@ describe('kvm model: memslots, notifiers and the what-if', () => {
     h.smi(1);
     h.run(1);
     const r = h.do({ op: 'notifier_unmap', start: 0n, end: 0x100n });
-    assert.deepEqual(ops(r, 'zap').map((a) => a.root).sort(), [1, 2]);
+    assert.deepEqual(
+      ops(r, 'zap')
+        .map((a) => a.root)
+        .sort(),
+      [1, 2],
+    );
     assert.equal(ops(r, 'flush').length, 1);
     assert.equal(ops(r, 'free').length, 0);
   });
@@ -216,7 +227,10 @@ describe('kvm model: register writes, exits and faults', () => {
     assert.equal(sh.cr3(0x5000n).outcome, 'ok');
     const pge = sh.cr4('|=', X86_CR4_PGE);
     assert.equal(pge.outcome, 'ok');
-    assert.deepEqual(ops(pge, 'request').map((a) => a.request), ['KVM_REQ_TLB_FLUSH_GUEST']);
+    assert.deepEqual(
+      ops(pge, 'request').map((a) => a.request),
+      ['KVM_REQ_TLB_FLUSH_GUEST'],
+    );
   });
 
   it('v5.15: CR4.PGE is a role bit (reset); v5.17+: only a guest TLB flush', () => {
@@ -229,7 +243,22 @@ describe('kvm model: register writes, exits and faults', () => {
     neu.run();
     const r = neu.cr4('|=', X86_CR4_PGE);
     assert.equal(ops(r, 'unload').length, 0);
-    assert.deepEqual(ops(r, 'request').map((a) => a.request), ['KVM_REQ_TLB_FLUSH_GUEST']);
+    assert.deepEqual(
+      ops(r, 'request').map((a) => a.request),
+      ['KVM_REQ_TLB_FLUSH_GUEST'],
+    );
+  });
+
+  it('clearing CR0.PG requests a guest TLB flush from v5.19 on, not in v5.15/v5.17', () => {
+    const flushes = (profile: string): string[] => {
+      const h = vmOn(profile);
+      h.sregs({ ...PAE_PAGING, cr4: X86_CR4_PAE });
+      h.run();
+      return ops(h.cr0('&=', ~X86_CR0_PG), 'request').map((a) => a.request!);
+    };
+    assert.deepEqual(flushes('v6.1'), ['KVM_REQ_TLB_FLUSH_GUEST']);
+    assert.deepEqual(flushes('v5.17'), []);
+    assert.deepEqual(flushes('v5.15'), []);
   });
 
   it('RSM outside SMM is an error; SMI in SMM is latched', () => {
@@ -314,7 +343,10 @@ describe('kvm model: register writes, exits and faults', () => {
     assert.equal(h.root(1).state, 'invalid');
     assert.deepEqual(h.root(1).holders, ['vcpu1.root_mmu.root']);
     const r = h.run(1);
-    assert.deepEqual(ops(r, 'free').map((a) => a.root), [1]);
+    assert.deepEqual(
+      ops(r, 'free').map((a) => a.root),
+      [1],
+    );
     assert.deepEqual(h.snap.vcpus[1]!.requests, []);
   });
 });
@@ -331,9 +363,15 @@ describe('kvm model: INVPCID, INVLPG, CR4.PCIDE', () => {
   it('INVPCID single-context frees prev_roots of that PCID (shadow); all-context only flushes (v5.17+)', () => {
     const h = pcidGuest('v6.6');
     const r = h.do({ op: 'invpcid', type: 'single', pcid: 1, addr: 0n });
-    assert.deepEqual(ops(r, 'put').map((a) => a.root), [1]);
+    assert.deepEqual(
+      ops(r, 'put').map((a) => a.root),
+      [1],
+    );
     const all = h.do({ op: 'invpcid', type: 'all', pcid: 0, addr: 0n });
-    assert.deepEqual(ops(all, 'request').map((a) => a.request), ['KVM_REQ_TLB_FLUSH_GUEST']);
+    assert.deepEqual(
+      ops(all, 'request').map((a) => a.request),
+      ['KVM_REQ_TLB_FLUSH_GUEST'],
+    );
     assert.equal(ops(h.run(), 'unload').length, 0);
   });
   it('v5.15: a guest TLB flush (INVPCID all) unloads the shadow MMU at the next entry', () => {
@@ -359,7 +397,10 @@ describe('kvm model: INVPCID, INVLPG, CR4.PCIDE', () => {
     a.longMode();
     a.run();
     const r = a.cr4('|=', X86_CR4_PCIDE);
-    assert.deepEqual(ops(r, 'request').map((x) => x.request), ['KVM_REQ_MMU_RELOAD']);
+    assert.deepEqual(
+      ops(r, 'request').map((x) => x.request),
+      ['KVM_REQ_MMU_RELOAD'],
+    );
     assert.equal(ops(a.run(), 'unload').length, 1);
     const b = vmOn('v6.6', { tdp: false });
     b.longMode();

@@ -2,7 +2,14 @@
 import { kernelFor, makeKernel, findProfile, type BehaviourName } from '../../src/kvm/behaviours.js';
 import { createKvm } from '../../src/kvm/kvm.js';
 import { EFER_LMA, EFER_LME, EFER_NX, X86_CR0_PE, X86_CR0_PG, X86_CR0_WP, X86_CR4_PAE } from '../../src/kvm/regs.js';
-import { DEFAULT_VM, type Action, type KvmModel, type ModelOp, type StepResult, type VmConfig } from '../../src/kvm/types.js';
+import {
+  DEFAULT_VM,
+  type Action,
+  type KvmModel,
+  type ModelOp,
+  type StepResult,
+  type VmConfig,
+} from '../../src/kvm/types.js';
 
 export function vmOn(
   profile: string,
@@ -81,4 +88,9 @@ export class Harness {
 
 export const ops = (r: StepResult, op: Action['op']): Action[] => r.actions.filter((a) => a.op === op);
 export const refTrace = (r: StepResult, root: number): string[] =>
-  r.actions.filter((a) => a.root === root && a.refcount && (a.op === 'put' || a.op === 'get' || a.op === 'alloc' || a.op === 'reuse')).map((a) => `${a.op} ${a.refcount![0]}→${a.refcount![1]}`);
+  r.actions
+    .filter(
+      (a) =>
+        a.root === root && a.refcount && (a.op === 'put' || a.op === 'get' || a.op === 'alloc' || a.op === 'reuse'),
+    )
+    .map((a) => `${a.op} ${a.refcount![0]}→${a.refcount![1]}`);

@@ -1,5 +1,14 @@
 import assert from 'node:assert/strict';
-import { EFER_LMA, EFER_LME, X86_CR0_PE, X86_CR0_PG, X86_CR0_WP, X86_CR4_PAE, X86_CR4_PCIDE, X86_CR4_SMEP } from '../../src/kvm/regs.js';
+import {
+  EFER_LMA,
+  EFER_LME,
+  X86_CR0_PE,
+  X86_CR0_PG,
+  X86_CR0_WP,
+  X86_CR4_PAE,
+  X86_CR4_PCIDE,
+  X86_CR4_SMEP,
+} from '../../src/kvm/regs.js';
 import { LONG_MODE, ops, vmOn, type Harness } from './helpers.js';
 
 const A = 0x1000n;
@@ -44,8 +53,14 @@ describe('kvm model: prev_roots LRU (shadow paging)', () => {
       assert.deepEqual(h.snap.vcpus[0]!.prevRoots, [3, 2, 1]);
       const r = h.cr3(E);
       const ev = ops(r, 'evict');
-      assert.deepEqual(ev.map((a) => a.root), [1]);
-      assert.deepEqual(ops(r, 'put').map((a) => a.refcount), [[1, 0]]);
+      assert.deepEqual(
+        ev.map((a) => a.root),
+        [1],
+      );
+      assert.deepEqual(
+        ops(r, 'put').map((a) => a.refcount),
+        [[1, 0]],
+      );
       assert.equal(h.root(1).state, 'valid');
       assert.equal(h.root(1).refcount, 0);
       h.run();
@@ -59,7 +74,10 @@ describe('kvm model: prev_roots LRU (shadow paging)', () => {
   it('v5.15: every flushing CR3 write frees every prev_roots slot (PCID 0 matches all)', () => {
     const h = shadow('v5.15');
     const r = h.cr3(B);
-    assert.deepEqual(ops(r, 'put').map((a) => a.slot), ['prev_roots[0]']);
+    assert.deepEqual(
+      ops(r, 'put').map((a) => a.slot),
+      ['prev_roots[0]'],
+    );
     h.run();
     assert.deepEqual(h.snap.vcpus[0]!.prevRoots, [null, null, null]);
     assert.equal(ops(h.cr3(A), 'cache_hit').length, 0);
@@ -128,7 +146,10 @@ describe('kvm model: prev_roots LRU (shadow paging)', () => {
     h.run();
     const roots = h.liveRoots();
     assert.equal(roots.length, 4);
-    assert.deepEqual(roots.map((r) => r.gfn), ['0x7', '0x7', '0x7', '0x7']);
+    assert.deepEqual(
+      roots.map((r) => r.gfn),
+      ['0x7', '0x7', '0x7', '0x7'],
+    );
     assert.deepEqual(new Set(roots.map((r) => r.role)).size, 4);
   });
 
@@ -136,7 +157,10 @@ describe('kvm model: prev_roots LRU (shadow paging)', () => {
     const h = vmOn('v6.6', { tdp: false });
     const r = h.run();
     assert.equal(ops(r, 'alloc').length, 4);
-    assert.deepEqual(h.liveRoots().map((x) => x.gfn), ['0x0', '0x40000', '0x80000', '0xc0000']);
+    assert.deepEqual(
+      h.liveRoots().map((x) => x.gfn),
+      ['0x0', '0x40000', '0x80000', '0xc0000'],
+    );
   });
 
   it('SMI/RSM on shadow paging reuses roots from the hash (v6.3)', () => {
@@ -157,7 +181,10 @@ describe('kvm model: prev_roots LRU (shadow paging)', () => {
     h.cr3(B | 2n);
     h.run();
     const r = h.cr3(C | 1n);
-    assert.deepEqual(ops(r, 'put').map((a) => a.root), [1]);
+    assert.deepEqual(
+      ops(r, 'put').map((a) => a.root),
+      [1],
+    );
     assert.deepEqual(h.snap.vcpus[0]!.prevRoots, [2, null, null]);
     // NOFLUSH: no kvm_invalidate_pcid; with no current root the cache is only searched (a miss here).
     const nf = h.cr3(A | 2n, { noflush: true });

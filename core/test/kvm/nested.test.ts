@@ -1,5 +1,14 @@
 import assert from 'node:assert/strict';
-import { EFER_LMA, EFER_LME, EFER_NX, EFER_SVME, X86_CR0_PE, X86_CR0_PG, X86_CR4_PAE, X86_CR4_VMXE } from '../../src/kvm/regs.js';
+import {
+  EFER_LMA,
+  EFER_LME,
+  EFER_NX,
+  EFER_SVME,
+  X86_CR0_PE,
+  X86_CR0_PG,
+  X86_CR4_PAE,
+  X86_CR4_VMXE,
+} from '../../src/kvm/regs.js';
 import type { ModelOp } from '../../src/kvm/types.js';
 import { LONG_MODE, ops, vmOn, type Harness } from './helpers.js';
 
@@ -87,11 +96,19 @@ describe('kvm model: nested VMX', () => {
     };
     const precise = setup([]);
     const r = precise.do({ op: 'invept', type: 'single', eptp: EPTP_A });
-    assert.deepEqual(ops(r, 'put').map((a) => a.root), [2]);
+    assert.deepEqual(
+      ops(r, 'put').map((a) => a.root),
+      [2],
+    );
     assert.equal(precise.snap.vcpus[0]!.mmus[1]!.root, 3);
     const all = setup(['invept_precise']);
     const r2 = all.do({ op: 'invept', type: 'single', eptp: EPTP_A });
-    assert.deepEqual(ops(r2, 'put').map((a) => a.root).sort(), [2, 3]);
+    assert.deepEqual(
+      ops(r2, 'put')
+        .map((a) => a.root)
+        .sort(),
+      [2, 3],
+    );
     // Freeing a nested EPT root only drops the reference: the shadow page is found again.
     assert.equal(all.root(2).state, 'valid');
     all.do(vmenter({ eptp: EPTP_A }));
@@ -104,7 +121,10 @@ describe('kvm model: nested VMX', () => {
     h.run();
     h.do({ op: 'vmexit' });
     const r = h.do({ op: 'invept', type: 'global', eptp: 0n });
-    assert.deepEqual(ops(r, 'put').map((a) => a.root), [2]);
+    assert.deepEqual(
+      ops(r, 'put').map((a) => a.root),
+      [2],
+    );
     assert.equal(h.snap.vcpus[0]!.mmus[1]!.root, null);
   });
 
@@ -116,12 +136,20 @@ describe('kvm model: nested VMX', () => {
     const g = h.snap.vcpus[0]!;
     assert.equal(g.prevRoots[0], 2);
     const r = h.do({ op: 'invvpid', type: 'all', vpid: 0 });
-    assert.deepEqual(ops(r, 'put').map((a) => a.root), [2]);
+    assert.deepEqual(
+      ops(r, 'put').map((a) => a.root),
+      [2],
+    );
   });
 
   it('invalid EPTPs and L1 without VMXE fail the VM-Enter without changing state', () => {
     const h = vmxL1('v6.4');
-    for (const eptp of [0x5019n /* memtype 1 */, 0x5026n /* 5-level unsupported */, 0x505en /* A/D fine */, 0x509en /* bit 7 */]) {
+    for (const eptp of [
+      0x5019n /* memtype 1 */,
+      0x5026n /* 5-level unsupported */,
+      0x505en /* A/D fine */,
+      0x509en /* bit 7 */,
+    ]) {
       const before = h.snap;
       const r = h.do(vmenter({ eptp }));
       if (eptp === 0x505en) {

@@ -71,7 +71,10 @@ describe('kvm model: TDP MMU root lifecycle', () => {
     assert.ok(ops(toggled, 'unload').length === 1);
     // E2: the last put marks the root invalid and the worker frees it at the end of the statement.
     assert.ok(ops(toggled, 'queue_zap').length === 1);
-    assert.deepEqual(ops(toggled, 'free').map((a) => a.path[0]), ['tdp_mmu_zap_root_work']);
+    assert.deepEqual(
+      ops(toggled, 'free').map((a) => a.path[0]),
+      ['tdp_mmu_zap_root_work'],
+    );
     const second = ops(h.run(), 'alloc')[0]!;
     assert.equal(second.role, first.role);
     assert.notEqual(second.root, first.root);
@@ -83,7 +86,10 @@ describe('kvm model: TDP MMU root lifecycle', () => {
     h.run();
     const r = h.cr0('&=', ~X86_CR0_WP);
     assert.equal(r.outcome, 'no_exit');
-    assert.deepEqual(r.actions.map((a) => a.op), ['no_exit']);
+    assert.deepEqual(
+      r.actions.map((a) => a.op),
+      ['no_exit'],
+    );
     const e = h.cr0('|=', X86_CR0_WP, true);
     assert.equal(e.outcome, 'ok');
     assert.equal(ops(e, 'unload').length, 0);
@@ -110,7 +116,15 @@ describe('kvm model: TDP MMU root lifecycle', () => {
       const del = h.memslotDelete();
       const run = h.run();
       assert.equal(h.root(1).state, 'freed');
-      return [...refTrace(del, 1), ...ops(del, 'free').map(() => 'free'), '|', ...refTrace(run, 1), ...ops(run, 'free').filter((a) => a.root === 1).map(() => 'free')];
+      return [
+        ...refTrace(del, 1),
+        ...ops(del, 'free').map(() => 'free'),
+        '|',
+        ...refTrace(run, 1),
+        ...ops(run, 'free')
+          .filter((a) => a.root === 1)
+          .map(() => 'free'),
+      ];
     };
     it('E1 (v5.15): 1 → 2 (zapper) → 1 → vCPU RELOAD put → 0, freed', () => {
       assert.deepEqual(trace('v5.15'), ['get 1→2', 'put 2→1', '|', 'put 1→0', 'free']);
