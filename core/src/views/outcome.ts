@@ -2,16 +2,23 @@
  * Compact renderings of a step's actions — the one vocabulary the CLI, diff and JSON summaries share.
  * Everything here is derived from the action list; nothing re-runs the model.
  */
+import type { Kernel } from '../kvm/behaviours.js';
+import { summarizePageRole } from '../kvm/role.js';
 import type { Action, StepResult } from '../kvm/types.js';
 
 const rc = (a: Action): string => (a.refcount ? ` rc ${a.refcount[0]}→${a.refcount[1]}` : '');
 const id = (n: number | undefined): string => (n === undefined ? '' : `#${n}`);
 
-/** One action as a few words, e.g. "put #1 rc 2→1", "hit #3 prev_roots[1]". */
-export function formatAction(a: Action): string {
+/**
+ * One action as a few words, e.g. "put #1 rc 2→1", "hit #3 prev_roots[1]". With the kernel, allocations say
+ * what they allocated in that kernel's role layout ("alloc #2 4-level direct SMM rc 2").
+ */
+export function formatAction(a: Action, kernel?: Kernel): string {
   switch (a.op) {
-    case 'alloc':
-      return `alloc ${id(a.root)}${a.refcount ? ` rc ${a.refcount[1]}` : ''}`;
+    case 'alloc': {
+      const what = kernel && a.role ? ` ${summarizePageRole(kernel, Number.parseInt(a.role, 16))}` : '';
+      return `alloc ${id(a.root)}${what}${a.refcount ? ` rc ${a.refcount[1]}` : ''}`;
+    }
     case 'reuse':
       return `reuse ${id(a.root)}${rc(a)}`;
     case 'cache_hit':
@@ -71,14 +78,14 @@ const HEADLINE: ReadonlySet<Action['op']> = new Set([
 ]);
 
 /** The outcome of a step in one line: the headline actions, or the model's summary when there are none. */
-export function formatOutcome(result: StepResult): string {
+export function formatOutcome(result: StepResult, kernel?: Kernel): string {
   if (result.outcome === 'error') return `error: ${result.message ?? result.summary}`;
   if (result.outcome === 'vmfail') return `VM-Enter failed: ${result.message ?? result.summary}`;
   const parts: string[] = [];
   const counts: number[] = [];
   for (const a of result.actions) {
     if (!HEADLINE.has(a.op)) continue;
-    const text = formatAction(a);
+    const text = formatAction(a, kernel);
     // RSM and SMI reset the MMU several times; say "role unchanged ×2" rather than repeating it.
     if (parts[parts.length - 1] === text) counts[counts.length - 1]! += 1;
     else {

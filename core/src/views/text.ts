@@ -11,12 +11,12 @@ import { formatLocation, splitLines } from '../text/positions.js';
 import { formatAction, formatOutcome } from './outcome.js';
 
 export interface Style {
-  dim(s: string): string;
-  bold(s: string): string;
-  red(s: string): string;
-  yellow(s: string): string;
-  green(s: string): string;
-  cyan(s: string): string;
+  dim: (s: string) => string;
+  bold: (s: string) => string;
+  red: (s: string) => string;
+  yellow: (s: string) => string;
+  green: (s: string) => string;
+  cyan: (s: string) => string;
 }
 
 const id = (s: string): string => s;
@@ -24,7 +24,14 @@ export const PLAIN: Style = { dim: id, bold: id, red: id, yellow: id, green: id,
 
 export function ansiStyle(): Style {
   const wrap = (open: number, close: number) => (s: string) => `\u001b[${open}m${s}\u001b[${close}m`;
-  return { dim: wrap(2, 22), bold: wrap(1, 22), red: wrap(31, 39), yellow: wrap(33, 39), green: wrap(32, 39), cyan: wrap(36, 39) };
+  return {
+    dim: wrap(2, 22),
+    bold: wrap(1, 22),
+    red: wrap(31, 39),
+    yellow: wrap(33, 39),
+    green: wrap(32, 39),
+    cyan: wrap(36, 39),
+  };
 }
 
 export interface RunOptions {
@@ -50,7 +57,7 @@ export function renderRun(analysis: Analysis, options: RunOptions = {}): string 
     const step = analysis.stepAt(i);
     const diags = diagsByLine.get(i) ?? [];
     if (step) {
-      const outcome = formatOutcome(step.result);
+      const outcome = formatOutcome(step.result, analysis.kernel);
       const colour = step.result.outcome === 'ok' ? st.cyan : step.result.outcome === 'no_exit' ? st.dim : st.yellow;
       const vcpu = analysis.vm.vcpus > 1 ? st.dim(` [vcpu${step.vcpu}]`) : '';
       out.push(`${num}  ${src.padEnd(width)}  ${colour(`→ ${outcome}`)}${vcpu}`);
@@ -73,7 +80,10 @@ export function renderRun(analysis: Analysis, options: RunOptions = {}): string 
   out.push('', renderState(analysis.kernel, snapshot, st, options.at));
   const e = analysis.expectations;
   if (e.passed + e.failed > 0)
-    out.push('', `expectations: ${st.green(`${e.passed} passed`)}, ${e.failed > 0 ? st.red(`${e.failed} failed`) : '0 failed'}`);
+    out.push(
+      '',
+      `expectations: ${st.green(`${e.passed} passed`)}, ${e.failed > 0 ? st.red(`${e.failed} failed`) : '0 failed'}`,
+    );
   return out.join('\n');
 }
 
@@ -102,13 +112,22 @@ export function renderState(kernel: Kernel, snapshot: Snapshot, st: Style = PLAI
       continue;
     }
     const mode = [v.smm ? 'SMM' : null, v.guestMode ? 'guest_mode' : null].filter(Boolean).join(' ') || 'L1 !SMM';
-    out.push(`  vcpu${v.id}  ${mode}  mmu=${v.mmu}  cr0=${v.regs.cr0} cr3=${v.regs.cr3} cr4=${v.regs.cr4} efer=${v.regs.efer}`);
+    out.push(
+      `  vcpu${v.id}  ${mode}  mmu=${v.mmu}  cr0=${v.regs.cr0} cr3=${v.regs.cr3} cr4=${v.regs.cr4} efer=${v.regs.efer}`,
+    );
     for (const m of v.mmus) {
       if (m.name === 'nested_mmu') continue;
-      const cur = m.root !== null ? `#${m.root}` : m.rootSpecial ? `${m.rootSpecial}[${m.paeRoots.map((r) => (r === null ? '-' : `#${r}`)).join(' ')}]` : '-';
+      const cur =
+        m.root !== null
+          ? `#${m.root}`
+          : m.rootSpecial
+            ? `${m.rootSpecial}[${m.paeRoots.map((r) => (r === null ? '-' : `#${r}`)).join(' ')}]`
+            : '-';
       const prev = m.prevRoots.map((r) => (r === null ? '-' : `#${r}`)).join(' ');
       const active = m.name === v.mmu ? '*' : ' ';
-      out.push(`   ${active}${m.name.padEnd(10)} root ${cur.padEnd(6)} prev_roots [${prev}]  cpu_role ${m.cpuRole}  root_role ${m.rootRole}`);
+      out.push(
+        `   ${active}${m.name.padEnd(10)} root ${cur.padEnd(6)} prev_roots [${prev}]  cpu_role ${m.cpuRole}  root_role ${m.rootRole}`,
+      );
     }
     if (v.requests.length > 0) out.push(`    pending ${v.requests.join(' ')}`);
   }
@@ -124,7 +143,12 @@ export function renderState(kernel: Kernel, snapshot: Snapshot, st: Style = PLAI
 
 function table(head: string[], rows: string[][], st: Style): string[] {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const fmt = (cells: string[]) => '  ' + cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  const fmt = (cells: string[]) =>
+    '  ' +
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
   return [st.dim(fmt(head)), ...rows.map(fmt)];
 }
 
@@ -149,7 +173,8 @@ export function renderDiagnostics(file: string, diags: readonly Diagnostic[], st
 export function renderProfiles(st: Style = PLAIN): string {
   const rows = PROFILES.map((p) => [p.name, p.era, p.release, String(p.behaviours.length)]);
   const out = table(['profile', 'era', 'release', 'behaviours'], rows, st);
-  for (const p of PROFILES) out.push('', `${st.bold(p.name)}: ${p.behaviours.join(' ')}`, ...(p.note ? [st.dim(`  ${p.note}`)] : []));
+  for (const p of PROFILES)
+    out.push('', `${st.bold(p.name)}: ${p.behaviours.join(' ')}`, ...(p.note ? [st.dim(`  ${p.note}`)] : []));
   return out.join('\n');
 }
 
@@ -183,13 +208,26 @@ export function renderDecode(kernel: Kernel, word: bigint, cpuRole: boolean, st:
   if (!cpuRole) {
     const w = Number(word & 0xffffffffn);
     const d = decodePageRole(kernel, w);
-    const out = [st.bold(`page role ${formatRole(w)} on ${kernel.label}: ${summarizePageRole(kernel, w)}`), ...table(head, fieldRows(d.fields, 0), st)];
-    if (d.unknownBits !== 0) out.push(st.yellow(`  bits outside any field are set: 0x${(d.unknownBits >>> 0).toString(16)}`));
-    if (word > 0xffffffffn) out.push(st.yellow('  the word has bits above 31: a page role is 32 bits (use --cpu-role for a 64-bit cpu role)'));
+    const out = [
+      st.bold(`page role ${formatRole(w)} on ${kernel.label}: ${summarizePageRole(kernel, w)}`),
+      ...table(head, fieldRows(d.fields, 0), st),
+    ];
+    if (d.unknownBits !== 0)
+      out.push(st.yellow(`  bits outside any field are set: 0x${(d.unknownBits >>> 0).toString(16)}`));
+    if (word > 0xffffffffn)
+      out.push(
+        st.yellow('  the word has bits above 31: a page role is 32 bits (use --cpu-role for a 64-bit cpu role)'),
+      );
     return out.join('\n');
   }
   const d = decodeCpuRole(kernel, word);
-  const out = [st.bold(`cpu role 0x${word.toString(16).padStart(16, '0')} on ${kernel.label}`), st.dim('  base (bits 0-31)'), ...table(head, fieldRows(d.base.fields, 0), st), st.dim('  ext (bits 32-63)'), ...table(head, fieldRows(d.ext.fields, 32), st)];
+  const out = [
+    st.bold(`cpu role 0x${word.toString(16).padStart(16, '0')} on ${kernel.label}`),
+    st.dim('  base (bits 0-31)'),
+    ...table(head, fieldRows(d.base.fields, 0), st),
+    st.dim('  ext (bits 32-63)'),
+    ...table(head, fieldRows(d.ext.fields, 32), st),
+  ];
   if (d.base.unknownBits !== 0 || d.ext.unknownBits !== 0) out.push(st.yellow('  bits outside any field are set'));
   return out.join('\n');
 }
@@ -201,8 +239,8 @@ export function diffOutcomes(a: Analysis, b: Analysis): { line: number; text: st
   for (let i = 0; i < lines.length; i++) {
     const sa = a.stepAt(i);
     const sb = b.stepAt(i);
-    const oa = sa ? formatOutcome(sa.result) : '';
-    const ob = sb ? formatOutcome(sb.result) : '';
+    const oa = sa ? formatOutcome(sa.result, a.kernel) : '';
+    const ob = sb ? formatOutcome(sb.result, b.kernel) : '';
     if (oa !== ob) out.push({ line: i, text: (lines[i] ?? '').trim(), a: oa, b: ob });
   }
   return out;
@@ -222,6 +260,7 @@ export function renderDiff(a: Analysis, b: Analysis, st: Style = PLAIN): string 
   const fa = a.final.stats;
   const fb = b.final.stats;
   const diffs = Object.keys({ ...fa, ...fb }).filter((k) => fa[k] !== fb[k]);
-  if (diffs.length > 0) out.push('', st.bold('counters at the end'), ...diffs.map((k) => `  ${k}: ${fa[k] ?? '-'} vs ${fb[k] ?? '-'}`));
+  if (diffs.length > 0)
+    out.push('', st.bold('counters at the end'), ...diffs.map((k) => `  ${k}: ${fa[k] ?? '-'} vs ${fb[k] ?? '-'}`));
   return out.join('\n');
 }
