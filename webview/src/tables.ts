@@ -13,6 +13,7 @@ import type {
 } from '../../core/src/kvm/types.js';
 import type { PanelView, RootSort, RootSortKey } from './messages.js';
 import type { RoleDecoder } from './roles.js';
+import { STAT_NAMES } from '../../core/src/kvm/state.js';
 
 export interface Cell {
   text: string;
@@ -455,15 +456,7 @@ export function compareVcpuTable(a: StateAtResult, b: StateAtResult, changedVcpu
 // Counters
 
 /** The model's own counters first, then KVM's statistics, then anything newer alphabetically. */
-const COUNTER_ORDER = [
-  'roots_allocated',
-  'roots_freed',
-  'root_reuses',
-  'prev_root_hits',
-  'mmu_cache_miss',
-  'mmu_shadow_zapped',
-  'remote_tlb_flush_requests',
-];
+const COUNTER_ORDER: readonly string[] = STAT_NAMES;
 
 function counterNames(...stats: Record<string, number>[]): string[] {
   const names = new Set<string>();

@@ -7,16 +7,9 @@ import { getRoleField, pageRoleLayout, type PageRoleField } from '../kvm/role.js
 import type { Action, MmuSnapshot, RootSnapshot, Snapshot } from '../kvm/types.js';
 import type { ExpectOp } from '../syntax/ast.js';
 
-export const STAT_NAMES = [
-  'roots_allocated',
-  'roots_freed',
-  'root_reuses',
-  'prev_root_hits',
-  'mmu_cache_miss',
-  'mmu_shadow_zapped',
-  'remote_tlb_flush_requests',
-  'tlb_flush',
-] as const;
+import { STAT_NAMES } from '../kvm/state.js';
+
+export { STAT_NAMES };
 
 /** The fixed paths, for completion, validation and docs. `root.role.<field>` and `prev[N].id` are patterns. */
 export const EXPECT_PATHS: readonly { path: string; doc: string }[] = [
@@ -83,7 +76,11 @@ export function resolvePath(path: string, ctx: ExpectContext): Resolved {
   if (stat) {
     const name = stat[1] ?? '';
     const value = ctx.snapshot.stats[name];
-    if (value === undefined) return { ok: false, message: `unknown counter \`${name}\` (known: ${Object.keys(ctx.snapshot.stats).join(', ')})` };
+    if (value === undefined)
+      return {
+        ok: false,
+        message: `unknown counter \`${name}\` (known: ${Object.keys(ctx.snapshot.stats).join(', ')})`,
+      };
     return { ok: true, value };
   }
   const prev = /^prev\[(\d+)\]\.id$/.exec(path);
