@@ -1,0 +1,53 @@
+// Small helpers over the VS Code workbench in code-server (selectors verified on VS Code 1.100).
+export const SEL = {
+  workbench: '.monaco-workbench',
+  quickInput: '.quick-input-widget input',
+  quickInputRow: '.quick-input-widget .monaco-list-row',
+  languageStatus: '[id="status.editor.mode"]',
+  hover: '.monaco-hover:not(.hidden)',
+  activeEditor: '.editor-group-container.active .monaco-editor',
+};
+
+/** Opens the workbench on `folder` and waits until it is usable. */
+export async function openWorkbench(browser, server, folder) {
+  const page = await browser.newPage();
+  await page.goto(`${server.url}/?folder=${encodeURIComponent(folder)}`);
+  await page.waitForSelector(SEL.workbench, { timeout: 60_000 });
+  await page.waitForSelector('.explorer-folders-view .monaco-list-row', { timeout: 60_000 });
+  return page;
+}
+
+/** Runs a command from the command palette by its title. */
+export async function runCommand(page, title) {
+  await page.keyboard.press('F1');
+  const input = page.locator(SEL.quickInput);
+  await input.waitFor({ state: 'visible' });
+  await input.fill(`>${title}`);
+  await page.locator(SEL.quickInputRow, { hasText: title }).first().waitFor({ state: 'visible' });
+  await page.keyboard.press('Enter');
+  await input.waitFor({ state: 'hidden' });
+}
+
+/** Opens a top-level workspace file by clicking it in the Explorer (exact name: no fuzzy matching). */
+export async function openFile(page, name) {
+  const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: new RegExp(`^\\s*${escaped}\\s*$`) });
+  await row.first().click();
+  await page.locator('.tabs-container .tab.active', { hasText: name }).waitFor({ state: 'visible' });
+  await page.locator(SEL.activeEditor).click({ position: { x: 200, y: 10 } });
+}
+
+/** Moves the cursor to a 1-based line with Go to Line. */
+export async function goToLine(page, line) {
+  await page.keyboard.press('Control+G');
+  const input = page.locator(SEL.quickInput);
+  await input.waitFor({ state: 'visible' });
+  await input.fill(`:${line}`);
+  await page.keyboard.press('Enter');
+  await input.waitFor({ state: 'hidden' });
+}
+
+/** The root panel's document, inside the webview's two iframes. */
+export function panelFrame(page) {
+  return page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+}
