@@ -4,7 +4,18 @@ import tseslint from 'typescript-eslint';
 const restrict = (patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', 'dist/**', '**/out/**', '.vscode-test/**', 'e2e/**', 'scripts/**', '**/*.cjs', '**/*.mjs'] },
+  {
+    ignores: [
+      '**/node_modules/**',
+      'dist/**',
+      '**/out/**',
+      '.vscode-test/**',
+      'e2e/**',
+      'scripts/**',
+      '**/*.cjs',
+      '**/*.mjs',
+    ],
+  },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
@@ -17,19 +28,26 @@ export default tseslint.config(
   {
     files: ['core/src/**/*.ts'],
     rules: restrict([
-      { group: ['vscode', 'vscode-*', 'node:*', 'fs', 'path', 'child_process'], message: 'core/ is pure: no vscode, LSP, node or DOM imports' },
+      {
+        group: ['vscode', 'vscode-*', 'node:*', 'fs', 'path', 'child_process'],
+        message: 'core/ is pure: no vscode, LSP, node or DOM imports',
+      },
     ]),
   },
   {
     files: ['server/src/**/*.ts'],
     rules: {
-      ...restrict([{ group: ['vscode', 'vscode-languageclient*'], message: 'the server never imports the VS Code API' }]),
+      ...restrict([
+        { group: ['vscode', 'vscode-languageclient*'], message: 'the server never imports the VS Code API' },
+      ]),
       'no-console': 'error',
     },
   },
   {
     files: ['webview/src/**/*.ts'],
-    rules: restrict([{ group: ['vscode', 'vscode-language*', 'node:*'], message: 'the webview runs in a browser sandbox' }]),
+    rules: restrict([
+      { group: ['vscode', 'vscode-language*', 'node:*'], message: 'the webview runs in a browser sandbox' },
+    ]),
   },
   {
     files: ['**/test/**/*.ts'],

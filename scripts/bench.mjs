@@ -27,7 +27,9 @@ function record(section, operation, size, samples, extra = {}) {
   const ratio = row.ratio === undefined ? '' : `  ratio ${row.ratio.toFixed(2)}× (target ≤ ${row.target}×)`;
   const floor = row.floor === undefined ? '' : `  floor ${row.floor.toFixed(1)} ms`;
   const target = row.limit === undefined ? '' : `  (target ≤ ${row.limit} ${row.unit ?? 'ms'})`;
-  console.log(`${section.padEnd(8)} ${operation.padEnd(46)} ${String(size).padEnd(16)} median ${row.median.toFixed(1)} ${row.unit ?? 'ms'}  p95 ${row.p95.toFixed(1)}${floor}${ratio}${target}`);
+  console.log(
+    `${section.padEnd(8)} ${operation.padEnd(46)} ${String(size).padEnd(16)} median ${row.median.toFixed(1)} ${row.unit ?? 'ms'}  p95 ${row.p95.toFixed(1)}${floor}${ratio}${target}`,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------- CLI vs floor
@@ -55,7 +57,11 @@ function record(section, operation, size, samples, extra = {}) {
     cli.push(timeIt(['dist/cli.js', 'check', '--json', scenario]));
   }
   record('cli', 'floor: node + JSON.parse of the events', `${n} events`, floor);
-  record('cli', 'kvmmu check --json', `${n} statements`, cli, { floor: median(floor), ratio: median(cli) / median(floor), target: 4 });
+  record('cli', 'kvmmu check --json', `${n} statements`, cli, {
+    floor: median(floor),
+    ratio: median(cli) / median(floor),
+    target: 4,
+  });
 }
 
 // ---------------------------------------------------------------------------------------------- engine
@@ -70,20 +76,25 @@ const { analyze, reanalyze } = await import(pathToFileURL(join(root, 'core/src/e
   }
   record('engine', 'analyze (parse + check + model)', '100k statements', samples);
 
-  const small = generate(10_000).text;
+  // One-character edits that change a statement (so the model must re-run from there): the CR3 of the first
+  // vCPU's `sregs` near the top, and of a CR3 write on the last line, toggled between 0x1000 and 0x2000.
+  const small = generate(10_000).text + 'vcpu 0: cr3 = 0x1000\n';
+  const toggleAt = (text, index, i) => text.slice(0, index) + (i % 2 ? '1' : '2') + text.slice(index + 1);
+  const endIndex = small.lastIndexOf('0x1000') + 2;
+  const topIndex = small.indexOf('cr3=0x1000') + 6;
   const base = analyze(small);
   const atEnd = [];
   const atTop = [];
   let prev = base;
   for (let i = 0; i < (quick ? 10 : 40); i++) {
-    const edited = small + (i % 2 ? 'run\n' : 'smi\n');
+    const edited = toggleAt(small, endIndex, i);
     const t0 = now();
     prev = reanalyze(prev, edited);
     atEnd.push(ms(t0));
   }
   prev = base;
   for (let i = 0; i < (quick ? 5 : 20); i++) {
-    const edited = small.replace('# generated', i % 2 ? '# Generated' : '# generated!');
+    const edited = toggleAt(small, topIndex, i);
     const t0 = now();
     prev = reanalyze(prev, edited);
     atTop.push(ms(t0));
@@ -100,10 +111,11 @@ if (existsSync(join(root, 'dist/server.js'))) {
   const conn = createMessageConnection(new StreamMessageReader(server.stdout), new StreamMessageWriter(server.stdin));
   const waiters = [];
   conn.onNotification('textDocument/publishDiagnostics', (p) => {
-    for (const w of [...waiters]) if (w.uri === p.uri && (w.version === undefined || p.version === w.version)) {
-      waiters.splice(waiters.indexOf(w), 1);
-      w.resolve(p);
-    }
+    for (const w of [...waiters])
+      if (w.uri === p.uri && (w.version === undefined || p.version === w.version)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(p);
+      }
   });
   conn.onRequest('workspace/configuration', (p) => p.items.map(() => ({})));
   conn.onRequest('client/registerCapability', () => null);
@@ -113,30 +125,35 @@ if (existsSync(join(root, 'dist/server.js'))) {
   await conn.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {} });
   conn.sendNotification('initialized', {});
 
-  const text = generate(10_000).text;
-  const lines = text.split('\n').length - 1;
+  // The same one-character statement edits as the engine section, over the real connection.
+  const text = generate(10_000).text + 'vcpu 0: cr3 = 0x1000\n';
+  const docLines = text.split('\n');
+  const lastLine = docLines.length - 2;
+  const topLine = docLines.findIndex((l) => l.includes('cr3=0x1000'));
   const uri = 'file:///bench/10k.kvmmu';
   let version = 1;
   let first = diagnosticsFor(uri, version);
   conn.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'kvmmu', version, text } });
   await first;
 
-  const edit = async (line, insert) => {
+  // Replaces the character after the first "0x" on `line` (the CR3's leading digit) with `digit`.
+  const edit = async (line, digit) => {
     version++;
     const done = diagnosticsFor(uri, version);
+    const character = (docLines[line] ?? '').indexOf('0x') + 2;
     const t0 = now();
     conn.sendNotification('textDocument/didChange', {
       textDocument: { uri, version },
-      contentChanges: [{ range: { start: { line, character: 0 }, end: { line, character: 0 } }, text: insert }],
+      contentChanges: [{ range: { start: { line, character }, end: { line, character: character + 1 } }, text: digit }],
     });
     await done;
     return ms(t0);
   };
   const endEdits = [];
-  for (let i = 0; i < (quick ? 10 : 30); i++) endEdits.push(await edit(lines, i % 2 ? '#' : ' '));
+  for (let i = 0; i < (quick ? 10 : 30); i++) endEdits.push(await edit(lastLine, i % 2 ? '1' : '2'));
   record('lsp', 'edit at the end → fresh diagnostics', '10k lines', endEdits, { limit: 30 });
   const topEdits = [];
-  for (let i = 0; i < (quick ? 5 : 15); i++) topEdits.push(await edit(1, ' '));
+  for (let i = 0; i < (quick ? 5 : 15); i++) topEdits.push(await edit(topLine, i % 2 ? '1' : '2'));
   record('lsp', 'edit at the top → fresh diagnostics', '10k lines', topEdits, { limit: 150 });
 
   const hover = [];
@@ -159,7 +176,9 @@ if (existsSync(join(root, 'dist/server.js'))) {
 
   const bigUri = 'file:///bench/100k.kvmmu';
   first = diagnosticsFor(bigUri, 1);
-  conn.sendNotification('textDocument/didOpen', { textDocument: { uri: bigUri, languageId: 'kvmmu', version: 1, text: generate(100_000).text } });
+  conn.sendNotification('textDocument/didOpen', {
+    textDocument: { uri: bigUri, languageId: 'kvmmu', version: 1, text: generate(100_000).text },
+  });
   await first;
   const status = readFileSync(`/proc/${server.pid}/status`, 'utf8');
   const rss = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
@@ -176,8 +195,29 @@ if (existsSync('/usr/bin/chromium')) {
   const { chromium } = await import('playwright-core');
   const { panelHtml } = await import(pathToFileURL(join(root, 'webview/src/html.ts')).href);
   const { manyRootsView } = await import(pathToFileURL(join(root, 'webview/test/fixtures.ts')).href);
-  await esbuild.build({ absWorkingDir: root, entryPoints: ['webview/src/main.ts'], outfile: join(tmp, 'webview.js'), bundle: true, platform: 'browser', target: 'es2022', format: 'iife', logLevel: 'warning' });
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  await esbuild.build({
+    absWorkingDir: root,
+    entryPoints: ['webview/src/main.ts'],
+    outfile: join(tmp, 'webview.js'),
+    bundle: true,
+    platform: 'browser',
+    target: 'es2022',
+    format: 'iife',
+    logLevel: 'warning',
+  });
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
   try {
     const ORIGIN = 'https://panel.test';
     const renders = [];
@@ -186,24 +226,41 @@ if (existsSync('/usr/bin/chromium')) {
       const page = await (await browser.newContext({ viewport: { width: 1000, height: 700 } })).newPage();
       await page.route(`${ORIGIN}/**`, (route) => {
         const path = new URL(route.request().url()).pathname;
-        if (path === '/index.html') return route.fulfill({ contentType: 'text/html', body: panelHtml({ cspSource: ORIGIN, nonce: randomBytes(16).toString('base64'), scriptUri: `${ORIGIN}/webview.js`, styleUri: `${ORIGIN}/panel.css` }) });
-        if (path === '/webview.js') return route.fulfill({ contentType: 'text/javascript', body: readFileSync(join(tmp, 'webview.js')) });
-        if (path === '/panel.css') return route.fulfill({ contentType: 'text/css', body: readFileSync(join(root, 'webview/src/panel.css')) });
+        if (path === '/index.html')
+          return route.fulfill({
+            contentType: 'text/html',
+            body: panelHtml({
+              cspSource: ORIGIN,
+              nonce: randomBytes(16).toString('base64'),
+              scriptUri: `${ORIGIN}/webview.js`,
+              styleUri: `${ORIGIN}/panel.css`,
+            }),
+          });
+        if (path === '/webview.js')
+          return route.fulfill({ contentType: 'text/javascript', body: readFileSync(join(tmp, 'webview.js')) });
+        if (path === '/panel.css')
+          return route.fulfill({ contentType: 'text/css', body: readFileSync(join(root, 'webview/src/panel.css')) });
         return route.fulfill({ status: 404, body: '' });
       });
-      await page.addInitScript(`globalThis.__name = (f) => f; window.__posted = []; window.acquireVsCodeApi = () => ({ postMessage: (m) => window.__posted.push(m), getState: () => undefined, setState: () => {} });`);
+      await page.addInitScript(
+        `globalThis.__name = (f) => f; window.__posted = []; window.acquireVsCodeApi = () => ({ postMessage: (m) => window.__posted.push(m), getState: () => undefined, setState: () => {} });`,
+      );
       await page.goto(`${ORIGIN}/index.html`);
       await page.waitForFunction(() => window.__posted.some((m) => m.type === 'ready'));
       const view = manyRootsView(5000);
       const t = await page.evaluate(async (v) => {
         const t0 = performance.now();
         window.postMessage({ type: 'view', view: v }, '*');
-        await new Promise((r) => { const check = () => (document.querySelector('#roots .grid-row') ? requestAnimationFrame(() => r()) : setTimeout(check, 1)); check(); });
+        await new Promise((r) => {
+          const check = () =>
+            document.querySelector('#roots .grid-row') ? requestAnimationFrame(() => r()) : setTimeout(check, 1);
+          check();
+        });
         return performance.now() - t0;
       }, view);
       renders.push(t);
       const frames = await page.evaluate(async () => {
-        const scroller = document.querySelector('#roots .grid-body, #roots [data-scroll], #roots') ;
+        const scroller = document.querySelector('#roots .grid-body, #roots [data-scroll], #roots');
         const times = [];
         let last = performance.now();
         for (let k = 0; k < 30; k++) {
@@ -235,7 +292,8 @@ if (existsSync(join(root, 'dist/client.js'))) {
   const script = `const M=require('module');const o=M._load;M._load=function(r,...a){if(r==='vscode')return new Proxy({}, {get:()=>new Proxy(function(){}, {get:()=>()=>({dispose(){}}),apply:()=>({dispose(){}})})});return o.call(this,r,...a)};const t=process.hrtime.bigint();require(${JSON.stringify(join(root, 'dist/client.js'))});console.log(Number(process.hrtime.bigint()-t)/1e6)`;
   const loads = [];
   for (let i = 0; i < 5; i++) loads.push(Number(spawnSync('node', ['-e', script], { encoding: 'utf8' }).stdout.trim()));
-  if (loads.every((x) => Number.isFinite(x))) record('client', 'load the client bundle (activation proxy)', 'dist/client.js', loads, { limit: 100 });
+  if (loads.every((x) => Number.isFinite(x)))
+    record('client', 'load the client bundle (activation proxy)', 'dist/client.js', loads, { limit: 100 });
 }
 
 // ---------------------------------------------------------------------------------------------- record + compare
@@ -248,22 +306,49 @@ if (previous)
     if (!p || r.section === 'bundle') continue;
     // Noise: the larger of 25% and the previous run's p95−median spread.
     const noise = Math.max(p.median * 0.25, p.p95 - p.median);
-    if (r.median > p.median + noise) worse.push(`${r.section} ${r.operation}: ${p.median.toFixed(1)} → ${r.median.toFixed(1)} ${r.unit ?? 'ms'} (noise ±${noise.toFixed(1)})`);
+    if (r.median > p.median + noise)
+      worse.push(
+        `${r.section} ${r.operation}: ${p.median.toFixed(1)} → ${r.median.toFixed(1)} ${r.unit ?? 'ms'} (noise ±${noise.toFixed(1)})`,
+      );
   }
-console.log(worse.length ? `\nworse than recorded by more than the noise:\n  ${worse.join('\n  ')}` : '\nno metric is worse than recorded beyond the noise');
+console.log(
+  worse.length
+    ? `\nworse than recorded by more than the noise:\n  ${worse.join('\n  ')}`
+    : '\nno metric is worse than recorded beyond the noise',
+);
 
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version}, ${process.platform}`;
 if (!quick) {
-  writeFileSync(recordedFile, JSON.stringify({ date: new Date().toISOString().slice(0, 10), machine, rows }, null, 2) + '\n');
-  const table = rows.map((r) => `| ${r.section} | ${r.operation} | ${r.size} | ${r.median.toFixed(1)} ${r.unit ?? 'ms'} | ${r.p95.toFixed(1)} | ${r.floor === undefined ? '' : r.floor.toFixed(1) + ' ms'} | ${r.ratio === undefined ? '' : r.ratio.toFixed(2) + '×'} | ${r.limit !== undefined ? `≤ ${r.limit}` : r.target !== undefined ? `≤ ${r.target}×` : ''} |`);
+  // Written as Prettier would format them, so `prettier --check` stays clean after a run.
+  const prettier = await import('prettier');
+  const pretty = async (file, text) =>
+    prettier.format(text, { ...(await prettier.resolveConfig(file)), filepath: file });
   writeFileSync(
-    join(root, 'docs/performance.md'),
-    `# Performance\n\nMeasured by \`npm run bench\` (scripts/bench.mjs) on ${new Date().toISOString().slice(0, 10)}: ${machine}.\n` +
-      'Every number is from one run of the benchmark; the script compares a new run with these and reports what got worse by\n' +
-      'more than the noise (it never fails the test suite on timing). Scenarios come from scripts/gen-scenario.mjs\n' +
-      '(4 vCPUs, mixed SMI/RSM, CR3 and CR0 writes, runs; deterministic).\n\n' +
-      '| section | operation | size | median | p95 | floor | ratio | target |\n|---|---|---|---|---|---|---|---|\n' +
-      table.join('\n') + '\n',
+    recordedFile,
+    await pretty(recordedFile, JSON.stringify({ date: new Date().toISOString().slice(0, 10), machine, rows }, null, 2)),
+  );
+  const table = rows.map(
+    (r) =>
+      `| ${r.section} | ${r.operation} | ${r.size} | ${r.median.toFixed(1)} ${r.unit ?? 'ms'} | ${r.p95.toFixed(1)} | ${r.floor === undefined ? '' : r.floor.toFixed(1) + ' ms'} | ${r.ratio === undefined ? '' : r.ratio.toFixed(2) + '×'} | ${r.limit !== undefined ? `≤ ${r.limit}` : r.target !== undefined ? `≤ ${r.target}×` : ''} |`,
+  );
+  // Everything after the notes marker is written by hand (what was done, what limits remain): keep it.
+  const mdFile = join(root, 'docs/performance.md');
+  const marker = '<!-- notes -->';
+  const old = existsSync(mdFile) ? readFileSync(mdFile, 'utf8') : '';
+  const notes = old.includes(marker) ? old.slice(old.indexOf(marker)) : `${marker}\n`;
+  writeFileSync(
+    mdFile,
+    await pretty(
+      mdFile,
+      `# Performance\n\nMeasured by \`npm run bench\` (scripts/bench.mjs) on ${new Date().toISOString().slice(0, 10)}: ${machine}.\n` +
+        'Every number is from one run of the benchmark; the script compares a new run with these and reports what got worse by\n' +
+        'more than the noise (it never fails the test suite on timing). Scenarios come from scripts/gen-scenario.mjs\n' +
+        '(4 vCPUs, mixed SMI/RSM, CR3 and CR0 writes, runs; deterministic).\n\n' +
+        '| section | operation | size | median | p95 | floor | ratio | target |\n|---|---|---|---|---|---|---|---|\n' +
+        table.join('\n') +
+        '\n\n' +
+        notes,
+    ),
   );
   console.log('recorded in docs/performance.md and docs/performance.json');
 }

@@ -41,7 +41,8 @@ const bundles = [
 
 mkdirSync(join(root, 'dist'), { recursive: true });
 const present = bundles.filter((b) => existsSync(join(root, b.entryPoints[0])));
-for (const b of bundles) if (!present.includes(b)) console.warn(`build: skipping ${b.entryPoints[0]} (not written yet)`);
+for (const b of bundles)
+  if (!present.includes(b)) console.warn(`build: skipping ${b.entryPoints[0]} (not written yet)`);
 
 if (watch) {
   for (const b of present) await (await esbuild.context(b)).watch();

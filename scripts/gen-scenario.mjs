@@ -6,7 +6,11 @@
 import { pathToFileURL } from 'node:url';
 
 export function generate(n, { shadow = false } = {}) {
-  const lines = ['# generated benchmark scenario', 'kernel v6.4', `vm vendor=intel tdp=${shadow ? 'off' : 'on'} vcpus=4`];
+  const lines = [
+    '# generated benchmark scenario',
+    'kernel v6.4',
+    `vm vendor=intel tdp=${shadow ? 'off' : 'on'} vcpus=4`,
+  ];
   const events = [];
   let seed = 12345;
   const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648);

@@ -8,7 +8,7 @@ import { analyze } from '../../core/src/engine/analyze.js';
 import type { Analysis } from '../../core/src/engine/analysis.js';
 import { kernelFor } from '../../core/src/kvm/behaviours.js';
 import { kernelFromSpec } from '../../core/src/syntax/check.js';
-import { toJson } from '../../core/src/views/json.js';
+import { toJson, writeJson } from '../../core/src/views/json.js';
 import {
   ansiStyle,
   PLAIN,
@@ -23,6 +23,8 @@ import {
 
 export interface Io {
   stdout(s: string): void;
+  /** Optional: stdout as bytes (UTF-8), for large outputs; when absent, `stdout` gets the same text. */
+  stdoutBytes?(b: Uint8Array): void;
   stderr(s: string): void;
   color: boolean;
   /** stdout is a terminal: JSON is indented for reading; piped, it is compact (scenarios can be large). */
@@ -76,7 +78,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
         throw new UsageError(`unknown command \`${command}\``);
     }
   } catch (e) {
-    if (e instanceof UsageError || (e instanceof TypeError && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))) {
+    if (
+      e instanceof UsageError ||
+      (e instanceof TypeError && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))
+    ) {
       io.stderr(`kvmmu: ${e.message}\n\n${USAGE}`);
       return 2;
     }
@@ -156,7 +161,14 @@ async function checkCommand(args: string[], io: Io, st: Style): Promise<number> 
       );
     }
   }
-  if (values.json) io.stdout(JSON.stringify(reports.length === 1 ? reports[0] : reports, null, io.tty ? 2 : undefined) + '\n');
+  // Streamed in chunks: a large scenario's report is tens of megabytes, never built as one string.
+  if (values.json)
+    writeJson(
+      reports.length === 1 ? reports[0] : reports,
+      (chunk) => io.stdout(chunk),
+      io.tty ? 2 : undefined,
+      io.stdoutBytes ? (bytes) => io.stdoutBytes?.(bytes) : undefined,
+    );
   return status;
 }
 

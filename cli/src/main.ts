@@ -3,6 +3,7 @@ import { main } from './cli.js';
 
 main(process.argv.slice(2), {
   stdout: (s) => process.stdout.write(s),
+  stdoutBytes: (b) => process.stdout.write(b),
   stderr: (s) => process.stderr.write(s),
   color: process.stdout.isTTY === true && !process.env['NO_COLOR'],
   tty: process.stdout.isTTY === true,

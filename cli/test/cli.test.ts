@@ -65,7 +65,10 @@ describe('kvmmu CLI', () => {
     const file = scratch('kernel v6.4\nsregs cr0=PE|PG cr4=PAE efer=LME|LMA cr3=0x1000\nrun\nexpect roots.live == 7\n');
     const r = await cli('check', file);
     assert.equal(r.code, 1);
-    assert.match(r.err, new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:4:1: error: expected roots.live == 7, found 1`));
+    assert.match(
+      r.err,
+      new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:4:1: error: expected roots.live == 7, found 1`),
+    );
   });
 
   it('check --json follows the documented shape', async () => {

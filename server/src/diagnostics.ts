@@ -1,8 +1,11 @@
 /**
  * Diagnostics, debounced per document: every change restarts the document's timer, so rapid typing
- * analyses only the version the user paused on. The delay adapts to what the analysis costs: twice the last
+ * analyses only the version the user paused on. The delay adapts to what the analysis costs: half the last
  * analysis time, capped at `delayMs` — an incremental re-analysis of a few milliseconds publishes almost at
- * once, a slow full analysis waits for the pause. Published with the version they describe.
+ * once, a slow full analysis waits for the pause. An isolated edit so pays at most 1.5× the analysis (a delay
+ * of twice the cost tripled the latency of a full re-analysis of a 10,000-line document, ~200 ms instead of
+ * ~70 ms), while edits that come faster than the analysis could keep up with are still coalesced.
+ * Published with the version they describe.
  */
 import { toLspDiagnostic } from './convert.js';
 import type { ServerContext } from './context.js';
@@ -21,10 +24,13 @@ export class DiagnosticsPublisher {
     this.cancel(uri);
     this.timers.set(
       uri,
-      setTimeout(() => {
-        this.timers.delete(uri);
-        this.publishNow(uri);
-      }, Math.min(this.delayMs, 2 * (this.cost.get(uri) ?? this.delayMs))),
+      setTimeout(
+        () => {
+          this.timers.delete(uri);
+          this.publishNow(uri);
+        },
+        Math.min(this.delayMs, (this.cost.get(uri) ?? this.delayMs) / 2),
+      ),
     );
   }
 

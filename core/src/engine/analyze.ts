@@ -9,9 +9,9 @@
 import type { Kernel } from '../kvm/behaviours.js';
 import { createKvm } from '../kvm/kvm.js';
 import type { KvmModel, Snapshot, VmConfig } from '../kvm/types.js';
-import type { Diagnostic, ParsedLine, ParseResult, Statement } from '../syntax/ast.js';
+import type { Diagnostic, ParsedLine, ParseResult, Span, Statement } from '../syntax/ast.js';
 import { checkScenario, type CheckedScenario } from '../syntax/check.js';
-import { parse, parseLine } from '../syntax/parser.js';
+import { parseLine } from '../syntax/parser.js';
 import { splitLines } from '../text/positions.js';
 import { suggest } from '../util/suggest.js';
 import type { Analysis, AnalyzeOptions, ExpectationResult, Step } from './analysis.js';
@@ -31,7 +31,6 @@ interface Checkpoint {
 
 /** What the simulation produced; kept (privately) so that `reanalyze` can resume it. */
 interface Run {
-  lines: string[];
   options: AnalyzeOptions;
   checked: CheckedScenario;
   badLines: ReadonlySet<number>;
@@ -48,7 +47,9 @@ const runs = new WeakMap<Analysis, Run>();
 
 export function analyze(text: string, options: AnalyzeOptions = {}): Analysis {
   const lines = splitLines(text);
-  return finish(text, simulate(lines, parse(text), options, undefined));
+  const parsedLines: ParsedLine[] = [];
+  for (let i = 0; i < lines.length; i++) parsedLines.push(parseLine(lines[i] as string, i));
+  return finish(text, simulate(assemble(parsedLines), options, undefined));
 }
 
 /**
@@ -58,15 +59,127 @@ export function analyze(text: string, options: AnalyzeOptions = {}): Analysis {
 export function reanalyze(previous: Analysis, text: string, options: AnalyzeOptions = {}): Analysis {
   const prev = runs.get(previous);
   if (!prev || !sameOptions(prev.options, options)) return analyze(text, options);
-  const lines = splitLines(text);
-  let first = 0;
-  const common = Math.min(lines.length, prev.lines.length);
-  while (first < common && lines[first] === prev.lines[first]) first++;
-  if (first === lines.length && lines.length === prev.lines.length) return previous;
-
+  if (text === previous.text) return previous;
+  // Only the text from the first changed line on is split and parsed again (an edit at the end of a long
+  // document costs the edit, not the document).
+  const { line: first, offset } = firstChangedLine(previous.text, text);
   const parsedLines: ParsedLine[] = previous.parse.lines.slice(0, first);
-  for (let i = first; i < lines.length; i++) parsedLines.push(parseLine(lines[i] ?? '', i));
-  return finish(text, simulate(lines, assemble(parsedLines), options, { prev, first }));
+  const rest = splitLines(offset === 0 ? text : text.slice(offset));
+  for (let i = 0; i < rest.length; i++) parsedLines.push(parseLine(rest[i] as string, first + i));
+  const parsed = assemble(parsedLines);
+  return finish(text, reuse(prev, previous.parse.lines, parsed, first) ?? simulate(parsed, options, { prev, first }));
+}
+
+/**
+ * An edit that changes no statement — typing in a comment, moving a statement sideways with spaces — leaves the
+ * model's run as it was: only positions moved. Then the previous run is kept, with the moved statements (and
+ * their step diagnostics) swapped in, instead of re-running the model from the first changed line. Undefined
+ * when the edit may change more (a statement, an expectation, the number of lines, the header, a line's errors).
+ */
+function reuse(
+  prev: Run,
+  oldLines: readonly ParsedLine[],
+  parsed: ParseResult,
+  first: number,
+): (Run & { parsed: ParseResult }) | undefined {
+  const lines = parsed.lines;
+  if (lines.length !== oldLines.length) return undefined;
+  const moved: number[] = [];
+  for (let i = first; i < lines.length; i++) {
+    const same = compareModuloSpans(oldLines[i], lines[i]);
+    if (same === Same.Different) return undefined;
+    if (same === Same.Moved) {
+      if (lines[i]?.statement?.kind === 'expect') return undefined; // its result holds spans: recompute
+      moved.push(i);
+    }
+  }
+  const checked = checkScenario(parsed, checkOptionsOf(prev.options));
+  const badLines = badLinesOf(parsed, checked);
+  if (!sameHeader(prev.checked, checked) || !sameSet(prev.badLines, badLines)) return undefined;
+  for (let i = 0; i < lines.length; i++) if (checked.vcpuOf[i] !== prev.checked.vcpuOf[i]) return undefined;
+
+  const steps = prev.steps.slice();
+  const movedSet = new Set(moved);
+  const runDiagnostics = prev.runDiagnostics.filter((d) => !movedSet.has(d.span.line));
+  for (const line of moved) {
+    const at = stepsUpTo(steps, line) - 1;
+    const step = steps[at];
+    const statement = lines[line]?.statement;
+    if (!step || step.line !== line || statement?.kind !== 'event') continue;
+    const next: Step = { ...step, statement };
+    steps[at] = next;
+    for (const d of stepDiagnostics(next)) runDiagnostics.push(d);
+  }
+  // Run diagnostics are in line order (and, within a line, in the order they were made): restore that order.
+  if (moved.length > 0) runDiagnostics.sort((a, b) => a.span.line - b.span.line);
+  return { ...prev, parsed, checked, badLines, steps, runDiagnostics };
+}
+
+const enum Same {
+  Identical,
+  /** Equal but for positions (spans). */
+  Moved,
+  Different,
+}
+
+/** Structural comparison of parsed lines (plain data: objects, arrays, strings, numbers, bigints, booleans). */
+function compareModuloSpans(a: unknown, b: unknown): Same {
+  if (a === b) return Same.Identical;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return Same.Different;
+  if (isSpan(a) && isSpan(b)) return Same.Moved;
+  if (Array.isArray(a) !== Array.isArray(b)) return Same.Different;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return Same.Different;
+  let result = Same.Identical;
+  for (const k of ka) {
+    if (!Object.prototype.hasOwnProperty.call(b, k)) return Same.Different;
+    const r = compareModuloSpans((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]);
+    if (r === Same.Different) return r;
+    if (r === Same.Moved) result = Same.Moved;
+  }
+  return result;
+}
+
+function isSpan(o: object): boolean {
+  const s = o as Partial<Span>;
+  return (
+    typeof s.line === 'number' &&
+    typeof s.start === 'number' &&
+    typeof s.end === 'number' &&
+    Object.keys(o).length === 3
+  );
+}
+
+function sameSet(a: ReadonlySet<number>, b: ReadonlySet<number>): boolean {
+  if (a.size !== b.size) return false;
+  for (const x of a) if (!b.has(x)) return false;
+  return true;
+}
+
+/**
+ * The first line of `b` whose text may differ from the same line of `a`, and where it starts in `b`: every
+ * earlier line (content and line number) is the same in both. Line breaks are \n, \r\n and \r, as splitLines.
+ */
+function firstChangedLine(a: string, b: string): { line: number; offset: number } {
+  const n = Math.min(a.length, b.length);
+  let d = 0;
+  while (d < n && a.charCodeAt(d) === b.charCodeAt(d)) d++;
+  // Count the line breaks that start before d; a line whose break starts before d ends before d in both texts.
+  let line = 0;
+  let offset = 0;
+  for (let i = 0; i < d; i++) {
+    const c = b.charCodeAt(i);
+    if (c === 10) {
+      line++;
+      offset = i + 1;
+    } else if (c === 13) {
+      if (i + 1 < b.length && b.charCodeAt(i + 1) === 10) i++;
+      line++;
+      offset = i + 1;
+    }
+  }
+  return { line, offset };
 }
 
 function assemble(lines: ParsedLine[]): ParseResult {
@@ -92,26 +205,23 @@ function sameVm(a: VmConfig, b: VmConfig): boolean {
 }
 
 function simulate(
-  lines: string[],
   parsed: ParseResult,
   options: AnalyzeOptions,
   resume: { prev: Run; first: number } | undefined,
 ): Run & { parsed: ParseResult } {
-  const checkOptions: { defaultKernel?: string; kernelOverride?: string } = {};
-  if (options.defaultKernel !== undefined) checkOptions.defaultKernel = options.defaultKernel;
-  if (options.kernelOverride !== undefined) checkOptions.kernelOverride = options.kernelOverride;
-  const checked = checkScenario(parsed, checkOptions);
-  const badLines = new Set<number>();
-  for (const d of parsed.diagnostics) if (d.severity === 'error') badLines.add(d.span.line);
-  for (const d of checked.diagnostics) if (d.severity === 'error') badLines.add(d.span.line);
+  const checked = checkScenario(parsed, checkOptionsOf(options));
+  const badLines = badLinesOf(parsed, checked);
 
   // Where to start: from scratch, or from the last checkpoint before the first changed line.
   let start: Checkpoint | undefined;
-  if (resume && sameHeader(resume.prev.checked, checked) && sameBadLinesBefore(resume.prev.badLines, badLines, resume.first))
+  if (
+    resume &&
+    sameHeader(resume.prev.checked, checked) &&
+    sameBadLinesBefore(resume.prev.badLines, badLines, resume.first)
+  )
     start = lastCheckpointBefore(resume.prev.checkpoints, resume.first);
 
   const run: Run & { parsed: ParseResult } = {
-    lines,
     parsed,
     options,
     checked,
@@ -126,10 +236,10 @@ function simulate(
   let fromLine = 0;
   if (start && resume) {
     const prev = resume.prev;
-    run.checkpoints = prev.checkpoints.filter((c) => c.stepIndex <= (start as Checkpoint).stepIndex);
+    run.checkpoints = prev.checkpoints.filter((c) => c.stepIndex <= start.stepIndex);
     run.steps = prev.steps.slice(0, start.stepIndex);
-    run.runDiagnostics = prev.runDiagnostics.filter((d) => d.span.line < (start as Checkpoint).line);
-    run.results = prev.results.filter((r) => r.line < (start as Checkpoint).line);
+    run.runDiagnostics = prev.runDiagnostics.filter((d) => d.span.line < start.line);
+    run.results = prev.results.filter((r) => r.line < start.line);
     run.warnings = start.warnings;
     run.model = start.model.clone();
     fromLine = start.line;
@@ -138,6 +248,21 @@ function simulate(
   }
   execute(run, fromLine);
   return run;
+}
+
+function checkOptionsOf(options: AnalyzeOptions): { defaultKernel?: string; kernelOverride?: string } {
+  const checkOptions: { defaultKernel?: string; kernelOverride?: string } = {};
+  if (options.defaultKernel !== undefined) checkOptions.defaultKernel = options.defaultKernel;
+  if (options.kernelOverride !== undefined) checkOptions.kernelOverride = options.kernelOverride;
+  return checkOptions;
+}
+
+/** Lines with an error (parse or check): they do not run. */
+function badLinesOf(parsed: ParseResult, checked: CheckedScenario): Set<number> {
+  const badLines = new Set<number>();
+  for (const d of parsed.diagnostics) if (d.severity === 'error') badLines.add(d.span.line);
+  for (const d of checked.diagnostics) if (d.severity === 'error') badLines.add(d.span.line);
+  return badLines;
 }
 
 function sameBadLinesBefore(a: ReadonlySet<number>, b: ReadonlySet<number>, line: number): boolean {
@@ -166,8 +291,11 @@ function execute(run: Run & { parsed: ParseResult }, fromLine: number): void {
       const result = model.execute(vcpu, statement.op, line + 1);
       const step: Step = { index: run.steps.length, line, vcpu, statement, result };
       run.steps.push(step);
+      const warningsBefore = run.warnings;
       for (const a of result.actions) if (a.op === 'warn' || a.op === 'hazard') run.warnings++;
-      for (const d of stepDiagnostics(step)) run.runDiagnostics.push(d);
+      // Most steps are plain `ok` with no WARN or hazard: they have no diagnostics to compute.
+      if ((result.outcome !== 'ok' && result.outcome !== 'no_exit') || run.warnings > warningsBefore)
+        for (const d of stepDiagnostics(step)) run.runDiagnostics.push(d);
     } else if (statement.kind === 'expect') {
       const previous = run.steps[run.steps.length - 1];
       const r = resolvePath(statement.path, {
@@ -181,7 +309,12 @@ function execute(run: Run & { parsed: ParseResult }, fromLine: number): void {
       run.results.push(result);
       if (!r.ok) run.runDiagnostics.push(unknownPathDiagnostic(statement, r.message));
       else if (!result.ok)
-        run.runDiagnostics.push({ span: statement.span, severity: 'error', code: 'expect-failed', message: result.message });
+        run.runDiagnostics.push({
+          span: statement.span,
+          severity: 'error',
+          code: 'expect-failed',
+          message: result.message,
+        });
     }
   }
 }
@@ -190,8 +323,6 @@ function finish(text: string, run: Run & { parsed: ParseResult }): Analysis {
   const { parsed, checked, steps, checkpoints, model } = run;
   const diagnostics = [...parsed.diagnostics, ...checked.diagnostics, ...run.runDiagnostics];
   diagnostics.sort((a, b) => a.span.line - b.span.line || a.span.start - b.span.start);
-  const stepIndexByLine = new Map<number, number>();
-  for (const s of steps) stepIndexByLine.set(s.line, s.index);
   let passed = 0;
   for (const r of run.results) if (r.ok) passed++;
 
@@ -218,8 +349,9 @@ function finish(text: string, run: Run & { parsed: ParseResult }): Analysis {
     diagnostics,
     steps,
     stepAt: (line) => {
-      const i = stepIndexByLine.get(line);
-      return i === undefined ? undefined : steps[i];
+      // Steps are in line order, at most one per line: a binary search, no per-line index to build and keep.
+      const s = steps[stepsUpTo(steps, line) - 1];
+      return s?.line === line ? s : undefined;
     },
     vcpuAt: (line) => vcpuOfLine(checked.vcpuOf, line),
     expectations: { passed, failed: run.results.length - passed, results: run.results },
@@ -283,9 +415,21 @@ function expectationResult(
   const want = `${statement.path} ${statement.cmp} ${statement.value}`;
   if (!r.ok) return { line, span: statement.span, ok: false, actual: null, message: r.message };
   if (r.value === null)
-    return { line, span: statement.span, ok: false, actual: null, message: `expected ${want}, but ${statement.path} has no value here` };
+    return {
+      line,
+      span: statement.span,
+      ok: false,
+      actual: null,
+      message: `expected ${want}, but ${statement.path} has no value here`,
+    };
   const ok = compare(r.value, statement.cmp, statement.value);
-  return { line, span: statement.span, ok, actual: r.value, message: ok ? `${want} holds` : `expected ${want}, found ${r.value}` };
+  return {
+    line,
+    span: statement.span,
+    ok,
+    actual: r.value,
+    message: ok ? `${want} holds` : `expected ${want}, found ${r.value}`,
+  };
 }
 
 function unknownPathDiagnostic(statement: Statement & { kind: 'expect' }, message: string): Diagnostic {

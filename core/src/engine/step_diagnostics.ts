@@ -7,11 +7,21 @@ export function stepDiagnostics(step: Step): Diagnostic[] {
   const out: Diagnostic[] = [];
   const { outcome, message } = step.result;
   if (outcome === 'gp')
-    out.push({ span, severity: 'warning', code: 'gp', message: `#GP injected, state unchanged${message ? `: ${message}` : ''}` });
+    out.push({
+      span,
+      severity: 'warning',
+      code: 'gp',
+      message: `#GP injected, state unchanged${message ? `: ${message}` : ''}`,
+    });
   else if (outcome === 'vmfail')
     out.push({ span, severity: 'warning', code: 'vmfail', message: `VM-Enter fails${message ? `: ${message}` : ''}` });
   else if (outcome === 'error')
-    out.push({ span, severity: 'error', code: 'impossible-event', message: message ?? 'this event cannot happen here' });
+    out.push({
+      span,
+      severity: 'error',
+      code: 'impossible-event',
+      message: message ?? 'this event cannot happen here',
+    });
   for (const a of step.result.actions) {
     if (a.op === 'warn') out.push({ span, severity: 'warning', code: 'kvm-warn', message: `KVM WARN: ${a.detail}` });
     else if (a.op === 'hazard') out.push({ span, severity: 'warning', code: 'hazard', message: `Hazard: ${a.detail}` });

@@ -91,7 +91,8 @@ export const BEHAVIOURS: readonly Behaviour[] = [
     version: '≤v5.15 (removed in v5.16)',
     description:
       'CR4.PGE is in KVM_MMU_CR4_ROLE_BITS, so toggling it resets the MMU (unloads every root) instead of only flushing the guest TLB.',
-    source: 'facts §2.5, §4.2 (mmu.h KVM_MMU_CR4_ROLE_BITS, K5.15 vs K5.17); docs/kernel-notes.md (commit a91a7c709600, v5.16)',
+    source:
+      'facts §2.5, §4.2 (mmu.h KVM_MMU_CR4_ROLE_BITS, K5.15 vs K5.17); docs/kernel-notes.md (commit a91a7c709600, v5.16)',
   },
   {
     name: 'pcid0_frees_prev_roots',
@@ -100,7 +101,8 @@ export const BEHAVIOURS: readonly Behaviour[] = [
     version: '≤v5.15 (removed in v5.16)',
     description:
       'A flushing MOV CR3 or single-context INVPCID frees every prev_roots slot whose PGD has the same PCID; with PCIDE=0 every PGD has PCID 0, so every CR3 write empties prev_roots, TDP included.',
-    source: 'facts §4.4 step 5 (x86.c kvm_invalidate_pcid, K5.15); docs/kernel-notes.md (509bfe3d9796 undoes the prev_roots wipe that 21823fbda552 "Invalidate all PGDs for the current PCID on MOV CR3 w/ flush" caused with PCIDE=0)',
+    source:
+      'facts §4.4 step 5 (x86.c kvm_invalidate_pcid, K5.15); docs/kernel-notes.md (509bfe3d9796 undoes the prev_roots wipe that 21823fbda552 "Invalidate all PGDs for the current PCID on MOV CR3 w/ flush" caused with PCIDE=0)',
   },
   {
     name: 'flush_guest_unloads_shadow',
@@ -118,7 +120,8 @@ export const BEHAVIOURS: readonly Behaviour[] = [
     version: 'v5.17',
     description:
       'Page-role bit 4 is has_4_byte_gpte (1 for 32-bit non-PAE guest page tables) instead of gpte_is_8_bytes (the inverse).',
-    source: 'facts §1.1 (kvm_host.h, K5.15 vs K5.17); docs/kernel-notes.md (listed in the "First batch of KVM changes for Linux 5.17" pull)',
+    source:
+      'facts §1.1 (kvm_host.h, K5.15 vs K5.17); docs/kernel-notes.md (listed in the "First batch of KVM changes for Linux 5.17" pull)',
   },
   {
     name: 'efer_lma_ext_role',
@@ -127,7 +130,8 @@ export const BEHAVIOURS: readonly Behaviour[] = [
     version: 'v5.16 (v5.16-rc2)',
     description:
       'EFER.LMA is an extended-role bit, so a switch between PAE and 64-bit paging that changes nothing else still re-initialises the MMU; without it the re-init is skipped and the guest root level goes stale (seed 001).',
-    source: 'facts §1.2, §2.2; seed 001 (Sean Christopherson, 2021-11-10); docs/kernel-notes.md (5.15.5 stable backport cites it as upstream)',
+    source:
+      'facts §1.2, §2.2; seed 001 (Sean Christopherson, 2021-11-10); docs/kernel-notes.md (5.15.5 stable backport cites it as upstream)',
     stable: '5.15.y carries it from 5.15.5 (stable review of 2021-11-24); mainline v5.15.0 does not.',
   },
   {
@@ -163,7 +167,8 @@ export const BEHAVIOURS: readonly Behaviour[] = [
     version: '≤v5.17 (removed in v5.18)',
     description:
       'The fast PGD switch compares cached roots against a base-only role in which smep_andnot_wp/smap_andnot_wp are always 0, and only switches when both the old guest and KVM root levels are ≥4.',
-    source: 'facts §3.5.1 (mmu.c __kvm_mmu_new_pgd, K5.15, K5.17); docs/kernel-notes.md (d2e5f3334169 in the kvm/next push of 2022-03-06)',
+    source:
+      'facts §3.5.1 (mmu.c __kvm_mmu_new_pgd, K5.15, K5.17); docs/kernel-notes.md (d2e5f3334169 in the kvm/next push of 2022-03-06)',
   },
   {
     name: 'cached_root_find_without_current',
@@ -172,7 +177,8 @@ export const BEHAVIOURS: readonly Behaviour[] = [
     version: 'v5.18',
     description:
       'fast_pgd_switch uses mmu->root_role, frees PAE/special current roots first, and looks in prev_roots even when the current root is invalid (cached_root_find_without_current).',
-    source: 'facts §3.5.2 (mmu.c fast_pgd_switch, K5.19…K6.19); docs/kernel-notes.md (kvm/next push of 2022-03-06, with d2e5f3334169)',
+    source:
+      'facts §3.5.2 (mmu.c fast_pgd_switch, K5.19…K6.19); docs/kernel-notes.md (kvm/next push of 2022-03-06, with d2e5f3334169)',
   },
   {
     name: 'efer_lme_role_bit',
@@ -180,7 +186,8 @@ export const BEHAVIOURS: readonly Behaviour[] = [
     title: 'KVM: x86: Reinitialize context if host userspace toggles EFER.LME',
     version: 'v5.18',
     description: 'KVM_MMU_EFER_ROLE_BITS = LME|NX: an EFER.LME change resets the MMU, not only an EFER.NX change.',
-    source: 'facts §2.5, §4.3 (x86.c set_efer); docs/kernel-notes.md (kvm/next push of 2022-03-06; 5.15.y backport cites it as upstream)',
+    source:
+      'facts §2.5, §4.3 (x86.c set_efer); docs/kernel-notes.md (kvm/next push of 2022-03-06; 5.15.y backport cites it as upstream)',
     stable: 'Backported to 5.15.y (stable review of 2022-04-05; present in 5.15.100).',
   },
   {
@@ -193,11 +200,13 @@ export const BEHAVIOURS: readonly Behaviour[] = [
       '362505deb8e2ce27993a1dee0b3c5755d4d6646e',
       'daed87b8767c005cb2b385c80e265edf82a2f64b',
     ],
-    title: 'KVM: x86/mmu: split cpu_role from mmu_role (with: cleanup computation of MMU roles for two-dimensional paging; remove extended bits from mmu_role, rename field; remove redundant bits from extended role; store shadow EFER.NX in the MMU role; nested EPT cannot be used in SMM)',
+    title:
+      'KVM: x86/mmu: split cpu_role from mmu_role (with: cleanup computation of MMU roles for two-dimensional paging; remove extended bits from mmu_role, rename field; remove redundant bits from extended role; store shadow EFER.NX in the MMU role; nested EPT cannot be used in SMM)',
     version: 'v5.19',
     description:
       'Each MMU has cpu_role (guest paging mode) and a separate root_role; the TDP root role no longer contains guest CR0.WP/EFER.NX (constants 1), nested-EPT roles have smm=0, and the ext role loses cr0_pg/cr4_pae.',
-    source: 'facts §1.2, §1.3, §2.3 (mmu.c kvm_calc_cpu_role, kvm_calc_tdp_mmu_root_page_role, K5.19); docs/kernel-notes.md (Paolo Bonzini series, kvm/queue 2022-04-29 and next-20220513)',
+    source:
+      'facts §1.2, §1.3, §2.3 (mmu.c kvm_calc_cpu_role, kvm_calc_tdp_mmu_root_page_role, K5.19); docs/kernel-notes.md (Paolo Bonzini series, kvm/queue 2022-04-29 and next-20220513)',
   },
   {
     name: 'passthrough_role',
@@ -214,7 +223,8 @@ export const BEHAVIOURS: readonly Behaviour[] = [
     version: 'v5.18',
     description:
       'Zapping roots requests KVM_REQ_MMU_FREE_OBSOLETE_ROOTS (drop only obsolete/invalid roots) instead of KVM_REQ_MMU_RELOAD (unload everything).',
-    source: 'facts §3.7, §4.13 (x86.c vcpu_enter_guest, K5.17 vs K5.19); docs/kernel-notes.md (Fixes: tag of a later fix, which says it "escaped into v5.18")',
+    source:
+      'facts §3.7, §4.13 (x86.c vcpu_enter_guest, K5.17 vs K5.19); docs/kernel-notes.md (Fixes: tag of a later fix, which says it "escaped into v5.18")',
   },
   {
     name: 'async_root_zap',
@@ -228,7 +238,8 @@ export const BEHAVIOURS: readonly Behaviour[] = [
   {
     name: 'notifier_skips_invalid_roots',
     commits: ['title only'],
-    title: "tdp_mmu_next_root skips invalid roots for MMU-notifier unmaps (ended by d62007edf01f \"KVM: x86/mmu: Zap _all_ roots when unmapping gfn range in TDP MMU\")",
+    title:
+      'tdp_mmu_next_root skips invalid roots for MMU-notifier unmaps (ended by d62007edf01f "KVM: x86/mmu: Zap _all_ roots when unmapping gfn range in TDP MMU")',
     version: 'v5.17 (ended in v5.18, believed)',
     description:
       'MMU-notifier unmaps walk only valid TDP MMU roots, so a root that was invalidated but is still being zapped keeps SPTEs the notifier should have zapped (the hazard Sean describes in seed 003).',
@@ -251,7 +262,8 @@ export const BEHAVIOURS: readonly Behaviour[] = [
     version: 'v6.4',
     description:
       'With TDP, a CR0 write that toggles only WP re-initialises the MMU (kvm_init_mmu) without unloading roots; with CR0.PG=0 it does nothing.',
-    source: 'facts §4.1 (x86.c kvm_post_set_cr0, K6.3s/K6.4s); docs/kernel-notes.md (6.3.y backport cites 01b31714bd90 as upstream; e40bcf9f3a18 "Ignore CR0.WP toggles in non-paging mode" is the PG=0 half)',
+    source:
+      'facts §4.1 (x86.c kvm_post_set_cr0, K6.3s/K6.4s); docs/kernel-notes.md (6.3.y backport cites 01b31714bd90 as upstream; e40bcf9f3a18 "Ignore CR0.WP toggles in non-paging mode" is the PG=0 half)',
     stable: '6.3.y and 6.1.y carry it (Mathias Krause backports posted 2023-05-12 and 2023-05-08); 6.3.8 has it.',
   },
   {
@@ -260,7 +272,8 @@ export const BEHAVIOURS: readonly Behaviour[] = [
     title: 'KVM: VMX: Make CR0.WP a guest owned bit',
     version: 'v6.4',
     description: 'With EPT, CR0.WP is guest-owned on VMX: a guest MOV CR0 that flips only WP (and TS) does not exit.',
-    source: 'facts §4.0, §4.1 (kvm_cache_regs.h KVM_POSSIBLE_CR0_GUEST_BITS, vmx.c); docs/kernel-notes.md (hash from the linux-next push before the v6.4 merge window)',
+    source:
+      'facts §4.0, §4.1 (kvm_cache_regs.h KVM_POSSIBLE_CR0_GUEST_BITS, vmx.c); docs/kernel-notes.md (hash from the linux-next push before the v6.4 merge window)',
     stable: '6.3.8 carries it.',
   },
   {
@@ -303,7 +316,8 @@ export const BEHAVIOURS: readonly Behaviour[] = [
     commits: ['title only'],
     title: 'KVM: x86/mmu: Set kvm_mmu_page_role.invalid to mark the various MMU root_roles invalid during CPUID update',
     version: 'v6.9',
-    description: 'KVM_SET_CPUID marks root_role invalid (role.invalid=1) instead of zeroing it, forcing the next re-init.',
+    description:
+      'KVM_SET_CPUID marks root_role invalid (role.invalid=1) instead of zeroing it, forcing the next re-init.',
     source: 'facts §2.5 (mmu.c kvm_mmu_after_set_cpuid, K6.12)',
   },
   {
@@ -409,10 +423,28 @@ const V6_12: readonly BehaviourName[] = [
 const V6_18: readonly BehaviourName[] = [...V6_12, 'nnpt_guest_mode_first', 'is_mirror_role'];
 
 export const PROFILES: readonly Profile[] = [
-  { name: 'v5.15', release: 'mainline v5.15.0', era: 'E1', behaviours: V5_15, note: '5.15.y stable differs: it has efer_lma_ext_role (from 5.15.5) and efer_lme_role_bit (by 5.15.100).' },
+  {
+    name: 'v5.15',
+    release: 'mainline v5.15.0',
+    era: 'E1',
+    behaviours: V5_15,
+    note: '5.15.y stable differs: it has efer_lma_ext_role (from 5.15.5) and efer_lme_role_bit (by 5.15.100).',
+  },
   { name: 'v5.17', release: 'mainline v5.17', era: 'E1', behaviours: V5_17 },
-  { name: 'v6.1', release: 'mainline v6.1.0', era: 'E2', behaviours: V6_1, note: '6.1.y stable later gained tdp_mmu_root_ref, sync_invalidated_zap and the CR0.WP series.' },
-  { name: 'v6.3', release: 'mainline v6.3.0', era: 'E2', behaviours: V6_1, note: '6.3.8 and later 6.3.y carry edbdb43f (tdp_mmu_root_ref) and the CR0.WP series.' },
+  {
+    name: 'v6.1',
+    release: 'mainline v6.1.0',
+    era: 'E2',
+    behaviours: V6_1,
+    note: '6.1.y stable later gained tdp_mmu_root_ref, sync_invalidated_zap and the CR0.WP series.',
+  },
+  {
+    name: 'v6.3',
+    release: 'mainline v6.3.0',
+    era: 'E2',
+    behaviours: V6_1,
+    note: '6.3.8 and later 6.3.y carry edbdb43f (tdp_mmu_root_ref) and the CR0.WP series.',
+  },
   { name: 'v6.4', release: 'mainline v6.4', era: 'E3', behaviours: V6_4 },
   { name: 'v6.6', release: 'mainline v6.6', era: 'E4', behaviours: V6_6 },
   { name: 'v6.12', release: 'mainline v6.12', era: 'E5', behaviours: V6_12 },

@@ -119,8 +119,9 @@ class Kvm implements KvmModel {
     // Asynchronous work queued by this statement runs at its end, reported with the worker's path.
     flush_tdp_mmu_zap_wq(c);
     resume_yielded_zapper(c);
-    const actions = c.rec.actions;
-    const result: StepResult = { outcome: r.outcome, summary: summarize(r, actions), actions };
+    // Kept for the life of the analysis: an exact-size copy, not the recorder's growable array.
+    const actions = c.rec.actions.length === 0 ? [] : c.rec.actions.slice();
+    const result: StepResult = { outcome: r.outcome, summary: shared(summarize(r, actions)), actions };
     if (r.message !== undefined) result.message = r.message;
     return result;
   }
@@ -373,26 +374,52 @@ const GROUPED: readonly [Action['op'], string][] = [
   ['free', 'free'],
 ];
 
+/** `LABEL: no root change`, the most common summary by far: one string per label, not one per step. */
+const NO_ROOT_CHANGE = new Map<string, string>();
+
+/**
+ * Summaries repeat (a long scenario has a few dozen distinct ones): keep one copy of each, flat, instead of one
+ * string tree per step. Bounded; clearing it only costs sharing.
+ */
+const SUMMARIES = new Map<string, string>();
+function shared(summary: string): string {
+  const known = SUMMARIES.get(summary);
+  if (known !== undefined) return known;
+  if (SUMMARIES.size >= 4096) SUMMARIES.clear();
+  SUMMARIES.set(summary, summary);
+  return summary;
+}
+function noRootChange(label: string): string {
+  let s = NO_ROOT_CHANGE.get(label);
+  if (s === undefined) {
+    s = `${label}: no root change`;
+    if (NO_ROOT_CHANGE.size < 256) NO_ROOT_CHANGE.set(label, s);
+  }
+  return s;
+}
+
 /** One line per statement, in one pass over the actions. */
 function summarize(r: Outcome, actions: Action[]): string {
   if (r.outcome === 'error' || r.outcome === 'gp' || r.outcome === 'vmfail')
     return `${r.label}: ${r.message ?? r.outcome}`;
   if (r.outcome === 'no_exit') return `${r.label}: no VM-exit`;
-  const parts: string[] = [];
-  const grouped = new Map<Action['op'], Set<number>>();
-  const puts = new Set<number>();
+  if (actions.length === 0) return noRootChange(r.label);
+  // Most steps' actions are re-initialisations, requests and flushes: allocate only when something is said.
+  let parts: string[] | undefined;
+  let grouped: Map<Action['op'], Set<number>> | undefined;
+  let puts: Set<number> | undefined;
   let warn = false;
   let hazard = false;
   for (const a of actions) {
     switch (a.op) {
       case 'alloc':
-        parts.push(`alloc #${a.root}`);
+        (parts ??= []).push(`alloc #${a.root}`);
         break;
       case 'reuse':
-        parts.push(`reuse #${a.root}${a.refcount ? ` rc ${a.refcount[0]}→${a.refcount[1]}` : ''}`);
+        (parts ??= []).push(`reuse #${a.root}${a.refcount ? ` rc ${a.refcount[0]}→${a.refcount[1]}` : ''}`);
         break;
       case 'cache_hit':
-        parts.push(`cache hit #${a.root} (${a.slot})`);
+        (parts ??= []).push(`cache hit #${a.root} (${a.slot})`);
         break;
       case 'warn':
         warn = true;
@@ -401,12 +428,13 @@ function summarize(r: Outcome, actions: Action[]): string {
         hazard = true;
         break;
       case 'put':
-        if (a.root !== undefined) puts.add(a.root);
+        if (a.root !== undefined) (puts ??= new Set()).add(a.root);
         break;
       case 'unload':
       case 'evict':
       case 'invalidate':
       case 'free': {
+        grouped ??= new Map();
         let set = grouped.get(a.op);
         if (!set) grouped.set(a.op, (set = new Set()));
         if (a.root !== undefined) set.add(a.root);
@@ -425,14 +453,15 @@ function summarize(r: Outcome, actions: Action[]): string {
         break;
     }
   }
-  for (const [op, word] of GROUPED) {
-    const set = grouped.get(op);
-    if (set && set.size > 0) parts.push(`${word} ${[...set].map((id) => `#${id}`).join(' ')}`);
-  }
-  if (parts.length === 0 && puts.size > 0) parts.push(`put ${[...puts].map((id) => `#${id}`).join(' ')}`);
-  if (warn) parts.push('WARN');
-  if (hazard) parts.push('HAZARD');
-  return parts.length > 0 ? `${r.label}: ${parts.join('; ')}` : `${r.label}: no root change`;
+  if (grouped)
+    for (const [op, word] of GROUPED) {
+      const set = grouped.get(op);
+      if (set && set.size > 0) (parts ??= []).push(`${word} ${[...set].map((id) => `#${id}`).join(' ')}`);
+    }
+  if (!parts && puts && puts.size > 0) parts = [`put ${[...puts].map((id) => `#${id}`).join(' ')}`];
+  if (warn) (parts ??= []).push('WARN');
+  if (hazard) (parts ??= []).push('HAZARD');
+  return parts ? `${r.label}: ${parts.join('; ')}` : noRootChange(r.label);
 }
 
 function fmtPgd(pgd: bigint): string {

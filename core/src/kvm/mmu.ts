@@ -12,6 +12,7 @@ import {
   type RoleEnv,
   type RoleRegs,
 } from './mmu_role.js';
+import { Sentences } from './actions.js';
 import { formatCpuRole, getRoleField } from './role.js';
 import {
   __kvm_mmu_prepare_zap_page,
@@ -57,6 +58,17 @@ export const activeMmu = (v: VcpuState): MmuState => mmuOf(v, v.mmu);
 // Context (re)initialisation
 
 /** Stores freshly computed roles unless they equal the stored ones (the early return of every init path). */
+const REINIT = new Sentences(
+  (vcpu: number, mmu: string, role: string) => `vCPU ${vcpu} ${mmu} re-initialised: cpu role ${role}`,
+);
+const REINIT_SKIPPED = new Sentences(
+  (vcpu: number, mmu: string, role: string) =>
+    `vCPU ${vcpu} ${mmu}: role unchanged (${role}), re-initialisation skipped`,
+);
+const FLUSH_AFTER_LOAD = new Sentences(
+  (vcpu: number) => `vCPU ${vcpu}: flush the current TLB context after loading a root`,
+);
+
 export function applyRoles(c: Ctx, v: VcpuState, mmu: MmuState, roles: MmuRoles): void {
   const same =
     mmu.cpu_role.base === roles.cpu_role.base &&
@@ -64,7 +76,7 @@ export function applyRoles(c: Ctx, v: VcpuState, mmu: MmuState, roles: MmuRoles)
     mmu.root_role === roles.root_role;
   const role = formatCpuRole(roles.cpu_role.base, roles.cpu_role.ext);
   if (same) {
-    c.rec.emit('reinit_skipped', `vCPU ${v.id} ${mmu.name}: role unchanged (${role}), re-initialisation skipped`, {
+    c.rec.emit('reinit_skipped', REINIT_SKIPPED.get(v.id, mmu.name, role), {
       vcpu: v.id,
       mmu: mmu.name,
       role,
@@ -85,7 +97,7 @@ export function applyRoles(c: Ctx, v: VcpuState, mmu: MmuState, roles: MmuRoles)
   mmu.root_role = roles.root_role;
   mmu.guest_level = roles.guest_level;
   mmu.root_level = roles.root_level;
-  c.rec.emit('reinit', `vCPU ${v.id} ${mmu.name} re-initialised: cpu role ${role}`, {
+  c.rec.emit('reinit', REINIT.get(v.id, mmu.name, role), {
     vcpu: v.id,
     mmu: mmu.name,
     role,
@@ -406,7 +418,7 @@ export function kvm_mmu_reload(c: Ctx, v: VcpuState): void {
   c.rec.call('kvm_mmu_load', () => {
     if (roleDirect(mmu.root_role)) mmu_alloc_direct_roots(c, v, mmu);
     else mmu_alloc_shadow_roots(c, v, mmu);
-    c.rec.emit('flush', `vCPU ${v.id}: flush the current TLB context after loading a root`, { vcpu: v.id });
+    c.rec.emit('flush', FLUSH_AFTER_LOAD.get(v.id), { vcpu: v.id });
   });
 }
 

@@ -181,21 +181,33 @@ function write(word: number, f: FieldLayout, v: number): number {
 const pageIndex = new WeakMap<Kernel, ReadonlyMap<string, FieldLayout>>();
 const extIndex = new WeakMap<Kernel, ReadonlyMap<string, FieldLayout>>();
 
+// A scenario runs under one kernel: remember the last kernel's index and skip the WeakMap on repeat lookups.
+let lastPageKernel: Kernel | undefined;
+let lastPageIndex: ReadonlyMap<string, FieldLayout> | undefined;
+let lastExtKernel: Kernel | undefined;
+let lastExtIndex: ReadonlyMap<string, FieldLayout> | undefined;
+
 function pageField(k: Kernel, name: string): FieldLayout | undefined {
+  if (k === lastPageKernel && lastPageIndex) return lastPageIndex.get(name);
   let index = pageIndex.get(k);
   if (!index) {
     index = new Map(pageRoleLayout(k).map((f) => [f.name, f]));
     pageIndex.set(k, index);
   }
+  lastPageKernel = k;
+  lastPageIndex = index;
   return index.get(name);
 }
 
 function extField(k: Kernel, name: string): FieldLayout | undefined {
+  if (k === lastExtKernel && lastExtIndex) return lastExtIndex.get(name);
   let index = extIndex.get(k);
   if (!index) {
     index = new Map(extRoleLayout(k).map((f) => [f.name, f]));
     extIndex.set(k, index);
   }
+  lastExtKernel = k;
+  lastExtIndex = index;
   return index.get(name);
 }
 
@@ -325,10 +337,31 @@ export function summarizePageRole(k: Kernel, word: number): string {
 
 /** "0x%08x" */
 export function formatRole(word: number): string {
-  return `0x${(word >>> 0).toString(16).padStart(8, '0')}`;
+  // Every alloc/reuse formats its root's role; a scenario has a handful of roles: format each once.
+  let text = roleText.get(word);
+  if (text === undefined) {
+    text = `0x${(word >>> 0).toString(16).padStart(8, '0')}`;
+    if (roleText.size >= 1024) roleText.clear();
+    roleText.set(word, text);
+  }
+  return text;
 }
+const roleText = new Map<number, string>();
 
 /** "0x%016x" with `ext` in the high 32 bits (facts §1.3). */
 export function formatCpuRole(base: number, ext: number): string {
-  return `0x${cpuRoleValue(base, ext).toString(16).padStart(16, '0')}`;
+  // A scenario sees a handful of cpu roles, formatted on every re-initialisation: format each once.
+  let byBase = cpuRoleText.get(ext);
+  if (!byBase) cpuRoleText.set(ext, (byBase = new Map<number, string>()));
+  let text = byBase.get(base);
+  if (text === undefined) {
+    text = `0x${cpuRoleValue(base, ext).toString(16).padStart(16, '0')}`;
+    if (++cpuRoleTexts > 1024) {
+      cpuRoleText.clear();
+      cpuRoleTexts = 0;
+    } else byBase.set(base, text);
+  }
+  return text;
 }
+const cpuRoleText = new Map<number, Map<number, string>>();
+let cpuRoleTexts = 0;

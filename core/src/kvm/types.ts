@@ -111,8 +111,11 @@ export type ActionOp =
 
 export interface Action {
   op: ActionOp;
-  /** Kernel call path, outermost first, e.g. ["kvm_smm_changed", "kvm_mmu_reset_context", "kvm_mmu_unload"]. */
-  path: string[];
+  /**
+   * Kernel call path, outermost first, e.g. ["kvm_smm_changed", "kvm_mmu_reset_context", "kvm_mmu_unload"].
+   * Frozen and shared between actions recorded at the same path.
+   */
+  path: readonly string[];
   /** One readable sentence, e.g. "vCPU 0 drops its reference to root #1". */
   detail: string;
   vcpu?: number;

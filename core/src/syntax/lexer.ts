@@ -133,7 +133,8 @@ function number(text: string, start: number, end: number): Token {
   }
   if (lastUnderscore) return tok('number', text, start, end, undefined, 'malformed'); // `0x`, trailing `_`
   // Exact while below 2^53: 13 hex digits or 15 decimal digits always are.
-  if (significant <= (base === 16 ? 13 : 15)) return tok('number', text, start, end, BigInt(acc));
+  if (significant <= (base === 16 ? 13 : 15))
+    return tok('number', text, start, end, acc < SMALL.length ? SMALL[acc] : BigInt(acc));
   // Decide overflow on the digit count first so huge literals cost nothing.
   if (significant > (base === 16 ? 16 : 20)) return tok('number', text, start, end, undefined, 'range');
   const clean = text.replaceAll('_', '');
@@ -141,6 +142,9 @@ function number(text: string, start: number, end: number): Token {
   if (value > MAX_U64) return tok('number', text, start, end, undefined, 'range');
   return tok('number', text, start, end, value);
 }
+
+/** vCPU ids and small counts are most numbers: their BigInts are made once (bigints are immutable values). */
+const SMALL: readonly bigint[] = Array.from({ length: 256 }, (_, i) => BigInt(i));
 
 function digitValue(c: number): number {
   if (c >= 48 && c <= 57) return c - 48;

@@ -55,6 +55,11 @@ export const KEYWORDS: readonly string[] = [
   'expect',
 ];
 
+const MAX_VCPUS_BIG = BigInt(MAX_VCPUS);
+
+/** Each keyword's one string: a long document then holds one `run`, not one per line. */
+const KEYWORD_NAMES: ReadonlyMap<string, string> = new Map(KEYWORDS.map((k) => [k, k]));
+
 /** `vm` keys and what each accepts (SPEC §1.1). Shared with completion and the checker. */
 export const VM_KEYS: Readonly<Record<string, OptionSpec>> = {
   vendor: { type: 'enum', values: ['intel', 'amd'] },
@@ -123,7 +128,26 @@ export function parse(text: string): ParseResult {
 
 /** Parses one line (without its line terminator). `line` is the 0-based line number for spans. */
 export function parseLine(text: string, line: number): ParsedLine {
-  const result: ParsedLine = { diagnostics: [] };
+  const result = new PlainLine();
+  parseInto(text, line, result);
+  // Most lines have no diagnostic: share one empty list (frozen; nothing adds to a parsed line later).
+  if (result.diagnostics.length === 0) result.diagnostics = NO_DIAGNOSTICS;
+  return result;
+}
+
+const NO_DIAGNOSTICS = Object.freeze([]) as unknown as Diagnostic[];
+
+/**
+ * A parsed line as a plain object (prototype Object.prototype: it compares like `{ diagnostics: [] }`), made by
+ * a constructor so that V8 keeps the properties set later (content, keyword, statement…) inside the object: a
+ * document holds one per line.
+ */
+const PlainLine = function (this: ParsedLine) {
+  this.diagnostics = [];
+} as unknown as new () => ParsedLine;
+PlainLine.prototype = Object.prototype;
+
+function parseInto(text: string, line: number, result: ParsedLine): void {
   const hash = text.indexOf('#');
   const codeEnd = hash < 0 ? text.length : hash;
   if (hash >= 0) result.comment = { line, start: hash, end: text.length };
@@ -135,12 +159,12 @@ export function parseLine(text: string, line: number): ParsedLine {
       code: 'line-too-long',
       message: `line too long (${codeEnd} characters before any comment; the limit is ${MAX_LINE_LENGTH})`,
     });
-    return result;
+    return;
   }
   const tokens = tokenize(text, codeEnd);
   const first = tokens[0];
   const last = tokens[tokens.length - 1];
-  if (!first || !last) return result;
+  if (!first || !last) return;
   result.content = { line, start: first.start, end: last.end };
   try {
     new LineParser(tokens, line, result).run();
@@ -154,8 +178,14 @@ export function parseLine(text: string, line: number): ParsedLine {
       message: `internal parser error: ${e instanceof Error ? e.message : String(e)}`,
     });
   }
-  return result;
 }
+
+/** Operand-less events are the same op every time: one frozen object each (the model never mutates ops). */
+const RUN: ModelOp = Object.freeze({ op: 'run' });
+const SMI: ModelOp = Object.freeze({ op: 'smi' });
+const RSM: ModelOp = Object.freeze({ op: 'rsm' });
+const INIT: ModelOp = Object.freeze({ op: 'init' });
+const VMEXIT: ModelOp = Object.freeze({ op: 'vmexit' });
 
 class LineParser {
   private pos = 0;
@@ -175,7 +205,8 @@ class LineParser {
       return;
     }
     const statement = this.statement();
-    if (statement && !this.diagnostics.some((d) => d.severity === 'error')) this.result.statement = statement;
+    if (statement && (this.diagnostics.length === 0 || !this.diagnostics.some((d) => d.severity === 'error')))
+      this.result.statement = statement;
   }
 
   /** Reports bad characters and malformed numbers up front; a line with any is not parsed further. */
@@ -221,14 +252,28 @@ class LineParser {
       }
     }
     const keyword = this.next()!;
-    if (keyword.kind === 'word') this.result.keyword = { name: keyword.text, span: this.span(keyword) };
+    if (keyword.kind === 'word')
+      this.result.keyword = { name: KEYWORD_NAMES.get(keyword.text) ?? keyword.text, span: this.span(keyword) };
     const body = this.body(keyword, prefix !== undefined);
     if (!body) return undefined;
     this.expectEnd();
     const startTok = this.tokens[0]!;
     const endTok = this.tokens[this.tokens.length - 1]!;
+    // The statement covers the line's content exactly: share the span (spans are never mutated).
+    const content = this.result.content;
+    const span =
+      content && content.start === startTok.start && content.end === endTok.end
+        ? content
+        : { line: this.line, start: startTok.start, end: endTok.end };
+    if (body.kind === 'event') {
+      // Events are nearly every line of a long scenario: build them whole, in one object.
+      const { keyword, keywordSpan, op } = body;
+      return prefix
+        ? { kind: 'event', keyword, keywordSpan, op, span, vcpuPrefix: prefix }
+        : { kind: 'event', keyword, keywordSpan, op, span };
+    }
     const statement = body as Statement; // bodies are fresh objects: complete them in place
-    statement.span = { line: this.line, start: startTok.start, end: endTok.end };
+    statement.span = span;
     if (prefix) statement.vcpuPrefix = prefix;
     return statement;
   }
@@ -276,6 +321,10 @@ class LineParser {
 
   private event(keyword: Token, op: ModelOp | undefined): Body | undefined {
     if (!op) return undefined;
+    // Share the keyword's name and span with `result.keyword` (recorded for the same token).
+    const named = this.result.keyword;
+    if (named && named.span.start === keyword.start && named.span.end === keyword.end)
+      return { kind: 'event', keyword: named.name, keywordSpan: named.span, op };
     return { kind: 'event', keyword: keyword.text, keywordSpan: this.span(keyword), op };
   }
 
@@ -287,11 +336,15 @@ class LineParser {
       case 'efer':
         return this.registerWrite(keyword, false);
       case 'run':
+        return RUN;
       case 'smi':
+        return SMI;
       case 'rsm':
+        return RSM;
       case 'init':
+        return INIT;
       case 'vmexit':
-        return { op: keyword.text };
+        return VMEXIT;
       case 'sregs':
         return this.sregs(keyword);
       case 'invpcid':
@@ -372,7 +425,7 @@ class LineParser {
       this.error(t, 'expected-number', `expected a vCPU number, found \`${clip(t.text)}\``);
       return undefined;
     }
-    if (t.value >= BigInt(MAX_VCPUS)) {
+    if (t.value >= MAX_VCPUS_BIG) {
       this.error(t, 'vcpu-out-of-range', `vCPU ${clip(t.text)} is out of range (0..${MAX_VCPUS - 1})`);
       return undefined;
     }

@@ -6,6 +6,7 @@ import type { Analysis } from '../engine/analysis.js';
 import type { Action, RootSnapshot, StepOutcome, VcpuSnapshot } from '../kvm/types.js';
 import type { Severity } from '../syntax/ast.js';
 import { spanText, splitLines } from '../text/positions.js';
+import { JsonByteWriter } from './json_bytes.js';
 
 export interface JsonDiagnostic {
   line: number;
@@ -81,4 +82,87 @@ export function toJson(analysis: Analysis, options: { file?: string; at?: number
   if (options.file !== undefined) report.file = options.file;
   if (options.at !== undefined) report.at = options.at;
   return report;
+}
+
+/** Chunks handed to `write` are about this long: small enough to keep memory flat, big enough to be cheap. */
+const CHUNK = 1 << 16;
+/**
+ * Containers deeper than this are stringified whole. Long arrays (and arrays of such leaves) are stringified
+ * BATCH elements at a time: one report's steps, a multi-file report's steps, diagnostics.
+ */
+const MAX_WALK_DEPTH = 2;
+const BATCH = 64;
+
+/**
+ * Writes `JSON.stringify(value, null, indent) + '\n'` to `write` in chunks, so a large report is never one
+ * string. The text is exactly the same (a test holds it to that): containers near the top (the reports, their
+ * steps arrays) are walked here and everything below is left to JSON.stringify, re-indented to its depth.
+ * Values must be plain data (no toJSON, no functions), as a JsonReport is. With `writeBytes` and no indent, the
+ * same text goes to `writeBytes` as UTF-8 instead (json_bytes.ts).
+ */
+export function writeJson(
+  value: unknown,
+  write: (chunk: string) => void,
+  indent?: number,
+  writeBytes?: (chunk: Uint8Array) => void,
+): void {
+  const pad = indent === undefined || indent <= 0 ? '' : ' '.repeat(Math.min(10, indent));
+  if (!pad && writeBytes) {
+    // Compact output to a byte sink (the CLI's stdout): encode straight to UTF-8, no intermediate strings.
+    const out = new JsonByteWriter(writeBytes);
+    out.value(value);
+    out.text('\n');
+    out.flush();
+    return;
+  }
+  let buffer = '';
+  const out = (s: string): void => {
+    buffer += s;
+    if (buffer.length >= CHUNK) {
+      write(buffer);
+      buffer = '';
+    }
+  };
+  const leaf = (v: unknown, depth: number): string => {
+    const s = JSON.stringify(v, null, pad) as string | undefined;
+    if (s === undefined) return 'null';
+    return pad && depth > 0 && s.includes('\n') ? s.replaceAll('\n', '\n' + pad.repeat(depth)) : s;
+  };
+  const walk = (v: unknown, depth: number): void => {
+    if (depth > MAX_WALK_DEPTH || v === null || typeof v !== 'object') {
+      out(leaf(v, depth));
+      return;
+    }
+    const open = pad ? '\n' + pad.repeat(depth + 1) : '';
+    const close = pad ? '\n' + pad.repeat(depth) : '';
+    if (Array.isArray(v)) {
+      if (v.length === 0) return out('[]');
+      out('[');
+      if (depth + 1 > MAX_WALK_DEPTH || v.length > BATCH) {
+        // Elements are leaves: stringify them a batch at a time (far fewer calls), without the batch's brackets.
+        for (let i = 0; i < v.length; i += BATCH) {
+          const s = leaf(v.slice(i, i + BATCH), depth);
+          out((i === 0 ? '' : ',') + s.slice(1, pad ? -close.length - 1 : -1));
+        }
+      } else
+        for (let i = 0; i < v.length; i++) {
+          out(i === 0 ? open : ',' + open);
+          walk(v[i], depth + 1);
+        }
+      out(close + ']');
+      return;
+    }
+    let first = true;
+    for (const key of Object.keys(v)) {
+      const item = (v as Record<string, unknown>)[key];
+      if (item === undefined || typeof item === 'function' || typeof item === 'symbol') continue;
+      out((first ? '{' : ',') + open + JSON.stringify(key) + (pad ? ': ' : ':'));
+      first = false;
+      walk(item, depth + 1);
+    }
+    out(first ? '{}' : close + '}');
+  };
+  walk(value, 0);
+  out('\n');
+  if (buffer) write(buffer);
 }

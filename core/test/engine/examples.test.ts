@@ -12,7 +12,9 @@ import { renderRun } from '../../src/views/text.js';
 
 const examples = join(dirname(fileURLToPath(import.meta.url)), '../../../examples');
 const update = process.env['UPDATE_EXPECT'] === '1';
-const files = readdirSync(examples).filter((f) => f.endsWith('.kvmmu')).sort();
+const files = readdirSync(examples)
+  .filter((f) => f.endsWith('.kvmmu'))
+  .sort();
 
 describe('examples (golden)', () => {
   it('there is at least one example per seed document', () => {
@@ -41,7 +43,11 @@ describe('examples (golden)', () => {
         writeFileSync(expectedFile, listing);
         return;
       }
-      assert.equal(listing, readFileSync(expectedFile, 'utf8'), `outcome of ${file} changed; UPDATE_EXPECT=1 to accept`);
+      assert.equal(
+        listing,
+        readFileSync(expectedFile, 'utf8'),
+        `outcome of ${file} changed; UPDATE_EXPECT=1 to accept`,
+      );
     });
   }
 });
