@@ -127,6 +127,22 @@ export class Recorder {
     return action;
   }
 
+  /** A position in the action list, for `emitBefore`. */
+  mark(): number {
+    return this.actions.length;
+  }
+
+  /**
+   * Records an action ahead of everything recorded since `mark`: a summary that heads the actions it summarises
+   * (an unload before the puts it made), although what it lists is only known at the end.
+   */
+  emitBefore(mark: number, op: ActionOp, detail: string, fields?: ActionFields): Action {
+    const action = this.emit(op, detail, fields);
+    this.actions.pop();
+    this.actions.splice(mark, 0, action);
+    return action;
+  }
+
   has(op: ActionOp): boolean {
     return this.actions.some((a) => a.op === op);
   }

@@ -140,12 +140,13 @@ export function kvm_mmu_reset_context(c: Ctx, v: VcpuState): void {
 /** `kvm_mmu_unload`: free every slot of root_mmu and guest_mmu. */
 export function kvm_mmu_unload(c: Ctx, v: VcpuState): void {
   c.rec.call('kvm_mmu_unload', () => {
+    const start = c.rec.mark();
     const dropped = [
       ...kvm_mmu_free_roots(c, v, v.root_mmu, KVM_MMU_ROOTS_ALL),
       ...kvm_mmu_free_roots(c, v, v.guest_mmu, KVM_MMU_ROOTS_ALL),
     ];
     if (dropped.length > 0) {
-      c.rec.emit('unload', `vCPU ${v.id} unloads ${dropped.map((r) => `#${r}`).join(' ')}`, {
+      c.rec.emitBefore(start, 'unload', `vCPU ${v.id} unloads ${dropped.map((r) => `#${r}`).join(' ')}`, {
         vcpu: v.id,
         roots: dropped,
       });
