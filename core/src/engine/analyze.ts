@@ -322,6 +322,15 @@ function execute(run: Run & { parsed: ParseResult }, fromLine: number): void {
 function finish(text: string, run: Run & { parsed: ParseResult }): Analysis {
   const { parsed, checked, steps, checkpoints, model } = run;
   const diagnostics = [...parsed.diagnostics, ...checked.diagnostics, ...run.runDiagnostics];
+  // A bad default or override kernel (a setting, not a line of the file) must not pass silently: say which
+  // kernel the file was analysed with instead.
+  if (checked.kernelError !== undefined)
+    diagnostics.push({
+      span: { line: 0, start: 0, end: 0 },
+      severity: 'warning',
+      code: 'bad-kernel-setting',
+      message: `${checked.kernelError}; analysed with ${checked.kernel.label}`,
+    });
   diagnostics.sort((a, b) => a.span.line - b.span.line || a.span.start - b.span.start);
   let passed = 0;
   for (const r of run.results) if (r.ok) passed++;

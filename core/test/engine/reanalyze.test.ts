@@ -128,3 +128,15 @@ describe('reanalyze', () => {
     assert.equal(reanalyze(a, a.text), a);
   });
 });
+
+describe('kernel settings', () => {
+  it('a bad default kernel is reported, not silently replaced', () => {
+    const a = analyze('run\n', { defaultKernel: 'v9.9' });
+    const d = a.diagnostics.find((x) => x.code === 'bad-kernel-setting');
+    assert.ok(d, 'no diagnostic for the bad default kernel');
+    assert.equal(d.severity, 'warning');
+    assert.match(d.message, /v9\.9/);
+    assert.match(d.message, /analysed with latest/);
+    assert.equal(a.steps.length, 1, 'the file still runs');
+  });
+});
