@@ -91,6 +91,7 @@ async function main() {
       developmentPath: join(E2E, 'host'),
       testsPath: join(E2E, 'host', 'index.js'),
       timeoutMs: 3 * 60_000,
+      logFile: join(TEST_DIR, 'logs', 'api-console.log'),
     });
     if (result) {
       totals.passed += result.passed;

@@ -7,20 +7,22 @@ const { join } = require('node:path');
 const Mocha = require('mocha');
 
 const RESULT_TAG = 'E2E-API-RESULT';
+// Lines the harness prints; the rest of the workbench console goes to its log file only.
+const out = (text) => console.log(`[e2e] ${text}`);
 
 /** A reporter that prints through console.log (the extension host has no useful stdout). */
 class ConsoleReporter extends Mocha.reporters.Base {
   constructor(runner, options) {
     super(runner, options);
     const failures = [];
-    runner.on('suite', (suite) => suite.title && console.log(`  ${suite.fullTitle()}`));
-    runner.on('pass', (test) => console.log(`    ✓ ${test.title} (${test.duration} ms)`));
+    runner.on('suite', (suite) => suite.title && out(`  ${suite.fullTitle()}`));
+    runner.on('pass', (test) => out(`    ✓ ${test.title} (${test.duration} ms)`));
     runner.on('fail', (test, err) => {
       failures.push({ title: test.fullTitle(), message: String(err && (err.stack || err.message || err)) });
-      console.log(`    ✗ ${test.title}`);
+      out(`    ✗ ${test.title}`);
     });
     runner.once('end', () => {
-      for (const [i, f] of failures.entries()) console.log(`  ${i + 1}) ${f.title}\n${f.message}\n`);
+      for (const [i, f] of failures.entries()) out(`  ${i + 1}) ${f.title}\n${f.message}\n`);
       const { passes = 0, failures: failed = 0, pending = 0 } = runner.stats || {};
       console.log(`${RESULT_TAG} ${JSON.stringify({ passed: passes, failed, pending })}`);
     });

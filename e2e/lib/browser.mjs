@@ -1,5 +1,5 @@
 // Debian's Chromium driven by playwright-core, with its profile and XDG dirs inside the run's test dir.
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 
@@ -34,7 +34,11 @@ export async function launchBrowser({ dirs, env }) {
  * Opens a workbench window whose extension host runs the extension-host tests (the model
  * @vscode/test-electron uses) and resolves with their exit code, results and console log.
  */
-export async function runExtensionHostTests(context, server, { workspace, developmentPath, testsPath, timeoutMs }) {
+export async function runExtensionHostTests(
+  context,
+  server,
+  { workspace, developmentPath, testsPath, timeoutMs, logFile },
+) {
   const page = await context.newPage();
   const log = [];
   let result = null;
@@ -47,7 +51,7 @@ export async function runExtensionHostTests(context, server, { workspace, develo
     log.push(text);
     const m = /E2E-API-RESULT (\{.*\})/.exec(text);
     if (m) result = JSON.parse(m[1]);
-    else if (type !== 'error' || !/vsda/.test(text)) process.stdout.write(`${text}\n`);
+    else if (text.startsWith('[e2e] ')) process.stdout.write(`${text.slice(6)}\n`);
   });
   await page.exposeFunction('codeAutomationExit', (code) => resolveExit(code));
   const remote = (p) => `vscode-remote://127.0.0.1:${server.port}${p}`;
@@ -65,6 +69,7 @@ export async function runExtensionHostTests(context, server, { workspace, develo
     return { code, result, log };
   } finally {
     clearTimeout(timer);
+    if (logFile) writeFileSync(logFile, log.join('\n'));
     await page.close().catch(() => {});
   }
 }

@@ -51,3 +51,39 @@ export async function goToLine(page, line) {
 export function panelFrame(page) {
   return page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
 }
+
+// Editor feature selectors (VS Code 1.100). Inlay hints render as injected text: spans with a generated
+// `dyn-rule-*` class inside a view line.
+export const EDITOR = {
+  viewLine: '.editor-group-container.active .monaco-editor .view-line',
+  inlayHint: '.editor-group-container.active .monaco-editor .view-line span[class*="dyn-rule"]',
+  squigglyError: '.editor-group-container.active .monaco-editor .squiggly-error',
+  problemsRow: '.markers-panel .monaco-list-row',
+  suggestRow: '.suggest-widget.visible .monaco-list-row',
+};
+
+/** Text as a person reads it (Monaco renders spaces as U+00A0). */
+export const plain = (s) => (s ?? '').replace(/\u00a0/g, ' ');
+
+/** Opens a workspace-relative file (also in a subfolder) with Quick Open and waits for its editor. */
+export async function quickOpen(page, relative) {
+  await page.keyboard.press('Control+P');
+  const input = page.locator(SEL.quickInput);
+  await input.waitFor({ state: 'visible' });
+  await input.fill(relative);
+  const base = relative.split('/').pop();
+  await page.locator(SEL.quickInputRow, { hasText: base }).first().waitFor({ state: 'visible' });
+  await page.keyboard.press('Enter');
+  await input.waitFor({ state: 'hidden' });
+  await page.waitForFunction(
+    ([sel, rel]) => document.querySelector(`${sel}[data-uri]`)?.getAttribute('data-uri')?.endsWith(`/${rel}`),
+    [SEL.activeEditor, relative],
+  );
+  await page.locator(EDITOR.viewLine).first().waitFor({ state: 'visible' });
+}
+
+/** Closes every editor and editor group (webview panels included) and waits until none is left. */
+export async function closeAllEditors(page) {
+  await runCommand(page, 'View: Close All Editor Groups');
+  await page.locator('.tabs-container .tab').first().waitFor({ state: 'detached' });
+}

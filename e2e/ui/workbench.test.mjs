@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { e2e } from '../lib/ui-context.mjs';
-import { SEL, goToLine, openFile, openWorkbench, panelFrame, runCommand } from '../lib/workbench.mjs';
+import { SEL, closeAllEditors, goToLine, openFile, openWorkbench, panelFrame, runCommand } from '../lib/workbench.mjs';
 
 const SCENARIO = 'smm-root-thrash.kvmmu';
 
@@ -37,6 +37,12 @@ async function hoverUntil(page, target, re, tries = 8) {
   throw new Error(`no hover matching ${re}`);
 }
 
+/** Moves the cursor and waits until the panel shows the state after exactly that line (not a stale one). */
+async function panelAt(page, panel, line) {
+  await goToLine(page, line);
+  await panel.locator('.subtitle', { hasText: new RegExp(`after line ${line}\\b`) }).waitFor({ state: 'visible' });
+}
+
 describe('kvmmu in the workbench', function () {
   let page;
   const images = () => join(e2e.root, 'docs', 'images');
@@ -44,6 +50,7 @@ describe('kvmmu in the workbench', function () {
   before(async function () {
     assert.ok(e2e.manifest.files.includes(SCENARIO), `${SCENARIO} missing from the workspace`);
     page = await openWorkbench(e2e.browser, e2e.server, e2e.manifest.folder);
+    await closeAllEditors(page); // the workspace restores what an earlier window of this run left open
     await openFile(page, SCENARIO);
   });
 
@@ -91,7 +98,7 @@ describe('kvmmu in the workbench', function () {
 
     // After the first `run`: root #1 exists; refcount 2 (the vCPU's and the TDP MMU's reference).
     const run = lineOf(SCENARIO, /^run\b/);
-    await goToLine(page, run);
+    await panelAt(page, panel, run);
     const root1 = panel.locator('#roots .grid-row[data-key="#1"]');
     await root1.waitFor({ state: 'visible' });
     await assert.doesNotReject(panel.locator('#roots .grid-row.changed[data-key="#1"]').waitFor({ state: 'visible' }));
@@ -99,20 +106,19 @@ describe('kvmmu in the workbench', function () {
 
     // After `smi`: #1 stays (v6.4), its row changed (the vCPU's reference went away).
     const smi = lineOf(SCENARIO, /^smi\b/);
-    await goToLine(page, smi);
-    await panel.locator('.subtitle', { hasText: String(smi) }).waitFor({ state: 'visible' });
+    await panelAt(page, panel, smi);
     await panel.locator('#roots .grid-row.changed[data-key="#1"]').waitFor({ state: 'visible' });
     assert.equal(await panel.locator('#roots .grid-row[data-key="#2"]').count(), 0, 'no SMM root before the next run');
 
     // After the `run` following it: the SMM root #2 is new and highlighted.
-    await goToLine(page, smi + 2);
+    await panelAt(page, panel, smi + 2);
     await panel.locator('#roots .grid-row.changed[data-key="#2"]').waitFor({ state: 'visible' });
 
     // After `rsm`: #2's row changes (put), and the following run reuses #1.
     const rsm = lineOf(SCENARIO, /^rsm\b/);
-    await goToLine(page, rsm);
+    await panelAt(page, panel, rsm);
     await panel.locator('#roots .grid-row.changed[data-key="#2"]').waitFor({ state: 'visible' });
-    await goToLine(page, rsm + 1);
+    await panelAt(page, panel, rsm + 1);
     await panel.locator('#roots .grid-row.changed[data-key="#1"]').waitFor({ state: 'visible' });
     assert.equal(await panel.locator('#roots .grid-row[data-key="#3"]').count(), 0, 'v6.4 allocates no third root');
     await page.screenshot({ path: join(images(), 'panel.png') });
