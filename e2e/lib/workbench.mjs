@@ -72,8 +72,14 @@ export async function quickOpen(page, relative) {
   await input.waitFor({ state: 'visible' });
   await input.fill(relative);
   const base = relative.split('/').pop();
-  await page.locator(SEL.quickInputRow, { hasText: base }).first().waitFor({ state: 'visible' });
-  await page.keyboard.press('Enter');
+  // Click the row whose file name is exactly `base`: on a cold search index the first row can be another file.
+  const escaped = base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const row = page
+    .locator(SEL.quickInputRow)
+    .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${escaped}$`) }) })
+    .first();
+  await row.waitFor({ state: 'visible' });
+  await row.click();
   await input.waitFor({ state: 'hidden' });
   await page.waitForFunction(
     ([sel, rel]) => document.querySelector(`${sel}[data-uri]`)?.getAttribute('data-uri')?.endsWith(`/${rel}`),
