@@ -205,19 +205,9 @@ if (existsSync('/usr/bin/chromium')) {
     format: 'iife',
     logLevel: 'warning',
   });
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  // The same Chromium flags as the end-to-end suite (headless is Playwright's default).
+  const { CHROMIUM, FLAGS } = await import(pathToFileURL(join(root, 'e2e/lib/browser.mjs')).href);
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
   try {
     const ORIGIN = 'https://panel.test';
     const renders = [];

@@ -6,7 +6,7 @@ import { chromium } from 'playwright-core';
 export const CHROMIUM = process.env.KVMMU_E2E_CHROMIUM || '/usr/bin/chromium';
 
 // `--headless` itself is added by Playwright (headless: true).
-const FLAGS = [
+export const FLAGS = [
   '--no-sandbox',
   '--disable-gpu',
   '--disable-quic',
