@@ -13,7 +13,12 @@ export function generate(n, { shadow = false } = {}) {
   ];
   const events = [];
   let seed = 12345;
-  const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648);
+  // 32-bit arithmetic (Math.imul): a plain multiply loses precision above 2^53 and the sequence collapses. The
+  // low bits of an LCG cycle quickly, so callers get the high 16.
+  const next = () => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed >>> 16;
+  };
   const inSmm = [false, false, false, false];
   for (let v = 0; v < 4; v++) {
     lines.push(`vcpu ${v}`, 'sregs cr0=PE|ET|PG|WP cr4=PAE efer=LME|LMA|NX cr3=0x1000', 'run');

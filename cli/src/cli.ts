@@ -8,7 +8,7 @@ import { analyze } from '../../core/src/engine/analyze.js';
 import type { Analysis } from '../../core/src/engine/analysis.js';
 import { kernelFor } from '../../core/src/kvm/behaviours.js';
 import { kernelFromSpec } from '../../core/src/syntax/check.js';
-import { toJson, writeJson } from '../../core/src/views/json.js';
+import { writeReports, type JsonOptions } from '../../core/src/views/json.js';
 import {
   ansiStyle,
   PLAIN,
@@ -138,7 +138,7 @@ async function checkCommand(args: string[], io: Io, st: Style): Promise<number> 
   if (positionals.length === 0) throw new UsageError('check takes at least one FILE');
   const kernel = kernelOption(values.kernel);
   let status = 0;
-  const reports = [];
+  const reports: { analysis: Analysis; options: JsonOptions }[] = [];
   for (const file of positionals) {
     let analysis: Analysis;
     try {
@@ -150,7 +150,7 @@ async function checkCommand(args: string[], io: Io, st: Style): Promise<number> 
     }
     const bad = analysis.diagnostics.some((d) => d.severity === 'error') || analysis.expectations.failed > 0;
     if (bad && status === 0) status = 1;
-    if (values.json) reports.push(toJson(analysis, { file }));
+    if (values.json) reports.push({ analysis, options: { file } });
     else {
       const lines = renderDiagnostics(file, analysis.diagnostics, st);
       if (lines.length > 0) io.stderr(lines.join('\n') + '\n');
@@ -163,8 +163,9 @@ async function checkCommand(args: string[], io: Io, st: Style): Promise<number> 
   }
   // Streamed in chunks: a large scenario's report is tens of megabytes, never built as one string.
   if (values.json)
-    writeJson(
-      reports.length === 1 ? reports[0] : reports,
+    writeReports(
+      reports,
+      reports.length !== 1,
       (chunk) => io.stdout(chunk),
       io.tty ? 2 : undefined,
       io.stdoutBytes ? (bytes) => io.stdoutBytes?.(bytes) : undefined,

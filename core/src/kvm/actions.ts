@@ -31,36 +31,59 @@ class Frame {
  */
 const ROOT = new Frame(Object.freeze([]));
 
+/** What a shared action says, given its key (everything but the call path, which the recorder supplies). */
+export interface ActionTemplate {
+  op: ActionOp;
+  detail: string;
+  fields?: ActionFields;
+}
+
+type Key = string | number | bigint;
+
 /**
- * The few sentences the model emits over and over (one per vCPU, MMU, role, request…) are built once per
- * distinct key and shared after: a long scenario then holds a few dozen copies, not one per action. Keys must
- * come from small sets (vCPU ids, names, role words), never from counters such as root ids.
+ * Actions the model records over and over with the same content — a re-initialisation with the same role, a
+ * request, a flush, a register write that does not exit — are made once per call path and key and shared after,
+ * frozen: a long scenario then holds a few hundred distinct objects, not one per step, and the JSON writer
+ * encodes each once. `build` must depend only on the key; keys must come from small sets (vCPU ids, MMU names,
+ * role words, register values), never from counters such as root ids. Bounded; clearing it only costs sharing.
  */
-export class Sentences<K extends readonly (string | number)[]> {
-  private readonly root = new Map<string | number, unknown>();
+export class SharedActions<K extends readonly Key[]> {
+  private readonly byFrame = new Map<Frame, Map<Key, unknown>>();
   private size = 0;
 
-  constructor(private readonly build: (...key: K) => string) {}
+  constructor(private readonly build: (...key: K) => ActionTemplate) {}
 
-  get(...key: K): string {
-    let map = this.root;
+  /** @internal The recorder's lookup. */
+  lookup(frame: Frame, key: K): Action {
+    let map = this.byFrame.get(frame);
+    if (!map) this.byFrame.set(frame, (map = new Map<Key, unknown>()));
     for (let i = 0; i < key.length - 1; i++) {
-      let next = map.get(key[i] as string | number) as Map<string | number, unknown> | undefined;
-      if (!next) map.set(key[i] as string | number, (next = new Map()));
+      let next = map.get(key[i] as Key) as Map<Key, unknown> | undefined;
+      if (!next) map.set(key[i] as Key, (next = new Map()));
       map = next;
     }
-    const last = key[key.length - 1] as string | number;
-    let s = map.get(last) as string | undefined;
-    if (s === undefined) {
-      s = this.build(...key);
+    const last = key[key.length - 1] as Key;
+    let action = map.get(last) as Action | undefined;
+    if (action === undefined) {
+      const t = this.build(...key);
+      action = new PlainAction(t.op, frame.path, sentence(t.detail));
+      if (t.fields) Object.assign(action, t.fields);
+      deepFreeze(action);
       if (++this.size > MAX_SENTENCES) {
-        this.root.clear();
+        this.byFrame.clear();
         this.size = 0;
-      } else map.set(last, s);
+      } else map.set(last, action);
     }
-    return s;
+    return action;
   }
 }
+
+function deepFreeze(o: object): void {
+  for (const v of Object.values(o) as unknown[])
+    if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) deepFreeze(v);
+  Object.freeze(o);
+}
+
 const MAX_SENTENCES = 10_000;
 
 /**
@@ -123,6 +146,16 @@ export class Recorder {
   emit(op: ActionOp, detail: string, fields?: ActionFields): Action {
     const action = new PlainAction(op, this.frame.path, sentence(detail));
     if (fields) Object.assign(action, fields);
+    this.actions.push(action);
+    return action;
+  }
+
+  /**
+   * Records an action from a shared set (see SharedActions): the same frozen object every time this call path
+   * records it with this key.
+   */
+  emitShared<K extends readonly Key[]>(actions: SharedActions<K>, ...key: K): Action {
+    const action = actions.lookup(this.frame, key);
     this.actions.push(action);
     return action;
   }

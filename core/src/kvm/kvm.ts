@@ -3,7 +3,7 @@
  * lowered statement at a time, recording every state change as an action (actions.ts). VM-level events
  * live here too: memslot changes, MMU-notifier unmaps and VM destruction (virt/kvm/kvm_main.c).
  */
-import { Recorder } from './actions.js';
+import { Recorder, SharedActions } from './actions.js';
 import type { Kernel } from './behaviours.js';
 import { getRoleField } from './role.js';
 import { formatCpuRole, formatRole } from './role.js';
@@ -119,8 +119,12 @@ class Kvm implements KvmModel {
     // Asynchronous work queued by this statement runs at its end, reported with the worker's path.
     flush_tdp_mmu_zap_wq(c);
     resume_yielded_zapper(c);
+    const recorded = c.rec.actions;
+    // A step made only of shared actions (see SharedActions) is the same result every time its label, outcome
+    // and actions recur: share that too (frozen), so a long scenario holds a few thousand distinct results.
+    if (r.message === undefined && recorded.every(Object.isFrozen)) return sharedResult(r, recorded);
     // Kept for the life of the analysis: an exact-size copy, not the recorder's growable array.
-    const actions = c.rec.actions.length === 0 ? [] : c.rec.actions.slice();
+    const actions = recorded.length === 0 ? [] : recorded.slice();
     const result: StepResult = { outcome: r.outcome, summary: shared(summarize(r, actions)), actions };
     if (r.message !== undefined) result.message = r.message;
     return result;
@@ -155,16 +159,21 @@ function faulted(c: Ctx, v: VcpuState, label: string, fault: Fault): Outcome {
   return { outcome: 'gp', label, message: fault };
 }
 
-function noExit(c: Ctx, v: VcpuState, label: string, what: string): Outcome {
-  c.rec.emit(
-    'no_exit',
-    `${what} does not cause a VM-exit on this kernel/vendor/paging mode; only the register changes`,
-    {
-      vcpu: v.id,
-    },
-  );
+/** A guest instruction KVM never sees: `what` names it (`MOV to CR3`, `INVPCID`), `from`/`to` the register. */
+function noExit(c: Ctx, v: VcpuState, label: string, what: string, from = -1n, to = -1n): Outcome {
+  c.rec.emitShared(NO_EXIT, v.id, what, from, to);
   return { outcome: 'no_exit', label };
 }
+const NO_EXIT = new SharedActions((vcpu: number, what: string, from: bigint, to: bigint) => ({
+  op: 'no_exit',
+  detail:
+    (from < 0n ? what : `${what} (${hex(from)} → ${hex(to)})`) +
+    ' does not cause a VM-exit on this kernel/vendor/paging mode; only the register changes',
+  fields: { vcpu },
+}));
+
+const WRITE_LABEL = { cr0: 'cr0 write', cr4: 'cr4 write', efer: 'efer write' } as const;
+const MOV_TO = { cr0: 'MOV to CR0', cr4: 'MOV to CR4', efer: 'MOV to EFER' } as const;
 
 function exitHandler(c: Ctx, emulate: boolean, reg: string): string {
   if (emulate) return 'x86_emulate_instruction';
@@ -181,10 +190,10 @@ function dispatch(c: Ctx, id: number, op: ModelOp): Outcome {
     case 'write_cr': {
       const old = v[op.reg];
       const value = applyMode(old, op.mode, op.value);
-      const label = `${op.reg} write`;
+      const label = WRITE_LABEL[op.reg];
       if (!op.emulate && !guestWriteExits(c, v, op.reg, value)) {
         v[op.reg] = value;
-        return noExit(c, v, label, `MOV to ${op.reg.toUpperCase()} (${hex(old)} → ${hex(value)})`);
+        return noExit(c, v, label, MOV_TO[op.reg], old, value);
       }
       return c.rec.call(exitHandler(c, op.emulate, op.reg), () => {
         if (op.reg === 'cr0') return faulted(c, v, label, kvm_set_cr0(c, v, value));
@@ -200,7 +209,7 @@ function dispatch(c: Ctx, id: number, op: ModelOp): Outcome {
         if (op.value >> BigInt(v.maxphyaddr)) return faulted(c, v, label, `CR3 exceeds MAXPHYADDR ${v.maxphyaddr}`);
         const old = v.cr3;
         v.cr3 = op.value;
-        return noExit(c, v, label, `MOV to CR3 (${hex(old)} → ${hex(op.value)})`);
+        return noExit(c, v, label, 'MOV to CR3', old, op.value);
       }
       return c.rec.call(exitHandler(c, op.emulate, 'cr3'), () =>
         faulted(c, v, label, kvm_set_cr3(c, v, op.value, op.noflush)),
@@ -378,6 +387,37 @@ const GROUPED: readonly [Action['op'], string][] = [
 const NO_ROOT_CHANGE = new Map<string, string>();
 
 /**
+ * Results of steps whose actions are all shared, by label, outcome and then action identity (a tree of maps;
+ * identity is content for shared actions). Bounded; clearing it only costs sharing.
+ */
+const RESULTS = new Map<string, Map<unknown, unknown>>();
+let resultCount = 0;
+const RESULT = Symbol('result');
+
+function sharedResult(r: Outcome, actions: readonly Action[]): StepResult {
+  let byLabel = RESULTS.get(r.label);
+  if (!byLabel) RESULTS.set(r.label, (byLabel = new Map()));
+  let map = byLabel.get(r.outcome) as Map<unknown, unknown> | undefined;
+  if (!map) byLabel.set(r.outcome, (map = new Map()));
+  for (const a of actions) {
+    let next = map.get(a) as Map<unknown, unknown> | undefined;
+    if (!next) map.set(a, (next = new Map()));
+    map = next;
+  }
+  let result = map.get(RESULT) as StepResult | undefined;
+  if (!result) {
+    const list = Object.freeze(actions.slice());
+    result = Object.freeze({ outcome: r.outcome, summary: shared(summarize(r, list)), actions: list as Action[] });
+    if (++resultCount > MAX_RESULTS) {
+      RESULTS.clear();
+      resultCount = 0;
+    } else map.set(RESULT, result);
+  }
+  return result;
+}
+const MAX_RESULTS = 20_000;
+
+/**
  * Summaries repeat (a long scenario has a few dozen distinct ones): keep one copy of each, flat, instead of one
  * string tree per step. Bounded; clearing it only costs sharing.
  */
@@ -399,7 +439,7 @@ function noRootChange(label: string): string {
 }
 
 /** One line per statement, in one pass over the actions. */
-function summarize(r: Outcome, actions: Action[]): string {
+function summarize(r: Outcome, actions: readonly Action[]): string {
   if (r.outcome === 'error' || r.outcome === 'gp' || r.outcome === 'vmfail')
     return `${r.label}: ${r.message ?? r.outcome}`;
   if (r.outcome === 'no_exit') return `${r.label}: no VM-exit`;

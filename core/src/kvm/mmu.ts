@@ -12,7 +12,7 @@ import {
   type RoleEnv,
   type RoleRegs,
 } from './mmu_role.js';
-import { Sentences } from './actions.js';
+import { SharedActions } from './actions.js';
 import { formatCpuRole, getRoleField } from './role.js';
 import {
   __kvm_mmu_prepare_zap_page,
@@ -43,6 +43,7 @@ import {
   kvm_tdp_mmu_zap_invalidated_roots,
   tdp_mmu_enabled,
 } from './tdp_mmu.js';
+import type { MmuName } from './types.js';
 
 export function roleEnv(c: Ctx, v: VcpuState): RoleEnv {
   return { kernel: c.kernel, vm: c.vm, maxphyaddr: v.maxphyaddr, is_smm: v.is_smm, is_guest_mode: v.is_guest_mode };
@@ -58,16 +59,21 @@ export const activeMmu = (v: VcpuState): MmuState => mmuOf(v, v.mmu);
 // Context (re)initialisation
 
 /** Stores freshly computed roles unless they equal the stored ones (the early return of every init path). */
-const REINIT = new Sentences(
-  (vcpu: number, mmu: string, role: string) => `vCPU ${vcpu} ${mmu} re-initialised: cpu role ${role}`,
-);
-const REINIT_SKIPPED = new Sentences(
-  (vcpu: number, mmu: string, role: string) =>
-    `vCPU ${vcpu} ${mmu}: role unchanged (${role}), re-initialisation skipped`,
-);
-const FLUSH_AFTER_LOAD = new Sentences(
-  (vcpu: number) => `vCPU ${vcpu}: flush the current TLB context after loading a root`,
-);
+const REINIT = new SharedActions((vcpu: number, mmu: MmuName, role: string) => ({
+  op: 'reinit',
+  detail: `vCPU ${vcpu} ${mmu} re-initialised: cpu role ${role}`,
+  fields: { vcpu, mmu, role },
+}));
+const REINIT_SKIPPED = new SharedActions((vcpu: number, mmu: MmuName, role: string) => ({
+  op: 'reinit_skipped',
+  detail: `vCPU ${vcpu} ${mmu}: role unchanged (${role}), re-initialisation skipped`,
+  fields: { vcpu, mmu, role },
+}));
+const FLUSH_AFTER_LOAD = new SharedActions((vcpu: number) => ({
+  op: 'flush',
+  detail: `vCPU ${vcpu}: flush the current TLB context after loading a root`,
+  fields: { vcpu },
+}));
 
 export function applyRoles(c: Ctx, v: VcpuState, mmu: MmuState, roles: MmuRoles): void {
   const same =
@@ -76,11 +82,7 @@ export function applyRoles(c: Ctx, v: VcpuState, mmu: MmuState, roles: MmuRoles)
     mmu.root_role === roles.root_role;
   const role = formatCpuRole(roles.cpu_role.base, roles.cpu_role.ext);
   if (same) {
-    c.rec.emit('reinit_skipped', REINIT_SKIPPED.get(v.id, mmu.name, role), {
-      vcpu: v.id,
-      mmu: mmu.name,
-      role,
-    });
+    c.rec.emitShared(REINIT_SKIPPED, v.id, mmu.name, role);
     // Seed 001: the role does not capture the guest paging level (no EFER.LMA in the ext role), so the
     // stored level stays stale. Do not fix it up: that is the bug.
     if (mmu.guest_level !== roles.guest_level) {
@@ -97,11 +99,7 @@ export function applyRoles(c: Ctx, v: VcpuState, mmu: MmuState, roles: MmuRoles)
   mmu.root_role = roles.root_role;
   mmu.guest_level = roles.guest_level;
   mmu.root_level = roles.root_level;
-  c.rec.emit('reinit', REINIT.get(v.id, mmu.name, role), {
-    vcpu: v.id,
-    mmu: mmu.name,
-    role,
-  });
+  c.rec.emitShared(REINIT, v.id, mmu.name, role);
 }
 
 function levelText(level: number): string {
@@ -419,7 +417,7 @@ export function kvm_mmu_reload(c: Ctx, v: VcpuState): void {
   c.rec.call('kvm_mmu_load', () => {
     if (roleDirect(mmu.root_role)) mmu_alloc_direct_roots(c, v, mmu);
     else mmu_alloc_shadow_roots(c, v, mmu);
-    c.rec.emit('flush', FLUSH_AFTER_LOAD.get(v.id), { vcpu: v.id });
+    c.rec.emitShared(FLUSH_AFTER_LOAD, v.id);
   });
 }
 

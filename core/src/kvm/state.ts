@@ -2,7 +2,7 @@
  * The model's state as plain data (structuredClone-able, no cycles): per-VM root pages keyed by id,
  * per-vCPU MMUs whose slots hold root ids. Field names follow struct kvm_arch / kvm_vcpu_arch / kvm_mmu.
  */
-import { Sentences, type Recorder } from './actions.js';
+import { SharedActions, type Recorder } from './actions.js';
 import type { Kernel } from './behaviours.js';
 import type { CpuRole } from './mmu_role.js';
 import type { MmuName, RootKind, VmConfig } from './types.js';
@@ -202,11 +202,13 @@ export function newMmu(name: MmuName): MmuState {
 export function kvm_make_request(c: Ctx, v: VcpuState, req: string, why = ''): void {
   if (v.destroyed) return;
   if (!v.requests.includes(req)) v.requests.push(req);
-  c.rec.emit('request', REQUEST.get(v.id, req, why), { vcpu: v.id, request: req });
+  c.rec.emitShared(REQUEST, v.id, req, why);
 }
-const REQUEST = new Sentences(
-  (vcpu: number, req: string, why: string) => `vCPU ${vcpu}: ${req}${why ? ` (${why})` : ''}`,
-);
+const REQUEST = new SharedActions((vcpu: number, request: string, why: string) => ({
+  op: 'request',
+  detail: `vCPU ${vcpu}: ${request}${why ? ` (${why})` : ''}`,
+  fields: { vcpu, request },
+}));
 
 export function kvm_check_request(v: VcpuState, req: string): boolean {
   const i = v.requests.indexOf(req);

@@ -4,7 +4,7 @@
  *
  * Functions return null on success or the reason a write faults (#GP); a faulting write changes nothing.
  */
-import { Sentences } from './actions.js';
+import { SharedActions } from './actions.js';
 import { kvm_mmu_cr0_role_bits, kvm_mmu_cr4_role_bits, kvm_mmu_efer_role_bits } from './mmu_role.js';
 import {
   activeMmu,
@@ -410,8 +410,16 @@ export function kvm_mmu_after_set_cpuid(c: Ctx, v: VcpuState, maxphyaddr: number
 // ---------------------------------------------------------------------------------------------------
 // VM-entry
 
-const FLUSH_CURRENT = new Sentences((vcpu: number) => `vCPU ${vcpu}: flush the current TLB context`);
-const FLUSH_GUEST = new Sentences((vcpu: number) => `vCPU ${vcpu}: flush the guest's TLB entries`);
+const FLUSH_CURRENT = new SharedActions((vcpu: number) => ({
+  op: 'flush',
+  detail: `vCPU ${vcpu}: flush the current TLB context`,
+  fields: { vcpu, request: 'KVM_REQ_TLB_FLUSH_CURRENT' },
+}));
+const FLUSH_GUEST = new SharedActions((vcpu: number) => ({
+  op: 'flush',
+  detail: `vCPU ${vcpu}: flush the guest's TLB entries`,
+  fields: { vcpu, request: 'KVM_REQ_TLB_FLUSH_GUEST' },
+}));
 
 /** `vcpu_enter_guest`: service pending requests in kernel order, then load the MMU. */
 export function vcpu_enter_guest(c: Ctx, v: VcpuState): void {
@@ -423,19 +431,13 @@ export function vcpu_enter_guest(c: Ctx, v: VcpuState): void {
     if (kvm_check_request(v, 'KVM_REQ_TLB_FLUSH_CURRENT')) {
       c.rec.call('kvm_vcpu_flush_tlb_current', () => {
         stat(c, 'tlb_flush');
-        c.rec.emit('flush', FLUSH_CURRENT.get(v.id), {
-          vcpu: v.id,
-          request: 'KVM_REQ_TLB_FLUSH_CURRENT',
-        });
+        c.rec.emitShared(FLUSH_CURRENT, v.id);
       });
     }
     if (kvm_check_request(v, 'KVM_REQ_TLB_FLUSH_GUEST')) {
       c.rec.call('kvm_vcpu_flush_tlb_guest', () => {
         stat(c, 'tlb_flush');
-        c.rec.emit('flush', FLUSH_GUEST.get(v.id), {
-          vcpu: v.id,
-          request: 'KVM_REQ_TLB_FLUSH_GUEST',
-        });
+        c.rec.emitShared(FLUSH_GUEST, v.id);
         // v5.15 shadow paging: a guest flush unloads the MMU so the next load syncs everything.
         if (!c.vm.tdp && c.kernel.has('flush_guest_unloads_shadow')) kvm_mmu_unload(c, v);
       });

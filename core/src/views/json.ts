@@ -2,7 +2,7 @@
  * The stable `--json` report of SPEC §4 (documented in docs/json.md). Field names are a contract: other tools and
  * the panel read them. Lines and columns are 1-based here (and only here and in the CLI text).
  */
-import type { Analysis } from '../engine/analysis.js';
+import type { Analysis, Step } from '../engine/analysis.js';
 import type { Action, RootSnapshot, StepOutcome, VcpuSnapshot } from '../kvm/types.js';
 import type { Severity } from '../syntax/ast.js';
 import { spanText, splitLines } from '../text/positions.js';
@@ -40,8 +40,18 @@ export interface JsonReport {
   at?: number;
 }
 
-export function toJson(analysis: Analysis, options: { file?: string; at?: number } = {}): JsonReport {
-  const lines = splitLines(analysis.text);
+export interface JsonOptions {
+  file?: string;
+  /** The 1-based line to take the state (roots, vcpus, stats) after; the end when absent. */
+  at?: number;
+}
+
+export function toJson(analysis: Analysis, options: JsonOptions = {}): JsonReport {
+  return report(analysis, options, true);
+}
+
+function report(analysis: Analysis, options: JsonOptions, withSteps: boolean): JsonReport {
+  const lines = withSteps ? splitLines(analysis.text) : [];
   const snapshot = options.at === undefined ? analysis.final : analysis.stateAt(options.at - 1);
   const report: JsonReport = {
     kernel: {
@@ -58,14 +68,16 @@ export function toJson(analysis: Analysis, options: { file?: string; at?: number
       code: d.code,
       message: d.message,
     })),
-    steps: analysis.steps.map((s) => ({
-      line: s.line + 1,
-      vcpu: s.vcpu,
-      text: spanText(lines, s.statement.span),
-      outcome: s.result.outcome,
-      summary: s.result.summary,
-      actions: s.result.actions,
-    })),
+    steps: withSteps
+      ? analysis.steps.map((s) => ({
+          line: s.line + 1,
+          vcpu: s.vcpu,
+          text: spanText(lines, s.statement.span),
+          outcome: s.result.outcome,
+          summary: s.result.summary,
+          actions: s.result.actions,
+        }))
+      : [],
     roots: snapshot.roots,
     vcpus: snapshot.vcpus.map((v) => ({
       id: v.id,
@@ -82,6 +94,77 @@ export function toJson(analysis: Analysis, options: { file?: string; at?: number
   if (options.file !== undefined) report.file = options.file;
   if (options.at !== undefined) report.at = options.at;
   return report;
+}
+
+/**
+ * Writes the reports of `items` — one report, or an array of them when `array` — exactly as
+ * `writeJson(array ? items.map(toJson) : toJson(items[0]), …)` would, without building the steps first: compact
+ * output to a byte sink (the CLI's `--json` to a pipe or file) encodes each step straight from the analysis, and
+ * a step result the model shares (frozen) is encoded once and copied after.
+ */
+export function writeReports(
+  items: readonly { analysis: Analysis; options?: JsonOptions }[],
+  array: boolean,
+  write: (chunk: string) => void,
+  indent?: number,
+  writeBytes?: (chunk: Uint8Array) => void,
+): void {
+  const compact = indent === undefined || indent <= 0;
+  if (!compact || !writeBytes) {
+    const reports = items.map((it) => toJson(it.analysis, it.options));
+    writeJson(array ? reports : reports[0], write, indent, writeBytes);
+    return;
+  }
+  const out = new JsonByteWriter(writeBytes);
+  if (array) out.text('[');
+  items.forEach((it, i) => {
+    if (i > 0) out.text(',');
+    writeReportBytes(out, it.analysis, it.options ?? {});
+  });
+  if (array) out.text(']');
+  out.text('\n');
+  out.flush();
+}
+
+function writeReportBytes(out: JsonByteWriter, analysis: Analysis, options: JsonOptions): void {
+  const r = report(analysis, options, false) as unknown as Record<string, unknown>;
+  let first = true;
+  for (const key of Object.keys(r)) {
+    const v = r[key];
+    if (v === undefined) continue;
+    out.text((first ? '{' : ',') + JSON.stringify(key) + ':');
+    first = false;
+    if (key === 'steps') writeSteps(out, analysis);
+    else out.value(v);
+  }
+  out.text(first ? '{}' : '}');
+}
+
+function writeSteps(out: JsonByteWriter, analysis: Analysis): void {
+  const lines = splitLines(analysis.text);
+  const steps = analysis.steps;
+  out.text('[');
+  for (let i = 0; i < steps.length; i++) {
+    const s = steps[i] as Step;
+    out.text(i === 0 ? '{"line":' : ',{"line":');
+    out.value(s.line + 1);
+    out.text(',"vcpu":');
+    out.value(s.vcpu);
+    out.text(',"text":');
+    out.value(spanText(lines, s.statement.span));
+    const result = s.result;
+    // The rest of the step is the result's: the same bytes wherever a shared result recurs.
+    out.keyed(result, () => {
+      out.text(',"outcome":');
+      out.value(result.outcome);
+      out.text(',"summary":');
+      out.value(result.summary);
+      out.text(',"actions":');
+      out.value(result.actions);
+      out.text('}');
+    });
+  }
+  out.text(']');
 }
 
 /** Chunks handed to `write` are about this long: small enough to keep memory flat, big enough to be cheap. */

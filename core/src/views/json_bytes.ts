@@ -1,8 +1,9 @@
 /**
  * Compact JSON straight to UTF-8 bytes, for the CLI's `--json` on large scenarios: the same text as
  * `JSON.stringify(value)` (a test holds it to that), without building the string and then encoding it. A report
- * repeats itself — a few dozen distinct call paths (frozen, shared arrays), sentences, keys — so each distinct
- * string and frozen array is encoded once and copied after. Values must be plain data (objects, arrays, strings,
+ * repeats itself — a few dozen distinct call paths (frozen, shared arrays), sentences, keys, and the model's
+ * shared actions (frozen objects) — so each distinct string and deeply frozen array or object is encoded once and
+ * copied after. Short ASCII strings that need no escaping are written as they are, without a lookup. Values must be plain data (objects, arrays, strings,
  * finite or non-finite numbers, booleans, null); anything else is left to JSON.stringify.
  */
 
@@ -11,12 +12,22 @@ const CHUNK = 1 << 18;
 /** Bounds on the caches: a scenario's distinct strings are few; when they are not, the cache starts over. */
 const MAX_CACHED = 20_000;
 const MAX_CACHED_LENGTH = 256;
+/** The encoded frozen values kept, in bytes: a long scenario's distinct shared results fit many times over. */
+const MAX_FROZEN_BYTES = 64 << 20;
+/** Strings up to this long are written directly when they are plain ASCII (cheaper than a cache lookup). */
+const MAX_DIRECT_LENGTH = 48;
 
 export class JsonByteWriter {
   private buf: Uint8Array;
   private pos = 0;
+  private flushes = 0;
   private readonly strings = new Map<string, Uint8Array>();
   private readonly frozen = new Map<object, Uint8Array>();
+  private frozenBytes = 0;
+  /** Encoded forms of `text` calls. */
+  private readonly texts = new Map<string, Uint8Array>();
+  /** `"key":` for each object key seen. */
+  private readonly keys = new Map<string, Uint8Array>();
 
   constructor(
     private readonly sink: (bytes: Uint8Array) => void,
@@ -41,6 +52,7 @@ export class JsonByteWriter {
         if (v === null) this.ascii('null');
         else if (Array.isArray(v)) this.array(v);
         else if (typeof (v as { toJSON?: unknown }).toJSON === 'function') this.text(JSON.stringify(v) ?? 'null');
+        else if (Object.isFrozen(v)) this.frozenValue(v);
         else this.object(v as Record<string, unknown>);
         return;
       case 'undefined':
@@ -54,14 +66,33 @@ export class JsonByteWriter {
     }
   }
 
-  /** Writes text that is already JSON (or a newline). */
+  /** Writes text that is already JSON (or a newline). Each distinct short text is encoded once. */
   text(s: string): void {
-    this.bytes(utf8(s));
+    if (s.length > MAX_CACHED_LENGTH) return this.bytes(utf8(s));
+    let bytes = this.texts.get(s);
+    if (!bytes) {
+      bytes = utf8(s);
+      if (this.texts.size >= MAX_CACHED) this.texts.clear();
+      this.texts.set(s, bytes);
+    }
+    this.bytes(bytes);
+  }
+
+  /**
+   * Writes what `encode` writes. When `key` is frozen (what it stands for cannot change) the bytes are kept and
+   * copied the next time the same key comes, instead of calling `encode` again.
+   */
+  keyed(key: object, encode: () => void): void {
+    if (!Object.isFrozen(key)) return encode();
+    const known = this.frozen.get(key);
+    if (known) return this.bytes(known);
+    this.remember(key, encode);
   }
 
   /** Hands out what is buffered. */
   flush(): void {
     if (this.pos === 0) return;
+    this.flushes++;
     const full = this.buf.subarray(0, this.pos);
     this.buf = new Uint8Array(this.chunk);
     this.pos = 0;
@@ -69,20 +100,41 @@ export class JsonByteWriter {
   }
 
   private array(a: readonly unknown[]): void {
-    if (Object.isFrozen(a)) {
-      const known = this.frozen.get(a);
-      if (known) return this.bytes(known);
-      // Encode it once on the side, then keep the bytes (frozen: it cannot change).
-      const chunks: Uint8Array[] = [];
-      const side = new JsonByteWriter((b) => chunks.push(b), 1024);
-      side.elements(a);
-      side.flush();
-      const bytes = concat(chunks); // exact size: a copy, not a view of the side writer's buffer
-      if (this.frozen.size >= MAX_CACHED) this.frozen.clear();
-      this.frozen.set(a, bytes);
-      return this.bytes(bytes);
+    if (Object.isFrozen(a)) this.frozenValue(a);
+    else this.elements(a);
+  }
+
+  /**
+   * A frozen array or object: when everything inside is frozen too (it cannot change), encode it once on the
+   * side and keep the bytes.
+   */
+  private frozenValue(v: object): void {
+    const known = this.frozen.get(v);
+    if (known) return this.bytes(known);
+    if (!deeplyFrozen(v)) {
+      if (Array.isArray(v)) this.elements(v);
+      else this.object(v as Record<string, unknown>);
+      return;
     }
-    this.elements(a);
+    this.remember(v, () => (Array.isArray(v) ? this.elements(v) : this.object(v as Record<string, unknown>)));
+  }
+
+  /**
+   * Encodes in place and keeps a copy of the bytes under `key` (unless the buffer was handed out meanwhile: then
+   * it is encoded again next time).
+   */
+  private remember(key: object, encode: () => void): void {
+    const start = this.pos;
+    const flushes = this.flushes;
+    encode();
+    if (this.flushes !== flushes) return;
+    const bytes = this.buf.slice(start, this.pos);
+    this.frozenBytes += bytes.length;
+    if (this.frozenBytes > MAX_FROZEN_BYTES) {
+      this.frozen.clear();
+      this.frozenBytes = bytes.length;
+    }
+    this.frozen.set(key, bytes);
   }
 
   private elements(a: readonly unknown[]): void {
@@ -99,19 +151,28 @@ export class JsonByteWriter {
   private object(o: Record<string, unknown>): void {
     this.byte(123); // {
     let first = true;
-    for (const key of Object.keys(o)) {
+    // for…in over a plain object visits its own keys in Object.keys order without building an array; the
+    // hasOwnProperty test leaves out anything enumerable up the prototype chain, as JSON.stringify does.
+    for (const key in o) {
+      if (!hasOwn(o, key)) continue;
       const v = o[key];
       if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
-      if (!first) this.byte(44);
+      let k = this.keys.get(key);
+      if (k === undefined) {
+        k = utf8(JSON.stringify(key) + ':');
+        if (this.keys.size >= MAX_CACHED) this.keys.clear();
+        this.keys.set(key, k);
+      }
+      if (!first) this.byte(44); // ,
+      this.bytes(k);
       first = false;
-      this.string(key);
-      this.byte(58); // :
       this.value(v);
     }
     this.byte(125); // }
   }
 
   private string(s: string): void {
+    if (s.length <= MAX_DIRECT_LENGTH && this.plainAscii(s)) return;
     if (s.length > MAX_CACHED_LENGTH) return this.bytes(utf8(JSON.stringify(s)));
     let bytes = this.strings.get(s);
     if (!bytes) {
@@ -120,6 +181,25 @@ export class JsonByteWriter {
       this.strings.set(s, bytes);
     }
     this.bytes(bytes);
+  }
+
+  /**
+   * Writes `"s"` when every character of `s` is printable ASCII other than `"` and `\\` (JSON.stringify leaves
+   * those as they are) and says whether it did; otherwise writes nothing.
+   */
+  private plainAscii(s: string): boolean {
+    this.ensure(s.length + 2);
+    const buf = this.buf;
+    let o = this.pos;
+    buf[o++] = 34;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 0x20 || c > 0x7e || c === 34 || c === 92) return false;
+      buf[o++] = c;
+    }
+    buf[o++] = 34;
+    this.pos = o;
+    return true;
   }
 
   private number(n: number): void {
@@ -168,16 +248,13 @@ export class JsonByteWriter {
   }
 }
 
-function concat(chunks: readonly Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const c of chunks) n += c.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  return out;
+const hasOwn = (o: object, key: string): boolean => Object.prototype.hasOwnProperty.call(o, key);
+
+function deeplyFrozen(v: object): boolean {
+  if (!Object.isFrozen(v)) return false;
+  for (const x of Object.values(v) as unknown[])
+    if (typeof x === 'object' && x !== null && !deeplyFrozen(x)) return false;
+  return true;
 }
 
 /** UTF-8 of a well-formed string (JSON.stringify escapes lone surrogates, so its output always is). */

@@ -8,7 +8,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { analyze } from '../../src/engine/analyze.js';
-import { toJson, writeJson } from '../../src/views/json.js';
+import { toJson, writeJson, writeReports, type JsonOptions } from '../../src/views/json.js';
+import type { Analysis } from '../../src/engine/analysis.js';
+import { JsonByteWriter } from '../../src/views/json_bytes.js';
 
 const examples = join(dirname(fileURLToPath(import.meta.url)), '../../../examples');
 
@@ -36,6 +38,24 @@ function streamedBytes(value: unknown): { text: string; chunks: number } {
     (b) => chunks.push(b),
   );
   return { text: Buffer.concat(chunks).toString('utf8'), chunks: chunks.length };
+}
+
+/** The CLI's path: reports written straight from analyses, as text (indented) or UTF-8 bytes (compact). */
+function reportsWritten(
+  items: { analysis: Analysis; options?: JsonOptions }[],
+  array: boolean,
+  indent?: number,
+): string {
+  let text = '';
+  const chunks: Uint8Array[] = [];
+  writeReports(
+    items,
+    array,
+    (s) => (text += s),
+    indent,
+    (b) => chunks.push(b),
+  );
+  return indent ? text : Buffer.concat(chunks).toString('utf8');
 }
 
 function longScenario(events: number): string {
@@ -122,6 +142,67 @@ describe('writeJson (streamed --json)', () => {
     const many = [report, report];
     assert.equal(streamed(many).text, JSON.stringify(many) + '\n');
     assert.equal(streamed(many, 2).text, JSON.stringify(many, null, 2) + '\n');
+  });
+
+  it('writes reports straight from analyses exactly as JSON.stringify of toJson (examples, long, several, --at)', () => {
+    for (const f of files) {
+      const analysis = analyze(readFileSync(join(examples, f), 'utf8'));
+      const expected = JSON.stringify(toJson(analysis, { file: f })) + '\n';
+      assert.equal(reportsWritten([{ analysis, options: { file: f } }], false), expected, f);
+      assert.equal(
+        reportsWritten([{ analysis, options: { file: f } }], false, 2),
+        JSON.stringify(toJson(analysis, { file: f }), null, 2) + '\n',
+        `${f} (indented)`,
+      );
+    }
+    const long = analyze(longScenario(6000));
+    assert.equal(reportsWritten([{ analysis: long }], false), JSON.stringify(toJson(long)) + '\n');
+    assert.equal(
+      reportsWritten([{ analysis: long, options: { at: 3000 } }], false),
+      JSON.stringify(toJson(long, { at: 3000 })) + '\n',
+    );
+    const two = [
+      { analysis: long, options: { file: 'a' } },
+      { analysis: long, options: { file: 'b' } },
+    ];
+    assert.equal(reportsWritten(two, true), JSON.stringify(two.map((t) => toJson(t.analysis, t.options))) + '\n');
+    assert.equal(reportsWritten([], true), '[]\n');
+  });
+
+  it('keeps the bytes of frozen values only when nothing inside can change', () => {
+    const inner = [1, 2];
+    const shallow = Object.freeze({ op: 'x', list: inner }); // frozen, but its array is not
+    const deep = Object.freeze({ op: 'y', list: Object.freeze([3, 4]), s: 'é "q"' });
+    const chunks: Uint8Array[] = [];
+    // A small buffer: encodings cross chunk boundaries, so some are written without being kept.
+    const before = [shallow, deep, shallow, deep];
+    const json1 = JSON.stringify(before) + '\n';
+    writeJson(
+      before,
+      () => assert.fail('text sink used'),
+      undefined,
+      (b) => chunks.push(b),
+    );
+    assert.equal(Buffer.concat(chunks).toString('utf8'), json1);
+    // One writer over time: a shallow-frozen value that changed must be encoded afresh, a deep one may be copied.
+    const w: Uint8Array[] = [];
+    const writer = new JsonByteWriter((b) => w.push(b));
+    writer.value(shallow);
+    writer.value(deep);
+    const first = JSON.stringify(shallow) + JSON.stringify(deep);
+    inner.push(5);
+    writer.value(shallow);
+    writer.value(deep);
+    writer.flush();
+    assert.equal(Buffer.concat(w).toString('utf8'), first + JSON.stringify(shallow) + JSON.stringify(deep));
+    // Inherited enumerable properties are not the object's: JSON.stringify leaves them out.
+    const proto = { inherited: 1 };
+    const child = Object.create(proto) as Record<string, unknown>;
+    child.own = 2;
+    assert.equal(streamedBytes([child, Object.freeze(child)]).text, JSON.stringify([child, child]) + '\n');
+    // Short strings: plain ASCII written directly; anything else through JSON.stringify.
+    const shorts = ['a', 'x"y', 'x\\y', 'tab\t', '\u001f', '\u007f', 'é', '→', 'rc 2→3', ' ', '~'];
+    assert.equal(streamedBytes(shorts).text, JSON.stringify(shorts) + '\n');
   });
 
   it('matches JSON.stringify on edge shapes: empty containers, undefined fields and elements, nesting', () => {
