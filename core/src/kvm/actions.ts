@@ -38,7 +38,7 @@ export interface ActionTemplate {
   fields?: ActionFields;
 }
 
-type Key = string | number | bigint;
+type Key = string | number | bigint | object;
 
 /**
  * Actions the model records over and over with the same content — a re-initialisation with the same role, a
@@ -157,6 +157,13 @@ export class Recorder {
   emitShared<K extends readonly Key[]>(actions: SharedActions<K>, ...key: K): Action {
     const action = actions.lookup(this.frame, key);
     this.actions.push(action);
+    return action;
+  }
+
+  /** `emitShared`, recorded ahead of everything recorded since `mark` (as `emitBefore`). */
+  emitSharedBefore<K extends readonly Key[]>(mark: number, actions: SharedActions<K>, ...key: K): Action {
+    const action = actions.lookup(this.frame, key);
+    this.actions.splice(mark, 0, action);
     return action;
   }
 

@@ -69,6 +69,14 @@ const REINIT_SKIPPED = new SharedActions((vcpu: number, mmu: MmuName, role: stri
   detail: `vCPU ${vcpu} ${mmu}: role unchanged (${role}), re-initialisation skipped`,
   fields: { vcpu, mmu, role },
 }));
+const UNLOAD = new SharedActions((vcpu: number, dropped: string) => {
+  const roots = dropped.split(' ').map(Number);
+  return {
+    op: 'unload',
+    detail: `vCPU ${vcpu} unloads ${roots.map((r) => `#${r}`).join(' ')}`,
+    fields: { vcpu, roots },
+  };
+});
 const FLUSH_AFTER_LOAD = new SharedActions((vcpu: number) => ({
   op: 'flush',
   detail: `vCPU ${vcpu}: flush the current TLB context after loading a root`,
@@ -144,10 +152,7 @@ export function kvm_mmu_unload(c: Ctx, v: VcpuState): void {
       ...kvm_mmu_free_roots(c, v, v.guest_mmu, KVM_MMU_ROOTS_ALL),
     ];
     if (dropped.length > 0) {
-      c.rec.emitBefore(start, 'unload', `vCPU ${v.id} unloads ${dropped.map((r) => `#${r}`).join(' ')}`, {
-        vcpu: v.id,
-        roots: dropped,
-      });
+      c.rec.emitSharedBefore(start, UNLOAD, v.id, dropped.join(' '));
     }
   });
 }
@@ -207,11 +212,11 @@ function mmu_free_root_page(
     slot.hpa = null;
     if (!sp) return;
     dropped.push(sp.id);
-    const who = `vCPU ${v.id} (${mmu.name}.${slotName})`;
     if (sp.tdp_mmu_page) {
-      kvm_tdp_mmu_put_root(c, sp, who);
+      kvm_tdp_mmu_put_root(c, sp, `vCPU ${v.id} (${mmu.name}.${slotName})`);
       return;
     }
+    const who = `vCPU ${v.id} (${mmu.name}.${slotName})`;
     const before = sp.refcount;
     sp.refcount--;
     c.rec.emit('put', `${who} drops its root reference to shadow page #${sp.id}`, {

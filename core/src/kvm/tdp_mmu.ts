@@ -12,7 +12,10 @@
  * Temporary references taken by the yield-safe root iterators are not recorded (they are dropped before
  * the walk returns); the references that outlive a statement are.
  */
+import { SharedActions } from './actions.js';
+import type { Kernel } from './behaviours.js';
 import { formatRole, setRoleField, summarizePageRole } from './role.js';
+import type { MmuName } from './types.js';
 import type { Ctx, MmuPage, MmuState, VcpuState } from './state.js';
 import { hex, page, roleAsId, stat } from './state.js';
 
@@ -28,10 +31,14 @@ const roleTexts = new WeakMap<object, Map<number, string>>();
 
 /** summarizePageRole, memoised per kernel (role words repeat endlessly in long scenarios). */
 export function describeRole(c: Ctx, role: number): string {
-  let m = roleTexts.get(c.kernel);
-  if (!m) roleTexts.set(c.kernel, (m = new Map<number, string>()));
+  return describeRoleOf(c.kernel, role);
+}
+
+function describeRoleOf(kernel: Kernel, role: number): string {
+  let m = roleTexts.get(kernel);
+  if (!m) roleTexts.set(kernel, (m = new Map<number, string>()));
   let text = m.get(role);
-  if (text === undefined) m.set(role, (text = summarizePageRole(c.kernel, role)));
+  if (text === undefined) m.set(role, (text = summarizePageRole(kernel, role)));
   return text;
 }
 
@@ -49,11 +56,7 @@ export function kvm_tdp_mmu_get_vcpu_root_hpa(c: Ctx, v: VcpuState, mmu: MmuStat
       const before = root.refcount;
       root.refcount++;
       stat(c, 'root_reuses');
-      c.rec.emit(
-        'reuse',
-        `vCPU ${v.id} takes a reference to TDP MMU root #${id} (${describe(c, root)}) found on tdp_mmu_roots`,
-        { vcpu: v.id, mmu: mmu.name, root: id, refcount: [before, root.refcount], role: formatRole(root.role) },
-      );
+      c.rec.emitShared(REUSE, c.kernel, v.id, mmu.name, id, before, root.refcount, root.role);
       return id;
     }
     const own = c.kernel.has('tdp_mmu_root_ref');
@@ -164,15 +167,25 @@ export function kvm_tdp_mmu_get_root(c: Ctx, p: MmuPage, holder: string): boolea
   });
 }
 
+const PUT = new SharedActions((who: string, root: number, before: number, after: number) => ({
+  op: 'put',
+  detail: `${who} drops a reference to TDP MMU root #${root}`,
+  fields: { root, refcount: [before, after] },
+}));
+const REUSE = new SharedActions(
+  (kernel: Kernel, vcpu: number, mmu: MmuName, root: number, before: number, after: number, role: number) => ({
+    op: 'reuse',
+    detail: `vCPU ${vcpu} takes a reference to TDP MMU root #${root} (${describeRoleOf(kernel, role)}) found on tdp_mmu_roots`,
+    fields: { vcpu, mmu, root, refcount: [before, after], role: formatRole(role) },
+  }),
+);
+
 /** `kvm_tdp_mmu_put_root`: drop one reference; era rules for the last one. */
 export function kvm_tdp_mmu_put_root(c: Ctx, p: MmuPage, who: string): void {
   c.rec.call('kvm_tdp_mmu_put_root', () => {
     const before = p.refcount;
     p.refcount--;
-    c.rec.emit('put', `${who} drops a reference to TDP MMU root #${p.id}`, {
-      root: p.id,
-      refcount: [before, p.refcount],
-    });
+    c.rec.emitShared(PUT, who, p.id, before, p.refcount);
     if (p.refcount > 0) return;
     if (c.kernel.has('tdp_mmu_root_ref')) {
       // The TDP MMU's own reference is only dropped at invalidation: reaching 0 on a valid root is a bug.

@@ -66,11 +66,10 @@ describe('shared actions and results', () => {
         if (act.refcount) assert.ok(Object.isFrozen(act.refcount));
       }
     }
-    // Running the same scenario again gives the very same shared results for the repeated steps.
+    // Running the same scenario again gives results with the same content (shared or not: the caches are
+    // bounded and may have been cleared in between).
     const b = analyze(scenario('v6.4', 'intel'));
-    a.steps.forEach((s, i) => {
-      if (Object.isFrozen(s.result)) assert.equal(b.steps[i]?.result, s.result);
-    });
+    assert.deepEqual(plain(b.steps.map((s) => s.result)), plain(a.steps.map((s) => s.result)));
   });
 
   it('gives one object per call path and key, frozen, with the fields the template builds', () => {
