@@ -128,11 +128,58 @@ export function parse(text: string): ParseResult {
 
 /** Parses one line (without its line terminator). `line` is the 0-based line number for spans. */
 export function parseLine(text: string, line: number): ParsedLine {
+  const known = EVENT_LINES.get(text);
+  if (known !== undefined) return relocated(known, line);
   const result = new PlainLine();
   parseInto(text, line, result);
   // Most lines have no diagnostic: share one empty list (frozen; nothing adds to a parsed line later).
-  if (result.diagnostics.length === 0) result.diagnostics = NO_DIAGNOSTICS;
+  if (result.diagnostics.length === 0) {
+    result.diagnostics = NO_DIAGNOSTICS;
+    if (result.statement?.kind === 'event' && text.length <= MAX_CACHED_LINE) {
+      if (EVENT_LINES.size >= MAX_EVENT_LINES) EVENT_LINES.clear();
+      EVENT_LINES.set(text, result);
+    }
+  }
   return result;
+}
+
+/**
+ * Event lines without diagnostics, by their text. Long scenarios (generated, or from traces) repeat a few hundred
+ * distinct lines; a repeated line is the parse of its first occurrence with the spans moved to its own line
+ * number (the op is shared: nothing mutates ops). Bounded; clearing it only costs parsing again.
+ */
+const EVENT_LINES = new Map<string, ParsedLine>();
+const MAX_EVENT_LINES = 4096;
+const MAX_CACHED_LINE = 160;
+
+/** `parseLine(text, line)` for a text whose parse at another line is `t` (an event line without diagnostics). */
+function relocated(t: ParsedLine, line: number): ParsedLine {
+  const moved = (s: Span): Span => ({ line, start: s.start, end: s.end });
+  const r = new PlainLine();
+  r.diagnostics = NO_DIAGNOSTICS;
+  if (t.comment) r.comment = moved(t.comment);
+  const content = moved(t.content as Span);
+  r.content = content;
+  const tp = t.vcpuPrefix;
+  const prefix = tp ? { id: tp.id, span: moved(tp.span) } : undefined;
+  if (prefix) r.vcpuPrefix = prefix;
+  const tk = t.keyword as Named;
+  const keyword: Named = { name: tk.name, span: moved(tk.span) };
+  r.keyword = keyword;
+  const ts = t.statement as Statement & { kind: 'event' };
+  // Keep the sharing the parser made: the statement's span is the content's, its keyword span the keyword's.
+  const span = ts.span === t.content ? content : moved(ts.span);
+  const keywordSpan = ts.keywordSpan === tk.span ? keyword.span : moved(ts.keywordSpan);
+  const sp =
+    ts.vcpuPrefix === tp
+      ? prefix
+      : ts.vcpuPrefix
+        ? { id: ts.vcpuPrefix.id, span: moved(ts.vcpuPrefix.span) }
+        : undefined;
+  r.statement = sp
+    ? { kind: 'event', keyword: ts.keyword, keywordSpan, op: ts.op, span, vcpuPrefix: sp }
+    : { kind: 'event', keyword: ts.keyword, keywordSpan, op: ts.op, span };
+  return r;
 }
 
 const NO_DIAGNOSTICS = Object.freeze([]) as unknown as Diagnostic[];
