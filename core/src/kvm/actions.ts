@@ -3,6 +3,7 @@
  * `rec.call('kernel_function', () => …)`, so every action carries the kernel call path that led to it,
  * outermost first. Views render these actions; nothing recomputes them.
  */
+import { KeyTree } from '../util/key_tree.js';
 import type { Action, ActionOp } from './types.js';
 
 export type ActionFields = Omit<Action, 'op' | 'path' | 'detail'>;
@@ -42,38 +43,25 @@ type Key = string | number | bigint | object;
 
 /**
  * Actions the model records over and over with the same content — a re-initialisation with the same role, a
- * request, a flush, a register write that does not exit — are made once per call path and key and shared after,
- * frozen: a long scenario then holds a few hundred distinct objects, not one per step, and the JSON writer
- * encodes each once. `build` must depend only on the key; keys must come from small sets (vCPU ids, MMU names,
- * role words, register values), never from counters such as root ids. Bounded; clearing it only costs sharing.
+ * request, a flush, a register write that does not exit, a root reuse or put with the same counts — are made once
+ * per call path and key and shared after, frozen: a long scenario then holds a few thousand distinct objects, not
+ * one per step, and the JSON writer encodes each once. `build` must depend only on the key, so the key holds
+ * everything the action says (including the kernel when the wording depends on it). Bounded (KeyTree).
  */
 export class SharedActions<K extends readonly Key[]> {
-  private readonly byFrame = new Map<Frame, Map<Key, unknown>>();
-  private size = 0;
+  private readonly made = new KeyTree<Action>(MAX_SENTENCES);
 
   constructor(private readonly build: (...key: K) => ActionTemplate) {}
 
   /** @internal The recorder's lookup. */
   lookup(frame: Frame, key: K): Action {
-    let map = this.byFrame.get(frame);
-    if (!map) this.byFrame.set(frame, (map = new Map<Key, unknown>()));
-    for (let i = 0; i < key.length - 1; i++) {
-      let next = map.get(key[i] as Key) as Map<Key, unknown> | undefined;
-      if (!next) map.set(key[i] as Key, (next = new Map()));
-      map = next;
-    }
-    const last = key[key.length - 1] as Key;
-    let action = map.get(last) as Action | undefined;
-    if (action === undefined) {
-      const t = this.build(...key);
-      action = new PlainAction(t.op, frame.path, sentence(t.detail));
-      if (t.fields) Object.assign(action, t.fields);
-      deepFreeze(action);
-      if (++this.size > MAX_SENTENCES) {
-        this.byFrame.clear();
-        this.size = 0;
-      } else map.set(last, action);
-    }
+    const known = this.made.get(frame, key);
+    if (known) return known;
+    const t = this.build(...key);
+    const action = new PlainAction(t.op, frame.path, sentence(t.detail));
+    if (t.fields) Object.assign(action, t.fields);
+    deepFreeze(action);
+    this.made.set(frame, key, action);
     return action;
   }
 }
@@ -160,27 +148,19 @@ export class Recorder {
     return action;
   }
 
-  /** `emitShared`, recorded ahead of everything recorded since `mark` (as `emitBefore`). */
+  /**
+   * `emitShared`, recorded ahead of everything recorded since `mark`: a summary that heads the actions it
+   * summarises (an unload before the puts it made), although what it lists is only known at the end.
+   */
   emitSharedBefore<K extends readonly Key[]>(mark: number, actions: SharedActions<K>, ...key: K): Action {
     const action = actions.lookup(this.frame, key);
     this.actions.splice(mark, 0, action);
     return action;
   }
 
-  /** A position in the action list, for `emitBefore`. */
+  /** A position in the action list, for `emitSharedBefore`. */
   mark(): number {
     return this.actions.length;
-  }
-
-  /**
-   * Records an action ahead of everything recorded since `mark`: a summary that heads the actions it summarises
-   * (an unload before the puts it made), although what it lists is only known at the end.
-   */
-  emitBefore(mark: number, op: ActionOp, detail: string, fields?: ActionFields): Action {
-    const action = this.emit(op, detail, fields);
-    this.actions.pop();
-    this.actions.splice(mark, 0, action);
-    return action;
   }
 
   has(op: ActionOp): boolean {

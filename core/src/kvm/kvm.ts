@@ -3,6 +3,7 @@
  * lowered statement at a time, recording every state change as an action (actions.ts). VM-level events
  * live here too: memslot changes, MMU-notifier unmaps and VM destruction (virt/kvm/kvm_main.c).
  */
+import { KeyTree } from '../util/key_tree.js';
 import { Recorder, SharedActions } from './actions.js';
 import type { Kernel } from './behaviours.js';
 import { getRoleField } from './role.js';
@@ -387,35 +388,21 @@ const GROUPED: readonly [Action['op'], string][] = [
 const NO_ROOT_CHANGE = new Map<string, string>();
 
 /**
- * Results of steps whose actions are all shared, by label, outcome and then action identity (a tree of maps;
- * identity is content for shared actions). Bounded; clearing it only costs sharing.
+ * Results of steps whose actions are all shared, by outcome, label and then action identity (identity is content
+ * for shared actions).
  */
-const RESULTS = new Map<string, Map<unknown, unknown>>();
-let resultCount = 0;
-const RESULT = Symbol('result');
+const RESULTS = new Map<StepOutcome, KeyTree<StepResult>>();
 
 function sharedResult(r: Outcome, actions: readonly Action[]): StepResult {
-  let byLabel = RESULTS.get(r.label);
-  if (!byLabel) RESULTS.set(r.label, (byLabel = new Map()));
-  let map = byLabel.get(r.outcome) as Map<unknown, unknown> | undefined;
-  if (!map) byLabel.set(r.outcome, (map = new Map()));
-  for (const a of actions) {
-    let next = map.get(a) as Map<unknown, unknown> | undefined;
-    if (!next) map.set(a, (next = new Map()));
-    map = next;
-  }
-  let result = map.get(RESULT) as StepResult | undefined;
-  if (!result) {
-    const list = Object.freeze(actions.slice());
-    result = Object.freeze({ outcome: r.outcome, summary: shared(summarize(r, list)), actions: list as Action[] });
-    if (++resultCount > MAX_RESULTS) {
-      RESULTS.clear();
-      resultCount = 0;
-    } else map.set(RESULT, result);
-  }
+  let tree = RESULTS.get(r.outcome);
+  if (!tree) RESULTS.set(r.outcome, (tree = new KeyTree(20_000)));
+  const known = tree.get(r.label, actions);
+  if (known) return known;
+  const list = Object.freeze(actions.slice());
+  const result = Object.freeze({ outcome: r.outcome, summary: shared(summarize(r, list)), actions: list as Action[] });
+  tree.set(r.label, actions, result);
   return result;
 }
-const MAX_RESULTS = 20_000;
 
 /**
  * Summaries repeat (a long scenario has a few dozen distinct ones): keep one copy of each, flat, instead of one

@@ -4,8 +4,14 @@
  * would, whatever ran before it in the process (other kernels, other VMs, other vCPUs).
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { analyze } from '../../src/engine/analyze.js';
 import { Recorder, SharedActions } from '../../src/kvm/actions.js';
+import { KeyTree } from '../../src/util/key_tree.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
 
 const scenario = (kernel: string, vendor: string) =>
   [
@@ -30,22 +36,43 @@ const scenario = (kernel: string, vendor: string) =>
     'run',
   ].join('\n');
 
+/** A script printing, as JSON, the steps of each combination analysed in order in a fresh process. */
+function coldScript(combos: string[][]): string {
+  const analyzeUrl = pathToFileURL(join(here, '../../src/engine/analyze.ts')).href;
+  return [
+    `import { analyze } from ${JSON.stringify(analyzeUrl)};`,
+    `const scenario = ${scenario.toString()};`,
+    `const combos = ${JSON.stringify(combos)};`,
+    'process.stdout.write(JSON.stringify(combos.map(([k, v]) => JSON.stringify(analyze(scenario(k, v)).steps.map((s) => s.result)))));',
+  ].join('\n');
+}
+
 /** A deep, unshared copy: what the step would hold if nothing were shared. */
 const plain = (v: unknown): unknown => JSON.parse(JSON.stringify(v));
 
 describe('shared actions and results', () => {
-  it('records the same content as unshared objects would, across kernels and vendors in one process', () => {
-    for (const kernel of ['v5.15', 'v6.3', 'v6.4', 'latest'])
-      for (const vendor of ['intel', 'amd']) {
-        const a = analyze(scenario(kernel, vendor));
-        const b = analyze(scenario(kernel, vendor));
-        assert.deepEqual(plain(a.steps.map((s) => s.result)), plain(b.steps.map((s) => s.result)), kernel);
-        for (const s of a.steps)
-          for (const act of s.result.actions) {
-            // A frozen action names the vCPU it is about; never another vCPU's copy.
-            if (Object.isFrozen(act) && act.vcpu !== undefined) assert.equal(act.vcpu, s.vcpu, act.detail);
-          }
-      }
+  it('records what a cold process records, whatever ran before it (kernels and vendors in both orders)', () => {
+    // Here the combinations run in one order; a fresh process runs them in the other, so every combination is
+    // run once with caches warmed by the others and once before them. A key that missed something the action
+    // says (the kernel, the vendor, the vCPU) would hand one combination another's object in one of the orders.
+    const combos = ['v5.15', 'v6.3', 'v6.4', 'latest'].flatMap((k) => ['intel', 'amd'].map((v) => [k, v]));
+    const here = combos.map(([k, v]) =>
+      JSON.stringify(analyze(scenario(k as string, v as string)).steps.map((s) => s.result)),
+    );
+    const child = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', coldScript(combos.slice().reverse())],
+      { encoding: 'utf8', maxBuffer: 64 << 20 },
+    );
+    assert.equal(child.status, 0, child.stderr);
+    const cold = (JSON.parse(child.stdout) as string[]).reverse();
+    assert.equal(cold.length, here.length);
+    combos.forEach(([k, v], i) => assert.equal(here[i], cold[i], `${k} ${v}`));
+    for (const [k, v] of combos)
+      for (const s of analyze(scenario(k as string, v as string)).steps)
+        for (const act of s.result.actions)
+          // A frozen action names the vCPU it is about; never another vCPU's copy.
+          if (Object.isFrozen(act) && act.vcpu !== undefined) assert.equal(act.vcpu, s.vcpu, act.detail);
   });
 
   it('shares a recurring result (frozen, deeply) and keeps distinct ones apart', () => {
@@ -93,5 +120,23 @@ describe('shared actions and results', () => {
     assert.equal(Reflect.set(a1, 'detail', 'changed'), false);
     assert.equal(a1.detail, 'vCPU 0: A');
     assert.equal(rec.actions.length, 4);
+  });
+
+  it('KeyTree keeps values by key sequence (prefixes apart) and starts over when full', () => {
+    const tree = new KeyTree<string>(3);
+    const o = {};
+    assert.equal(tree.get('a', []), undefined);
+    tree.set('a', [], 'A');
+    tree.set('a', [1n], 'A1'); // a longer sequence, same prefix
+    tree.set(o, ['a'], 'OA');
+    assert.equal(tree.get('a', []), 'A');
+    assert.equal(tree.get('a', [1n]), 'A1'); // bigints compare by value
+    assert.equal(tree.get('a', [1n, 2]), undefined);
+    assert.equal(tree.get(o, ['a']), 'OA');
+    assert.equal(tree.get({}, ['a']), undefined); // objects by identity
+    // A fourth value goes past the bound: the tree starts over, empty.
+    tree.set('b', [], 'B');
+    assert.equal(tree.get('a', []), undefined);
+    assert.equal(tree.get('b', []), undefined);
   });
 });
