@@ -14,14 +14,20 @@ export type ActionFields = Omit<Action, 'op' | 'path' | 'detail'>;
  */
 class Frame {
   private readonly children = new Map<string, Frame>();
+  /** The child last asked for: most frames call one function most of the time, so this skips the map. */
+  private lastFn: string | undefined;
+  private lastChild: Frame | undefined;
   constructor(readonly path: readonly string[]) {}
 
   child(fn: string): Frame {
+    if (fn === this.lastFn) return this.lastChild as Frame;
     let f = this.children.get(fn);
     if (!f) {
       f = new Frame(Object.freeze([...this.path, fn]));
       this.children.set(fn, f);
     }
+    this.lastFn = fn;
+    this.lastChild = f;
     return f;
   }
 }
@@ -104,6 +110,12 @@ PlainAction.prototype = Object.prototype;
 export class Recorder {
   readonly actions: Action[] = [];
   private frame: Frame = ROOT;
+
+  /** Forgets what was recorded (the model's next step starts afresh; results never hold this list). */
+  reset(): void {
+    this.actions.length = 0;
+    this.frame = ROOT;
+  }
 
   /** Runs `body` as if called from the current path through kernel function `fn`. */
   call<T>(fn: string, body: () => T): T {

@@ -107,14 +107,21 @@ interface Outcome {
 }
 
 class Kvm implements KvmModel {
+  /** One context for every step, its recorder emptied and its line set at the start of each. */
+  private readonly c: { kernel: Kernel; vm: Readonly<VmConfig>; s: VmState; rec: Recorder; line: number };
+
   constructor(
     readonly kernel: Kernel,
     readonly vm: Readonly<VmConfig>,
     private readonly s: VmState,
-  ) {}
+  ) {
+    this.c = { kernel, vm, s, rec: new Recorder(), line: 0 };
+  }
 
   execute(vcpu: number, op: ModelOp, line: number): StepResult {
-    const c: Ctx = { kernel: this.kernel, vm: this.vm, s: this.s, rec: new Recorder(), line };
+    const c = this.c;
+    c.line = line;
+    c.rec.reset();
     this.s.seq++;
     const r = dispatch(c, vcpu, op);
     // Asynchronous work queued by this statement runs at its end, reported with the worker's path.

@@ -13,6 +13,7 @@ import {
   type RoleRegs,
 } from './mmu_role.js';
 import { SharedActions } from './actions.js';
+import { KeyTree } from '../util/key_tree.js';
 import { formatCpuRole, getRoleField } from './role.js';
 import {
   __kvm_mmu_prepare_zap_page,
@@ -123,17 +124,32 @@ function levelText(level: number): string {
 /** `kvm_init_mmu`: recompute the role of the MMU in use; never allocates or frees roots. */
 export function kvm_init_mmu(c: Ctx, v: VcpuState): void {
   c.rec.call('kvm_init_mmu', () => {
-    const env = roleEnv(c, v);
-    const regs = roleRegs(v);
     if (v.walk_mmu === 'nested_mmu') {
-      c.rec.call('init_kvm_nested_mmu', () => applyRoles(c, v, v.nested_mmu, init_kvm_nested_mmu_roles(env, regs)));
+      c.rec.call('init_kvm_nested_mmu', () => applyRoles(c, v, v.nested_mmu, rolesOf(c, v, init_kvm_nested_mmu_roles)));
     } else if (c.vm.tdp) {
-      c.rec.call('init_kvm_tdp_mmu', () => applyRoles(c, v, v.root_mmu, init_kvm_tdp_mmu_roles(env, regs)));
+      c.rec.call('init_kvm_tdp_mmu', () => applyRoles(c, v, v.root_mmu, rolesOf(c, v, init_kvm_tdp_mmu_roles)));
     } else {
-      c.rec.call('init_kvm_softmmu', () => applyRoles(c, v, v.root_mmu, init_kvm_softmmu_roles(env, regs)));
+      c.rec.call('init_kvm_softmmu', () => applyRoles(c, v, v.root_mmu, rolesOf(c, v, init_kvm_softmmu_roles)));
     }
   });
 }
+
+/**
+ * What `init` computes for the vCPU's current role inputs. Each init path is a pure function of the kernel, the
+ * VM's configuration and the vCPU's MAXPHYADDR, SMM and guest-mode flags and CR0/CR4/EFER (RoleEnv, RoleRegs);
+ * a scenario goes back and forth between a handful of these, re-initialising on every SMI, RSM and CR0.WP or
+ * EFER write, so each combination is computed once and the (frozen) roles are shared after. Bounded (KeyTree).
+ */
+function rolesOf(c: Ctx, v: VcpuState, init: (env: RoleEnv, regs: RoleRegs) => MmuRoles): MmuRoles {
+  const key = [c.vm, init, v.maxphyaddr, v.is_smm, v.is_guest_mode, v.cr0, v.cr4, v.efer] as const;
+  const known = ROLES.get(c.kernel, key);
+  if (known) return known;
+  const roles = init(roleEnv(c, v), roleRegs(v));
+  Object.freeze(roles.cpu_role);
+  ROLES.set(c.kernel, key, Object.freeze(roles));
+  return roles;
+}
+const ROLES = new KeyTree<MmuRoles>(4096);
 
 /** `kvm_mmu_reset_context`: always unloads, even when the role does not change. */
 export function kvm_mmu_reset_context(c: Ctx, v: VcpuState): void {

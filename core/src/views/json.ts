@@ -3,7 +3,7 @@
  * the panel read them. Lines and columns are 1-based here (and only here and in the CLI text).
  */
 import type { Analysis, Step } from '../engine/analysis.js';
-import type { Action, RootSnapshot, StepOutcome, VcpuSnapshot } from '../kvm/types.js';
+import type { Action, RootSnapshot, StepOutcome, StepResult, VcpuSnapshot } from '../kvm/types.js';
 import type { Severity } from '../syntax/ast.js';
 import { spanText, splitLines } from '../text/positions.js';
 import { JsonByteWriter } from './json_bytes.js';
@@ -146,25 +146,24 @@ function writeSteps(out: JsonByteWriter, analysis: Analysis): void {
   out.text('[');
   for (let i = 0; i < steps.length; i++) {
     const s = steps[i] as Step;
-    out.text(i === 0 ? '{"line":' : ',{"line":');
-    out.value(s.line + 1);
-    out.text(',"vcpu":');
-    out.value(s.vcpu);
-    out.text(',"text":');
-    out.value(spanText(lines, s.statement.span));
-    const result = s.result;
+    out.stepHead(i === 0, s.line + 1, s.vcpu, spanText(lines, s.statement.span));
     // The rest of the step is the result's: the same bytes wherever a shared result recurs.
-    out.keyed(result, () => {
-      out.text(',"outcome":');
-      out.value(result.outcome);
-      out.text(',"summary":');
-      out.value(result.summary);
-      out.text(',"actions":');
-      out.value(result.actions);
-      out.text('}');
-    });
+    if (!out.cached(s.result)) writeResult(out, s.result);
   }
   out.text(']');
+}
+
+/** A step's fields from its result, and the step's closing brace: kept when the result is shared (frozen). */
+function writeResult(out: JsonByteWriter, result: StepResult): void {
+  out.keyed(result, () => {
+    out.text(',"outcome":');
+    out.value(result.outcome);
+    out.text(',"summary":');
+    out.value(result.summary);
+    out.text(',"actions":');
+    out.value(result.actions);
+    out.text('}');
+  });
 }
 
 /** Chunks handed to `write` are about this long: small enough to keep memory flat, big enough to be cheap. */
