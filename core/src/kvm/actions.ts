@@ -121,11 +121,10 @@ export class Recorder {
   call<T>(fn: string, body: () => T): T {
     const saved = this.frame;
     this.frame = saved.child(fn);
-    try {
-      return body();
-    } finally {
-      this.frame = saved;
-    }
+    // No try/finally: a throw abandons the whole step, and the next one starts from `reset`.
+    const r = body();
+    this.frame = saved;
+    return r;
   }
 
   /**

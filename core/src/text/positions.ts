@@ -20,7 +20,8 @@ export function lineStarts(text: string): number[] {
 
 /** Every source line without its break (split on \n, \r\n and \r, as the parser does). */
 export function splitLines(text: string): string[] {
-  return text.split(/\r\n|\r|\n/);
+  // Splitting on one character is several times faster than on the pattern; most files have no \r at all.
+  return text.includes('\r') ? text.split(/\r\n|\r|\n/) : text.split('\n');
 }
 
 /** The text a span covers, given the document's lines. */
