@@ -122,6 +122,69 @@ describe('shared actions and results', () => {
     assert.equal(rec.actions.length, 4);
   });
 
+  it("computes roles once per role inputs, never handing one vCPU or VM configuration another one's roles", () => {
+    // Same registers, different MAXPHYADDR (KVM_SET_CPUID on vCPU 1): with 5-level EPT the TDP root level follows
+    // MAXPHYADDR, so the roles cache must key on it, not only on CR0/CR4/EFER and the SMM/guest-mode flags.
+    const a = analyze(
+      [
+        'kernel latest',
+        'vm vendor=intel tdp=on max_tdp_level=5 maxphyaddr=46 vcpus=2',
+        'vcpu 0',
+        'sregs cr0=PE|ET|PG|WP cr4=PAE efer=LME|LMA|NX cr3=0x1000',
+        'run',
+        'vcpu 1',
+        'cpuid maxphyaddr=52',
+        'sregs cr0=PE|ET|PG|WP cr4=PAE efer=LME|LMA|NX cr3=0x1000',
+        'run',
+        'vcpu 0',
+        'smi',
+        'rsm',
+        'run',
+      ].join('\n'),
+    );
+    assert.deepEqual(
+      a.final.vcpus.map((v) => a.final.roots.find((r) => r.id === v.root)?.level),
+      [4, 5],
+    );
+    // EPT A/D (vm ad=) changes the TDP root role but not the registers. Each analysis has its own kernel object,
+    // so this also holds the cache to the VM configuration should kernels ever be shared between analyses.
+    const roles = (vm: string) =>
+      analyze(
+        [
+          'kernel v6.4',
+          `vm vendor=intel tdp=on vcpus=1 ${vm}`,
+          'vcpu 0',
+          'sregs cr0=PE|ET|PG|WP cr4=PAE efer=LME|LMA|NX',
+          'run',
+          'smi',
+          'run',
+        ].join('\n'),
+      ).final.roots.map((r) => r.role);
+    const withAd = roles('ad=on');
+    const withoutAd = roles('ad=off');
+    assert.deepEqual(roles('ad=on'), withAd);
+    assert.equal(withAd.length, 2); // !SMM and SMM
+    for (let i = 0; i < withAd.length; i++)
+      assert.equal((parseInt(withoutAd[i] as string, 16) ^ parseInt(withAd[i] as string, 16)) >>> 0, 1 << 16); // ad_disabled
+  });
+
+  it("starts every step with an empty recorder: no step carries another step's actions", () => {
+    const a = analyze(scenario('v6.4', 'intel'));
+    const rec = new Recorder();
+    rec.call('f', () => rec.emit('flush', 'x'));
+    rec.reset();
+    assert.equal(rec.actions.length, 0);
+    assert.deepEqual(plain(rec.call('g', () => rec.emit('flush', 'y')).path), ['g']); // back at the top frame
+    // In a run, a step's actions are only its own: a statement with nothing to do records nothing.
+    const noop = analyze(
+      ['kernel v6.4', 'vm vendor=intel tdp=on vcpus=1', 'vcpu 0', 'run', 'memslot create 1', 'run'].join('\n'),
+    );
+    const create = noop.steps.find((s) => s.statement.keyword === 'memslot');
+    assert.ok(create);
+    assert.deepEqual(create.result.actions, []);
+    assert.ok(a.steps.every((s) => s.result.actions.every((act) => act.vcpu === undefined || act.vcpu === s.vcpu)));
+  });
+
   it('KeyTree keeps values by key sequence (prefixes apart) and starts over when full', () => {
     const tree = new KeyTree<string>(3);
     const o = {};
