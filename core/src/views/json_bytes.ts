@@ -14,6 +14,8 @@ const MAX_CACHED = 20_000;
 const MAX_CACHED_LENGTH = 256;
 /** The encoded frozen values kept, in bytes: a long scenario's distinct shared results fit many times over. */
 const MAX_FROZEN_BYTES = 64 << 20;
+/** Kept bytes are copied into slabs this big (see `keep`). */
+const SLAB = 1 << 20;
 /** Strings up to this long are written directly when they are plain ASCII (cheaper than a cache lookup). */
 const MAX_DIRECT_LENGTH = 48;
 
@@ -30,6 +32,9 @@ export class JsonByteWriter {
   private readonly strings = new Map<string, Uint8Array>();
   private readonly frozen = new Map<object, Uint8Array>();
   private frozenBytes = 0;
+  /** Where kept bytes are copied to (see `keep`). */
+  private slab = new Uint8Array(0);
+  private slabPos = 0;
   /** Encoded forms of `text` calls. */
   private readonly texts = new Map<string, Uint8Array>();
   /** `"key":` for each object key seen. */
@@ -160,13 +165,31 @@ export class JsonByteWriter {
     const flushes = this.flushes;
     encode();
     if (this.flushes !== flushes) return;
-    const bytes = this.buf.slice(start, this.pos);
-    this.frozenBytes += bytes.length;
+    const n = this.pos - start;
+    this.frozenBytes += n;
     if (this.frozenBytes > MAX_FROZEN_BYTES) {
       this.frozen.clear();
-      this.frozenBytes = bytes.length;
+      this.frozenBytes = n;
+      this.slab = new Uint8Array(0);
     }
-    this.frozen.set(key, bytes);
+    this.frozen.set(key, this.keep(this.buf.subarray(start, this.pos)));
+  }
+
+  /**
+   * A copy of `bytes` that stays: a view into a slab shared by the kept values (a long scenario keeps tens of
+   * thousands of them; one ArrayBuffer each costs several times more to make).
+   */
+  private keep(bytes: Uint8Array): Uint8Array {
+    const n = bytes.length;
+    if (n > SLAB / 4) return bytes.slice();
+    if (this.slabPos + n > this.slab.length) {
+      this.slab = new Uint8Array(SLAB);
+      this.slabPos = 0;
+    }
+    const at = this.slabPos;
+    this.slab.set(bytes, at);
+    this.slabPos = at + n;
+    return this.slab.subarray(at, at + n);
   }
 
   private elements(a: readonly unknown[]): void {

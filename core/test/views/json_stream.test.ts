@@ -205,6 +205,20 @@ describe('writeJson (streamed --json)', () => {
     assert.equal(streamedBytes(shorts).text, JSON.stringify(shorts) + '\n');
   });
 
+  it('copies kept bytes faithfully over megabytes of distinct frozen values, large and small, written twice', () => {
+    // Kept encodings share slabs of a megabyte; this crosses many slab (and chunk) boundaries, and includes values
+    // too big for a slab (kept on their own).
+    const values = Array.from({ length: 6000 }, (_, i) =>
+      Object.freeze({ i, s: `value ${i} ${'x'.repeat(i % 400)}`, big: i % 1000 === 0 ? 'y'.repeat(300_000) : '' }),
+    );
+    const twice = [...values, ...values];
+    const chunks: Uint8Array[] = [];
+    const w = new JsonByteWriter((b) => chunks.push(b));
+    w.value(twice);
+    w.flush();
+    assert.equal(Buffer.concat(chunks).toString('utf8'), JSON.stringify(twice));
+  });
+
   it('matches JSON.stringify on edge shapes: empty containers, undefined fields and elements, nesting', () => {
     const values: unknown[] = [
       {},
