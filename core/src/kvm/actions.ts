@@ -3,7 +3,7 @@
  * `rec.call('kernel_function', () => …)`, so every action carries the kernel call path that led to it,
  * outermost first. Views render these actions; nothing recomputes them.
  */
-import { KeyTree } from '../util/key_tree.js';
+import { FixedKeyTree } from '../util/key_tree.js';
 import type { Action, ActionOp } from './types.js';
 
 export type ActionFields = Omit<Action, 'op' | 'path' | 'detail'>;
@@ -52,10 +52,11 @@ type Key = string | number | bigint | object;
  * request, a flush, a register write that does not exit, a root reuse or put with the same counts — are made once
  * per call path and key and shared after, frozen: a long scenario then holds a few thousand distinct objects, not
  * one per step, and the JSON writer encodes each once. `build` must depend only on the key, so the key holds
- * everything the action says (including the kernel when the wording depends on it). Bounded (KeyTree).
+ * everything the action says (including the kernel when the wording depends on it); keys of one SharedActions
+ * all have the same length. Bounded (FixedKeyTree).
  */
 export class SharedActions<K extends readonly Key[]> {
-  private readonly made = new KeyTree<Action>(MAX_SENTENCES);
+  private readonly made = new FixedKeyTree<Action>(MAX_SENTENCES);
 
   constructor(private readonly build: (...key: K) => ActionTemplate) {}
 

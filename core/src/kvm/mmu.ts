@@ -13,7 +13,7 @@ import {
   type RoleRegs,
 } from './mmu_role.js';
 import { SharedActions } from './actions.js';
-import { KeyTree } from '../util/key_tree.js';
+import { FixedKeyTree } from '../util/key_tree.js';
 import { formatCpuRole, getRoleField } from './role.js';
 import {
   __kvm_mmu_prepare_zap_page,
@@ -138,10 +138,12 @@ export function kvm_init_mmu(c: Ctx, v: VcpuState): void {
  * What `init` computes for the vCPU's current role inputs. Each init path is a pure function of the kernel, the
  * VM's configuration and the vCPU's MAXPHYADDR, SMM and guest-mode flags and CR0/CR4/EFER (RoleEnv, RoleRegs);
  * a scenario goes back and forth between a handful of these, re-initialising on every SMI, RSM and CR0.WP or
- * EFER write, so each combination is computed once and the (frozen) roles are shared after. Bounded (KeyTree).
+ * EFER write, so each combination is computed once and the (frozen) roles are shared after. Bounded (FixedKeyTree).
  */
-function rolesOf(c: Ctx, v: VcpuState, init: (env: RoleEnv, regs: RoleRegs) => MmuRoles): MmuRoles {
-  const key = [c.vm, init, v.maxphyaddr, v.is_smm, v.is_guest_mode, v.cr0, v.cr4, v.efer] as const;
+function rolesOf(c: Ctx, v: VcpuState, init: InitRoles): MmuRoles {
+  // The small inputs as one number: MAXPHYADDR (≤ 52), SMM, guest mode and which init path.
+  const flags = (v.maxphyaddr << 4) | (v.is_smm ? 8 : 0) | (v.is_guest_mode ? 4 : 0) | INIT_PATHS.indexOf(init);
+  const key = [c.vm, flags, v.cr0, v.cr4, v.efer] as const;
   const known = ROLES.get(c.kernel, key);
   if (known) return known;
   const roles = init(roleEnv(c, v), roleRegs(v));
@@ -149,7 +151,9 @@ function rolesOf(c: Ctx, v: VcpuState, init: (env: RoleEnv, regs: RoleRegs) => M
   ROLES.set(c.kernel, key, Object.freeze(roles));
   return roles;
 }
-const ROLES = new KeyTree<MmuRoles>(4096);
+type InitRoles = (env: RoleEnv, regs: RoleRegs) => MmuRoles;
+const INIT_PATHS: readonly InitRoles[] = [init_kvm_nested_mmu_roles, init_kvm_tdp_mmu_roles, init_kvm_softmmu_roles];
+const ROLES = new FixedKeyTree<MmuRoles>(4096);
 
 /** `kvm_mmu_reset_context`: always unloads, even when the role does not change. */
 export function kvm_mmu_reset_context(c: Ctx, v: VcpuState): void {

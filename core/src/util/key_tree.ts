@@ -36,3 +36,42 @@ export class KeyTree<V> {
     map.set(VALUE, value);
   }
 }
+
+/**
+ * KeyTree for keys of one fixed length (a value followed by the same number of values every time): the last key
+ * maps straight to the value, one lookup fewer than KeyTree. Bounded the same way.
+ */
+export class FixedKeyTree<V> {
+  private root = new Map<unknown, unknown>();
+  private size = 0;
+
+  constructor(private readonly max: number) {}
+
+  /** The value kept under `first, ...rest`, if any. */
+  get(first: unknown, rest: readonly unknown[]): V | undefined {
+    let node: unknown = this.root.get(first);
+    for (let i = 0; node !== undefined && i < rest.length; i++) node = (node as Map<unknown, unknown>).get(rest[i]);
+    return node as V | undefined;
+  }
+
+  /** Keeps `value` under `first, ...rest` (unless the tree is full: then it starts over, empty). */
+  set(first: unknown, rest: readonly unknown[], value: V): void {
+    if (++this.size > this.max) {
+      this.root = new Map();
+      this.size = 0;
+      return;
+    }
+    if (rest.length === 0) {
+      this.root.set(first, value);
+      return;
+    }
+    let map = this.root;
+    for (let i = -1; i < rest.length - 1; i++) {
+      const k = i < 0 ? first : rest[i];
+      let next = map.get(k) as Map<unknown, unknown> | undefined;
+      if (!next) map.set(k, (next = new Map()));
+      map = next;
+    }
+    map.set(rest[rest.length - 1], value);
+  }
+}
