@@ -25,6 +25,8 @@ export interface Io {
   stdout(s: string): void;
   /** Optional: stdout as bytes (UTF-8), for large outputs; when absent, `stdout` gets the same text. */
   stdoutBytes?(b: Uint8Array): void;
+  /** `stdoutBytes` has written the bytes when it returns (stdout is a file): the caller may reuse its buffer. */
+  stdoutBytesSync?: boolean;
   stderr(s: string): void;
   color: boolean;
   /** stdout is a terminal: JSON is indented for reading; piped, it is compact (scenarios can be large). */
@@ -169,6 +171,7 @@ async function checkCommand(args: string[], io: Io, st: Style): Promise<number> 
       (chunk) => io.stdout(chunk),
       io.tty ? 2 : undefined,
       io.stdoutBytes ? (bytes) => io.stdoutBytes?.(bytes) : undefined,
+      io.stdoutBytesSync === true,
     );
   return status;
 }

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { main } from '../src/cli.js';
 
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -108,5 +110,36 @@ describe('kvmmu CLI', () => {
     const b = await cli('behaviours');
     assert.match(b.out, /tdp_mmu_root_ref/);
     assert.match(b.out, /edbdb43fc96b11b3bfa531be306a1993d9fe89ec/);
+  });
+
+  it('writes the same --json to a file (blocking writes, one buffer) as to a pipe', () => {
+    // The entry point decides how to write stdout; run it as a process both ways over a report of several MB.
+    const entry = join(dirname(fileURLToPath(import.meta.url)), '../src/main.ts');
+    const lines = [
+      'kernel v6.4',
+      'vm vendor=intel tdp=on vcpus=2',
+      'vcpu 0',
+      'sregs cr0=PE|ET|PG|WP cr4=PAE efer=LME|LMA|NX cr3=0x1000',
+    ];
+    for (let i = 0; i < 6000; i++)
+      lines.push(['vcpu 0: run', 'vcpu 0: smi', 'vcpu 1: run', 'vcpu 0: rsm', 'vcpu 0: cr3 = 0x2000'][i % 5] as string);
+    const file = scratch(lines.join('\n') + '\n');
+    const piped = spawnSync(process.execPath, ['--import', 'tsx', entry, 'check', '--json', file], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 28,
+    });
+    assert.equal(piped.status, 0, piped.stderr);
+    const out = join(dirname(file), 'out.json');
+    const fd = openSync(out, 'w');
+    const toFile = spawnSync(process.execPath, ['--import', 'tsx', entry, 'check', '--json', file], {
+      stdio: ['ignore', fd, 'pipe'],
+      encoding: 'utf8',
+    });
+    closeSync(fd);
+    assert.equal(toFile.status, 0, toFile.stderr);
+    const written = readFileSync(out, 'utf8');
+    assert.ok(written.length > 1 << 20, `a report of ${written.length} bytes`);
+    assert.equal(written, piped.stdout);
+    assert.equal((JSON.parse(written) as { steps: unknown[] }).steps.length, 6001);
   });
 });

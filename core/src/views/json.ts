@@ -100,7 +100,8 @@ function report(analysis: Analysis, options: JsonOptions, withSteps: boolean): J
  * Writes the reports of `items` — one report, or an array of them when `array` — exactly as
  * `writeJson(array ? items.map(toJson) : toJson(items[0]), …)` would, without building the steps first: compact
  * output to a byte sink (the CLI's `--json` to a pipe or file) encodes each step straight from the analysis, and
- * a step result the model shares (frozen) is encoded once and copied after.
+ * a step result the model shares (frozen) is encoded once and copied after. `bytesWritten`: `writeBytes` has
+ * written each chunk when it returns (a file), so one buffer serves for every chunk.
  */
 export function writeReports(
   items: readonly { analysis: Analysis; options?: JsonOptions }[],
@@ -108,6 +109,7 @@ export function writeReports(
   write: (chunk: string) => void,
   indent?: number,
   writeBytes?: (chunk: Uint8Array) => void,
+  bytesWritten = false,
 ): void {
   const compact = indent === undefined || indent <= 0;
   if (!compact || !writeBytes) {
@@ -115,7 +117,7 @@ export function writeReports(
     writeJson(array ? reports : reports[0], write, indent, writeBytes);
     return;
   }
-  const out = new JsonByteWriter(writeBytes);
+  const out = new JsonByteWriter(writeBytes, undefined, bytesWritten);
   if (array) out.text('[');
   items.forEach((it, i) => {
     if (i > 0) out.text(',');

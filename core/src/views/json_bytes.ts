@@ -7,7 +7,7 @@
  * finite or non-finite numbers, booleans, null); anything else is left to JSON.stringify.
  */
 
-/** Bytes are handed out in chunks of about this size; each chunk is the sink's to keep (never reused). */
+/** Bytes are handed out in chunks of about this size; each is the sink's to keep unless the writer reuses them. */
 const CHUNK = 1 << 18;
 /** Bounds on the caches: a scenario's distinct strings are few; when they are not, the cache starts over. */
 const MAX_CACHED = 20_000;
@@ -40,9 +40,15 @@ export class JsonByteWriter {
   /** `"key":` for each object key seen. */
   private readonly keys = new Map<string, Uint8Array>();
 
+  /**
+   * `sink` gets the bytes in chunks of about `chunk` bytes. When `reuse` is set, the sink is done with a chunk
+   * when it returns (a synchronous write to a file): the writer then fills the same buffer again rather than a
+   * new one per chunk. Otherwise each chunk is the sink's to keep.
+   */
   constructor(
     private readonly sink: (bytes: Uint8Array) => void,
     private readonly chunk: number = CHUNK,
+    private readonly reuse = false,
   ) {
     this.buf = new Uint8Array(chunk);
   }
@@ -131,7 +137,7 @@ export class JsonByteWriter {
     if (this.pos === 0) return;
     this.flushes++;
     const full = this.buf.subarray(0, this.pos);
-    this.buf = new Uint8Array(this.chunk);
+    if (!this.reuse) this.buf = new Uint8Array(this.chunk);
     this.pos = 0;
     this.sink(full);
   }

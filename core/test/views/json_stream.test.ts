@@ -169,6 +169,40 @@ describe('writeJson (streamed --json)', () => {
     assert.equal(reportsWritten([], true), '[]\n');
   });
 
+  it('reuses one buffer when the sink has written each chunk on return (stdout to a file), same bytes', () => {
+    const long = analyze(longScenario(20_000));
+    const items = [{ analysis: long, options: { file: 'a' } }];
+    const expected = JSON.stringify(toJson(long, { file: 'a' })) + '\n';
+    // A sink that writes synchronously (copies) sees the same text, though every chunk arrives in one buffer.
+    const copies: Buffer[] = [];
+    const seen = new Set<ArrayBufferLike>();
+    writeReports(
+      items,
+      false,
+      () => assert.fail('text sink used'),
+      undefined,
+      (b) => {
+        copies.push(Buffer.from(b));
+        seen.add(b.buffer);
+      },
+      true,
+    );
+    assert.ok(copies.length > 10, 'many chunks');
+    assert.equal(seen.size, 1, 'one buffer for every chunk');
+    assert.equal(Buffer.concat(copies).toString('utf8'), expected);
+    // Without the flag every chunk is the sink's to keep: keeping them (no copy) gives the same text too.
+    const kept: Uint8Array[] = [];
+    writeReports(
+      items,
+      false,
+      () => assert.fail('text sink used'),
+      undefined,
+      (b) => kept.push(b),
+    );
+    assert.equal(new Set(kept.map((b) => b.buffer)).size, kept.length);
+    assert.equal(Buffer.concat(kept).toString('utf8'), expected);
+  });
+
   it('keeps the bytes of frozen values only when nothing inside can change', () => {
     const inner = [1, 2];
     const shallow = Object.freeze({ op: 'x', list: inner }); // frozen, but its array is not
