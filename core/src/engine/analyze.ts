@@ -8,7 +8,7 @@
  */
 import type { Kernel } from '../kvm/behaviours.js';
 import { createKvm } from '../kvm/kvm.js';
-import type { KvmModel, Snapshot, VmConfig } from '../kvm/types.js';
+import type { Action, KvmModel, Snapshot, VmConfig } from '../kvm/types.js';
 import type { Diagnostic, ParsedLine, ParseResult, Span, Statement } from '../syntax/ast.js';
 import { checkScenario, type CheckedScenario } from '../syntax/check.js';
 import { parseLine } from '../syntax/parser.js';
@@ -283,7 +283,7 @@ function execute(run: Run & { parsed: ParseResult }, fromLine: number): void {
   const kernel: Kernel = checked.kernel;
   for (let line = fromLine; line < parsed.lines.length; line++) {
     const statement = parsed.lines[line]?.statement;
-    if (!statement || badLines.has(line)) continue;
+    if (!statement || (badLines.size > 0 && badLines.has(line))) continue;
     const vcpu = vcpuOfLine(checked.vcpuOf, line);
     if (statement.kind === 'event') {
       if (run.steps.length > 0 && run.steps.length % CHECKPOINT_INTERVAL === 0)
@@ -292,7 +292,11 @@ function execute(run: Run & { parsed: ParseResult }, fromLine: number): void {
       const step: Step = { index: run.steps.length, line, vcpu, statement, result };
       run.steps.push(step);
       const warningsBefore = run.warnings;
-      for (const a of result.actions) if (a.op === 'warn' || a.op === 'hazard') run.warnings++;
+      const actions = result.actions;
+      for (let i = 0; i < actions.length; i++) {
+        const op = (actions[i] as Action).op;
+        if (op === 'warn' || op === 'hazard') run.warnings++;
+      }
       // Most steps are plain `ok` with no WARN or hazard: they have no diagnostics to compute.
       if ((result.outcome !== 'ok' && result.outcome !== 'no_exit') || run.warnings > warningsBefore)
         for (const d of stepDiagnostics(step)) run.runDiagnostics.push(d);

@@ -148,7 +148,8 @@ function writeSteps(out: JsonByteWriter, analysis: Analysis): void {
   out.text('[');
   for (let i = 0; i < steps.length; i++) {
     const s = steps[i] as Step;
-    out.stepHead(i === 0, s.line + 1, s.vcpu, spanText(lines, s.statement.span));
+    const span = s.statement.span;
+    out.stepHead(i === 0, s.line + 1, s.vcpu, lines[span.line] ?? '', span.start, span.end);
     // The rest of the step is the result's: the same bytes wherever a shared result recurs.
     if (!out.cached(s.result)) writeResult(out, s.result);
   }

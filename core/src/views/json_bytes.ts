@@ -118,10 +118,11 @@ export class JsonByteWriter {
   }
 
   /**
-   * `{"line":L,"vcpu":V,"text":T` with T as JSON, preceded by a comma unless `first`: the opening of every step of
-   * a report, written in one go (the report's hottest path: a step's result is usually copied whole after it).
+   * `{"line":L,"vcpu":V,"text":T` with T (`text.slice(start, end)`) as JSON, preceded by a comma unless `first`: the
+   * opening of every step of a report, written in one go (the report's hottest path: a step's result is usually
+   * copied whole after it).
    */
-  stepHead(first: boolean, line: number, vcpu: number, text: string): void {
+  stepHead(first: boolean, line: number, vcpu: number, text: string, start = 0, end = text.length): void {
     this.ensure(STEP_HEAD_ROOM);
     if (!first) this.buf[this.pos++] = 44; // ,
     this.put(LINE_KEY);
@@ -129,7 +130,10 @@ export class JsonByteWriter {
     this.put(VCPU_KEY);
     this.uint(vcpu);
     this.put(TEXT_KEY);
-    this.value(text);
+    // The text is `text.slice(start, end)`: written from `text` as it is when it is plain, without the slice.
+    if (end > text.length) end = text.length;
+    if (start > end) start = end;
+    if (end - start > MAX_DIRECT_LENGTH || !this.plainAscii(text, start, end)) this.string(text.slice(start, end));
   }
 
   /** Hands out what is buffered. */
@@ -248,12 +252,12 @@ export class JsonByteWriter {
    * Writes `"s"` when every character of `s` is printable ASCII other than `"` and `\\` (JSON.stringify leaves
    * those as they are) and says whether it did; otherwise writes nothing.
    */
-  private plainAscii(s: string): boolean {
-    this.ensure(s.length + 2);
+  private plainAscii(s: string, start = 0, end = s.length): boolean {
+    this.ensure(end - start + 2);
     const buf = this.buf;
     let o = this.pos;
     buf[o++] = 34;
-    for (let i = 0; i < s.length; i++) {
+    for (let i = start; i < end; i++) {
       const c = s.charCodeAt(i);
       if (c < 0x20 || c > 0x7e || c === 34 || c === 92) return false;
       buf[o++] = c;

@@ -253,6 +253,26 @@ describe('writeJson (streamed --json)', () => {
     assert.equal(Buffer.concat(chunks).toString('utf8'), JSON.stringify(twice));
   });
 
+  it('writes a step head from part of a line exactly as JSON.stringify of the slice', () => {
+    const cases: [string, number, number][] = [
+      ['vcpu 0: run', 8, 11],
+      ['cr3 = 0x1000 # é', 0, 12],
+      ['x "quoted" \\ é → y', 2, 20],
+      ['tab\there', 0, 8],
+      ['short', 2, 99], // past the end: clamped, as slice does
+      ['short', 4, 2], // start after end: empty
+      ['y'.repeat(200), 0, 200], // longer than the direct path
+    ];
+    for (const [line, start, end] of cases) {
+      const chunks: Uint8Array[] = [];
+      const w = new JsonByteWriter((b) => chunks.push(b));
+      w.stepHead(false, 12, 3, line, start, end);
+      w.flush();
+      const expected = `,{"line":12,"vcpu":3,"text":${JSON.stringify(line.slice(start, end))}`;
+      assert.equal(Buffer.concat(chunks).toString('utf8'), expected, JSON.stringify([line, start, end]));
+    }
+  });
+
   it('matches JSON.stringify on edge shapes: empty containers, undefined fields and elements, nesting', () => {
     const values: unknown[] = [
       {},
