@@ -109,12 +109,13 @@ const PlainAction = function (this: Action, op: ActionOp, path: readonly string[
 PlainAction.prototype = Object.prototype;
 
 export class Recorder {
-  readonly actions: Action[] = [];
+  /** What the current step recorded so far (a new list each step: results copy it, never keep it). */
+  actions: Action[] = [];
   private frame: Frame = ROOT;
 
   /** Forgets what was recorded (the model's next step starts afresh; results never hold this list). */
   reset(): void {
-    this.actions.length = 0;
+    if (this.actions.length !== 0) this.actions = [];
     this.frame = ROOT;
   }
 
