@@ -155,6 +155,10 @@ class Kvm implements KvmModel {
 // Statement dispatch
 
 const ok = (label: string): Outcome => ({ outcome: 'ok', label });
+/** The outcomes of the most frequent statements, made once. */
+const OK_RUN = Object.freeze(ok('run'));
+const OK_SMI = Object.freeze(ok('SMI'));
+const OK_RSM = Object.freeze(ok('RSM'));
 const error = (label: string, message: string): Outcome => ({ outcome: 'error', label, message });
 
 function applyMode(old: bigint, mode: '=' | '|=' | '&=', value: bigint): bigint {
@@ -225,14 +229,14 @@ function dispatch(c: Ctx, id: number, op: ModelOp): Outcome {
     }
     case 'run':
       vcpu_enter_guest(c, v);
-      return ok('run');
+      return OK_RUN;
     case 'smi':
       if (!enter_smm(c, v)) return { outcome: 'ok', label: 'SMI latched (already in SMM, held until RSM)' };
-      return ok('SMI');
+      return OK_SMI;
     case 'rsm':
       if (!v.is_smm) return error('RSM', 'RSM outside SMM raises #UD');
       emulator_leave_smm(c, v);
-      return ok('RSM');
+      return OK_RSM;
     case 'sregs': {
       const fault = c.rec.call('kvm_arch_vcpu_ioctl_set_sregs', () => __set_sregs(c, v, op));
       return fault ? error('KVM_SET_SREGS', `KVM_SET_SREGS fails with -EINVAL: ${fault}`) : ok('KVM_SET_SREGS');

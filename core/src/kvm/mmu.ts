@@ -167,10 +167,9 @@ export function kvm_mmu_reset_context(c: Ctx, v: VcpuState): void {
 export function kvm_mmu_unload(c: Ctx, v: VcpuState): void {
   c.rec.call('kvm_mmu_unload', () => {
     const start = c.rec.mark();
-    const dropped = [
-      ...kvm_mmu_free_roots(c, v, v.root_mmu, KVM_MMU_ROOTS_ALL),
-      ...kvm_mmu_free_roots(c, v, v.guest_mmu, KVM_MMU_ROOTS_ALL),
-    ];
+    const fromRoot = kvm_mmu_free_roots(c, v, v.root_mmu, KVM_MMU_ROOTS_ALL);
+    const fromGuest = kvm_mmu_free_roots(c, v, v.guest_mmu, KVM_MMU_ROOTS_ALL);
+    const dropped = fromGuest.length === 0 ? fromRoot : fromRoot.concat(fromGuest);
     if (dropped.length > 0) {
       c.rec.emitSharedBefore(start, UNLOAD, v.id, dropped.join(' '));
     }
@@ -181,13 +180,13 @@ export function kvm_mmu_unload(c: Ctx, v: VcpuState): void {
 // Freeing roots
 
 /** `kvm_mmu_free_roots`: drop the vCPU's references in the requested slots; returns the roots dropped. */
-export function kvm_mmu_free_roots(c: Ctx, v: VcpuState, mmu: MmuState, roots_to_free: number): number[] {
+export function kvm_mmu_free_roots(c: Ctx, v: VcpuState, mmu: MmuState, roots_to_free: number): readonly number[] {
   const wantCurrent = (roots_to_free & KVM_MMU_ROOT_CURRENT) !== 0 && VALID_PAGE(mmu.root.hpa);
   let any = wantCurrent;
   for (let i = 0; i < KVM_MMU_NUM_PREV_ROOTS; i++) {
     if (roots_to_free & KVM_MMU_ROOT_PREVIOUS(i) && VALID_PAGE(mmu.prev_roots[i]!.hpa)) any = true;
   }
-  if (!any) return [];
+  if (!any) return NOTHING_DROPPED;
   return c.rec.call('kvm_mmu_free_roots', () => {
     const dropped: number[] = [];
     const invalid_list: MmuPage[] = [];
@@ -216,6 +215,8 @@ export function kvm_mmu_free_roots(c: Ctx, v: VcpuState, mmu: MmuState, roots_to
     return dropped;
   });
 }
+
+const NOTHING_DROPPED: readonly number[] = Object.freeze([]);
 
 /** `mmu_free_root_page`: TDP MMU page → put; shadow page → --root_count, zap if it was already invalid. */
 function mmu_free_root_page(
@@ -449,8 +450,11 @@ export function kvm_mmu_reload(c: Ctx, v: VcpuState): void {
 /** The guest runs on the current root: leaf SPTEs get populated (used by MMU-notifier zaps). */
 export function markRunning(c: Ctx, v: VcpuState): void {
   const mmu = activeMmu(v);
-  const ids = typeof mmu.root.hpa === 'number' ? [mmu.root.hpa] : mmu.pae_root.filter((x): x is number => x !== null);
-  for (const id of ids) page(c, id).has_sptes = true;
+  if (typeof mmu.root.hpa === 'number') {
+    page(c, mmu.root.hpa).has_sptes = true;
+    return;
+  }
+  for (const id of mmu.pae_root) if (id !== null) page(c, id).has_sptes = true;
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -211,6 +211,7 @@ const REQUEST = new SharedActions((vcpu: number, request: string, why: string) =
 }));
 
 export function kvm_check_request(v: VcpuState, req: string): boolean {
+  if (v.requests.length === 0) return false;
   const i = v.requests.indexOf(req);
   if (i < 0) return false;
   v.requests.splice(i, 1);
