@@ -21,6 +21,14 @@ function writeAll(b: Uint8Array): void {
   for (let done = 0; done < b.length;) done += writeSync(1, b, done, b.length - done);
 }
 
+// A reader that goes away (`kvmmu check --json big.kvmmu | head`) ends the output: stop quietly, as command-line
+// tools do, instead of dying on an unhandled EPIPE. Any other failure to write stdout is an I/O error (exit 2).
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  process.stderr.write(`kvmmu: stdout: ${e.message}\n`);
+  process.exit(2);
+});
+
 main(process.argv.slice(2), {
   stdout: (s) => process.stdout.write(s),
   stdoutBytes: toFile ? writeAll : (b) => process.stdout.write(b),

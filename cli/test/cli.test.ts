@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -141,5 +141,28 @@ describe('kvmmu CLI', () => {
     assert.ok(written.length > 1 << 20, `a report of ${written.length} bytes`);
     assert.equal(written, piped.stdout);
     assert.equal((JSON.parse(written) as { steps: unknown[] }).steps.length, 6001);
+  });
+
+  it('stops quietly when the reader of its output goes away (`| head`)', async () => {
+    const entry = join(dirname(fileURLToPath(import.meta.url)), '../src/main.ts');
+    const lines = [
+      'kernel v6.4',
+      'vm vendor=intel tdp=on vcpus=1',
+      'vcpu 0',
+      'sregs cr0=PE|ET|PG|WP cr4=PAE efer=LME|LMA|NX',
+    ];
+    for (let i = 0; i < 20_000; i++) lines.push(i % 2 ? 'rsm' : 'smi');
+    const file = scratch(lines.join('\n') + '\n');
+    const child = spawn(process.execPath, ['--import', 'tsx', entry, 'check', '--json', file], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    // Read the first chunk, then close our end of the pipe, as `head` does.
+    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    child.stdout.destroy();
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    assert.equal(err, '');
+    assert.equal(code, 0);
   });
 });
