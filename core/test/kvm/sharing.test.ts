@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { analyze } from '../../src/engine/analyze.js';
 import { Recorder, SharedActions } from '../../src/kvm/actions.js';
-import { KeyTree } from '../../src/util/key_tree.js';
+import { FixedKeyTree, KeyTree } from '../../src/util/key_tree.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -201,5 +201,26 @@ describe('shared actions and results', () => {
     tree.set('b', [], 'B');
     assert.equal(tree.get('a', []), undefined);
     assert.equal(tree.get('b', []), undefined);
+  });
+
+  it('FixedKeyTree keeps values by keys of one length (the last key maps to the value) and starts over when full', () => {
+    const tree = new FixedKeyTree<string>(3);
+    const o = {};
+    assert.equal(tree.get(o, [1, 'a']), undefined);
+    tree.set(o, [1, 'a'], 'A');
+    tree.set(o, [1, 'b'], 'B');
+    tree.set(o, [2n, 'a'], 'C');
+    assert.equal(tree.get(o, [1, 'a']), 'A');
+    assert.equal(tree.get(o, [1, 'b']), 'B');
+    assert.equal(tree.get(o, [2n, 'a']), 'C'); // bigints by value
+    assert.equal(tree.get(o, [2, 'a']), undefined); // 2 and 2n are different keys
+    assert.equal(tree.get({}, [1, 'a']), undefined); // objects by identity
+    const single = new FixedKeyTree<string>(4);
+    single.set('k', [], 'K'); // keys of length one
+    assert.equal(single.get('k', []), 'K');
+    // A fourth value goes past the bound: the tree starts over, empty.
+    tree.set(o, [3, 'a'], 'D');
+    assert.equal(tree.get(o, [1, 'a']), undefined);
+    assert.equal(tree.get(o, [3, 'a']), undefined);
   });
 });
