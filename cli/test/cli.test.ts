@@ -20,6 +20,17 @@ function scratch(text: string): string {
   return file;
 }
 
+/** The CLI's entry point (it decides how to write stdout), run as a process by the tests below. */
+const entry = join(dirname(fileURLToPath(import.meta.url)), '../src/main.ts');
+
+/** A scenario file of `events` statements cycling through `cycle`, on two vCPUs set up for 64-bit paging. */
+function longScenario(events: number, cycle: string[]): string {
+  const lines = ['kernel v6.4', 'vm vendor=intel tdp=on vcpus=2', 'vcpu 0'];
+  lines.push('sregs cr0=PE|ET|PG|WP cr4=PAE efer=LME|LMA|NX cr3=0x1000');
+  for (let i = 0; i < events; i++) lines.push(cycle[i % cycle.length] as string);
+  return scratch(lines.join('\n') + '\n');
+}
+
 describe('kvmmu CLI', () => {
   it('prints usage and exits 2 without a command', async () => {
     const r = await cli();
@@ -114,16 +125,13 @@ describe('kvmmu CLI', () => {
 
   it('writes the same --json to a file (blocking writes, one buffer) as to a pipe', () => {
     // The entry point decides how to write stdout; run it as a process both ways over a report of several MB.
-    const entry = join(dirname(fileURLToPath(import.meta.url)), '../src/main.ts');
-    const lines = [
-      'kernel v6.4',
-      'vm vendor=intel tdp=on vcpus=2',
-      'vcpu 0',
-      'sregs cr0=PE|ET|PG|WP cr4=PAE efer=LME|LMA|NX cr3=0x1000',
-    ];
-    for (let i = 0; i < 6000; i++)
-      lines.push(['vcpu 0: run', 'vcpu 0: smi', 'vcpu 1: run', 'vcpu 0: rsm', 'vcpu 0: cr3 = 0x2000'][i % 5] as string);
-    const file = scratch(lines.join('\n') + '\n');
+    const file = longScenario(6000, [
+      'vcpu 0: run',
+      'vcpu 0: smi',
+      'vcpu 1: run',
+      'vcpu 0: rsm',
+      'vcpu 0: cr3 = 0x2000',
+    ]);
     const piped = spawnSync(process.execPath, ['--import', 'tsx', entry, 'check', '--json', file], {
       encoding: 'utf8',
       maxBuffer: 1 << 28,
@@ -144,15 +152,7 @@ describe('kvmmu CLI', () => {
   });
 
   it('stops quietly when the reader of its output goes away (`| head`)', async () => {
-    const entry = join(dirname(fileURLToPath(import.meta.url)), '../src/main.ts');
-    const lines = [
-      'kernel v6.4',
-      'vm vendor=intel tdp=on vcpus=1',
-      'vcpu 0',
-      'sregs cr0=PE|ET|PG|WP cr4=PAE efer=LME|LMA|NX',
-    ];
-    for (let i = 0; i < 20_000; i++) lines.push(i % 2 ? 'rsm' : 'smi');
-    const file = scratch(lines.join('\n') + '\n');
+    const file = longScenario(20_000, ['vcpu 0: smi', 'vcpu 0: rsm']);
     const child = spawn(process.execPath, ['--import', 'tsx', entry, 'check', '--json', file], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
