@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { analyze } from '../../core/src/engine/analyze.js';
-import type { Analysis } from '../../core/src/engine/analysis.js';
+import type { Analysis, AnalyzeOptions } from '../../core/src/engine/analysis.js';
 import { kernelFor } from '../../core/src/kvm/behaviours.js';
 import { kernelFromSpec } from '../../core/src/syntax/check.js';
 import { writeReports, type JsonOptions } from '../../core/src/views/json.js';
@@ -102,9 +102,15 @@ function kernelOption(value: string | undefined): string | undefined {
   return value;
 }
 
-async function load(file: string, kernel: string | undefined): Promise<Analysis> {
+/**
+ * The analysis of `file`. `states`: the command will ask for the state after some line (`--at`), so model
+ * checkpoints are kept; otherwise only the final state is (a command runs once, and checkpoints cost time).
+ */
+async function load(file: string, kernel: string | undefined, states = false): Promise<Analysis> {
   const text = await readFile(file, 'utf8');
-  return analyze(text, kernel === undefined ? {} : { kernelOverride: kernel });
+  const options: AnalyzeOptions = { checkpoints: states };
+  if (kernel !== undefined) options.kernelOverride = kernel;
+  return analyze(text, options);
 }
 
 async function runCommand(args: string[], io: Io, st: Style): Promise<number> {
@@ -121,7 +127,7 @@ async function runCommand(args: string[], io: Io, st: Style): Promise<number> {
     at = Number(values.at);
     if (!Number.isInteger(at) || at < 1) throw new UsageError('--at takes a line number (1-based)');
   }
-  const analysis = await load(file, kernel);
+  const analysis = await load(file, kernel, at !== undefined);
   const opts: { at?: number; actions?: boolean; style: Style } = { style: st };
   if (at !== undefined) opts.at = at;
   if (values.actions) opts.actions = true;
@@ -188,7 +194,8 @@ async function diffCommand(args: string[], io: Io, st: Style): Promise<number> {
   if (kernels.length !== 2) throw new UsageError('diff needs --kernel A --kernel B');
   const [ka, kb] = kernels.map(kernelOption) as [string, string];
   const text = await readFile(file, 'utf8');
-  io.stdout(renderDiff(analyze(text, { kernelOverride: ka }), analyze(text, { kernelOverride: kb }), st) + '\n');
+  const one = (kernelOverride: string): Analysis => analyze(text, { kernelOverride, checkpoints: false });
+  io.stdout(renderDiff(one(ka), one(kb), st) + '\n');
   return 0;
 }
 

@@ -12,6 +12,11 @@ export interface AnalyzeOptions {
   defaultKernel?: string;
   /** Overrides the file's `kernel` line entirely (CLI --kernel, comparisons): "v6.3 +tdp_mmu_root_ref". */
   kernelOverride?: string;
+  /**
+   * False for an analysis that will only be asked for its final state (the CLI without --at): no model
+   * checkpoints are kept along the way, so `stateAt` replays from the start and `reanalyze` from the top.
+   */
+  checkpoints?: boolean;
 }
 
 /** One executed statement (events only; header, vcpu switches, expect and decode are not steps). */

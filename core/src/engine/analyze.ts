@@ -193,7 +193,11 @@ function assemble(lines: ParsedLine[]): ParseResult {
 }
 
 function sameOptions(a: AnalyzeOptions, b: AnalyzeOptions): boolean {
-  return a.defaultKernel === b.defaultKernel && a.kernelOverride === b.kernelOverride;
+  return (
+    a.defaultKernel === b.defaultKernel &&
+    a.kernelOverride === b.kernelOverride &&
+    (a.checkpoints !== false) === (b.checkpoints !== false)
+  );
 }
 
 function sameHeader(a: CheckedScenario, b: CheckedScenario): boolean {
@@ -281,12 +285,13 @@ function lastCheckpointBefore(checkpoints: readonly Checkpoint[], line: number):
 function execute(run: Run & { parsed: ParseResult }, fromLine: number): void {
   const { parsed, checked, badLines, model } = run;
   const kernel: Kernel = checked.kernel;
+  const keepCheckpoints = run.options.checkpoints !== false;
   for (let line = fromLine; line < parsed.lines.length; line++) {
     const statement = parsed.lines[line]?.statement;
     if (!statement || (badLines.size > 0 && badLines.has(line))) continue;
     const vcpu = vcpuOfLine(checked.vcpuOf, line);
     if (statement.kind === 'event') {
-      if (run.steps.length > 0 && run.steps.length % CHECKPOINT_INTERVAL === 0)
+      if (keepCheckpoints && run.steps.length > 0 && run.steps.length % CHECKPOINT_INTERVAL === 0)
         run.checkpoints.push({ stepIndex: run.steps.length, line, warnings: run.warnings, model: model.clone() });
       const result = model.execute(vcpu, statement.op, line + 1);
       const step: Step = { index: run.steps.length, line, vcpu, statement, result };

@@ -123,6 +123,16 @@ describe('reanalyze', () => {
       }
     });
 
+  it('without checkpoints (a one-shot analysis) gives the same analysis, states replayed from the start', () => {
+    for (const [name, text] of [texts[0] as [string, string], ['long scenario', longScenario()] as [string, string]]) {
+      const lean = analyze(text, { checkpoints: false });
+      same(lean, text, `${name} without checkpoints`);
+      // Editing it re-analyses from the top (there is no checkpoint to resume from), still equal to analyze.
+      const edited = text.replace(/cr3 = 0x2000/, 'cr3 = 0x3000');
+      same(reanalyze(lean, edited, { checkpoints: false }), edited, `${name} edited without checkpoints`);
+    }
+  });
+
   it('returns the previous analysis when the text did not change', () => {
     const a = analyze('kernel v6.4\nvm vendor=intel tdp=on vcpus=1\nrun\n');
     assert.equal(reanalyze(a, a.text), a);
