@@ -12,7 +12,7 @@ import type { Action, KvmModel, Snapshot, VmConfig } from '../kvm/types.js';
 import type { Diagnostic, ParsedLine, ParseResult, Span, Statement } from '../syntax/ast.js';
 import { checkScenario, type CheckedScenario } from '../syntax/check.js';
 import { parseLine } from '../syntax/parser.js';
-import { splitLines } from '../text/positions.js';
+import { forEachLine, splitLines } from '../text/positions.js';
 import { suggest } from '../util/suggest.js';
 import type { Analysis, AnalyzeOptions, ExpectationResult, Step } from './analysis.js';
 import { compare, knownPathExamples, resolvePath } from './expect.js';
@@ -46,9 +46,8 @@ interface Run {
 const runs = new WeakMap<Analysis, Run>();
 
 export function analyze(text: string, options: AnalyzeOptions = {}): Analysis {
-  const lines = splitLines(text);
   const parsedLines: ParsedLine[] = [];
-  for (let i = 0; i < lines.length; i++) parsedLines.push(parseLine(lines[i] as string, i));
+  forEachLine(text, (line, i) => parsedLines.push(parseLine(line, i)));
   return finish(text, simulate(assemble(parsedLines), options, undefined));
 }
 

@@ -24,6 +24,28 @@ export function splitLines(text: string): string[] {
   return text.includes('\r') ? text.split(/\r\n|\r|\n/) : text.split('\n');
 }
 
+/**
+ * Calls `each` with every source line without its break and its 0-based number, in order — `splitLines(text)`
+ * without the array, so that a long document's lines need not all be alive at once.
+ */
+export function forEachLine(text: string, each: (line: string, index: number) => void): void {
+  // The next \r is looked up again only once passed: a stray \r far ahead is not searched for on every line.
+  let nextCr = text.indexOf('\r');
+  let start = 0;
+  let index = 0;
+  for (;;) {
+    if (nextCr >= 0 && nextCr < start) nextCr = text.indexOf('\r', start);
+    let end = text.indexOf('\n', start);
+    if (nextCr >= 0 && (end < 0 || nextCr < end)) end = nextCr;
+    if (end < 0) {
+      each(text.slice(start), index);
+      return;
+    }
+    each(text.slice(start, end), index++);
+    start = text.charCodeAt(end) === 13 && text.charCodeAt(end + 1) === 10 ? end + 2 : end + 1;
+  }
+}
+
 /** The text a span covers, given the document's lines. */
 export function spanText(lines: readonly string[], span: Span): string {
   return (lines[span.line] ?? '').slice(span.start, span.end);

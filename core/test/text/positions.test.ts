@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { lineStarts, splitLines } from '../../src/text/positions.js';
+import { forEachLine, lineStarts, splitLines } from '../../src/text/positions.js';
 
 describe('splitLines', () => {
   const cases = ['', 'a', 'a\n', 'a\nb', 'a\r\nb', 'a\rb', 'a\r\n\r\nb\n', 'a\n\rb', '\r', '\n\n', 'x\r\ny\nz\rw'];
@@ -14,6 +14,18 @@ describe('splitLines', () => {
       const starts = lineStarts(text);
       assert.equal(lines.length, starts.length, JSON.stringify(text));
       lines.forEach((l, i) => assert.equal(text.slice(starts[i], (starts[i] as number) + l.length), l));
+    }
+  });
+
+  it('forEachLine visits exactly the lines splitLines gives, numbered, with a stray \\r anywhere', () => {
+    const long = 'a\n'.repeat(1000) + 'b\rc' + '\nd'.repeat(1000);
+    for (const text of [...cases, long, '\r' + 'x\n'.repeat(50), 'x\n'.repeat(50) + '\r']) {
+      const seen: string[] = [];
+      forEachLine(text, (line, i) => {
+        assert.equal(i, seen.length);
+        seen.push(line);
+      });
+      assert.deepEqual(seen, splitLines(text), JSON.stringify(text.slice(0, 40)));
     }
   });
 });
