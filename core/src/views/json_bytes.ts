@@ -19,6 +19,15 @@ const SLAB = 1 << 20;
 /** Strings up to this long are written directly when they are plain ASCII (cheaper than a cache lookup). */
 const MAX_DIRECT_LENGTH = 48;
 
+/**
+ * The platform's UTF-8 encoder where there is one (Node and browsers both have it; core declares no platform, so
+ * it is looked up rather than assumed): native code, many times faster than `utf8Js` on long strings.
+ */
+const nativeEncoder = ((): { encode(s: string): Uint8Array } | undefined => {
+  const ctor = (globalThis as { TextEncoder?: new () => { encode(s: string): Uint8Array } }).TextEncoder;
+  return ctor ? new ctor() : undefined;
+})();
+
 const LINE_KEY = utf8('{"line":');
 const VCPU_KEY = utf8(',"vcpu":');
 const TEXT_KEY = utf8(',"text":');
@@ -343,6 +352,12 @@ function deeplyFrozen(v: object): boolean {
 
 /** UTF-8 of a well-formed string (JSON.stringify escapes lone surrogates, so its output always is). */
 export function utf8(s: string): Uint8Array {
+  if (nativeEncoder !== undefined && s.length > 32) return nativeEncoder.encode(s);
+  return utf8Js(s);
+}
+
+/** `utf8` in plain code: for short strings (no native call) and platforms without TextEncoder. */
+export function utf8Js(s: string): Uint8Array {
   let n = 0;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);

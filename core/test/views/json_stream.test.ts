@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { analyze } from '../../src/engine/analyze.js';
 import { toJson, writeJson, writeReports, type JsonOptions } from '../../src/views/json.js';
 import type { Analysis } from '../../src/engine/analysis.js';
-import { JsonByteWriter } from '../../src/views/json_bytes.js';
+import { JsonByteWriter, utf8, utf8Js } from '../../src/views/json_bytes.js';
 
 const examples = join(dirname(fileURLToPath(import.meta.url)), '../../../examples');
 
@@ -270,6 +270,28 @@ describe('writeJson (streamed --json)', () => {
       w.flush();
       const expected = `,{"line":12,"vcpu":3,"text":${JSON.stringify(line.slice(start, end))}`;
       assert.equal(Buffer.concat(chunks).toString('utf8'), expected, JSON.stringify([line, start, end]));
+    }
+  });
+
+  it('encodes UTF-8 the same natively and in plain code, short and long, every plane', () => {
+    const samples = [
+      '',
+      'a',
+      'plain ascii sentence that is longer than thirty-two characters',
+      'é',
+      '→ rc 2→3',
+      '😀',
+      'x😀y',
+    ];
+    samples.push(
+      samples.join(' ').repeat(20),
+      JSON.stringify('lone \ud800 surrogate'),
+      '\u0000\u007f\u0080\u07ff\u0800\uffff',
+    );
+    for (const s of samples) {
+      const expected = Buffer.from(s, 'utf8');
+      assert.deepEqual(Buffer.from(utf8(s)), expected, JSON.stringify(s.slice(0, 20)));
+      assert.deepEqual(Buffer.from(utf8Js(s)), expected, JSON.stringify(s.slice(0, 20)));
     }
   });
 
