@@ -13,9 +13,9 @@ import * as esbuild from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { panelHtml } from '../src/html.js';
 import type { HostToWebview, WebviewToHost } from '../src/messages.js';
+import { CHROMIUM, FLAGS } from '../../e2e/lib/browser.mjs';
 import { manyRootsView, root, smallView, snapshot, stateAt, step, vcpu, mmu, view } from './fixtures.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ORIGIN = 'https://panel.test';
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -53,19 +53,8 @@ describe('root panel in Chromium', function () {
       format: 'iife',
       logLevel: 'warning',
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    // The same Chromium and flags as the end-to-end suite (Playwright adds --headless itself).
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...FLAGS] });
   });
 
   after(async () => {
