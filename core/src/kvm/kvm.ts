@@ -3,7 +3,7 @@
  * lowered statement at a time, recording every state change as an action (actions.ts). VM-level events
  * live here too: memslot changes, MMU-notifier unmaps and VM destruction (virt/kvm/kvm_main.c).
  */
-import { KeyTree } from '../util/key_tree.js';
+import { FixedKeyTree } from '../util/key_tree.js';
 import { Recorder, SharedActions } from './actions.js';
 import type { Kernel } from './behaviours.js';
 import { getRoleField } from './role.js';
@@ -399,14 +399,15 @@ const GROUPED: readonly [Action['op'], string][] = [
 const NO_ROOT_CHANGE = new Map<string, string>();
 
 /**
- * Results of steps whose actions are all shared, by outcome, label and then action identity (identity is content
- * for shared actions).
+ * Results of steps whose actions are all shared, by outcome and number of actions, then label and action identity
+ * (identity is content for shared actions): within one tree every key has the same length.
  */
-const RESULTS = new Map<StepOutcome, KeyTree<StepResult>>();
+const RESULTS = new Map<StepOutcome, FixedKeyTree<StepResult>[]>();
 
 function sharedResult(r: Outcome, actions: readonly Action[]): StepResult {
-  let tree = RESULTS.get(r.outcome);
-  if (!tree) RESULTS.set(r.outcome, (tree = new KeyTree(20_000)));
+  let byLength = RESULTS.get(r.outcome);
+  if (!byLength) RESULTS.set(r.outcome, (byLength = []));
+  const tree = (byLength[actions.length] ??= new FixedKeyTree(20_000));
   const known = tree.get(r.label, actions);
   if (known) return known;
   const list = Object.freeze(actions.slice());

@@ -1,45 +1,8 @@
 /**
- * A bounded cache keyed by a value followed by a sequence of values (compared as Map keys: strings, numbers and
- * bigints by value, objects by identity), stored as a tree of maps so that no composite key is ever built.
- * Sequences may be prefixes of one another. When it holds `max` values it starts over: clearing it only costs
- * sharing.
- */
-const VALUE = Symbol('value');
-
-export class KeyTree<V> {
-  private root = new Map<unknown, unknown>();
-  private size = 0;
-
-  constructor(private readonly max: number) {}
-
-  /** The value kept under `first, ...rest`, if any. */
-  get(first: unknown, rest: readonly unknown[]): V | undefined {
-    let map = this.root.get(first) as Map<unknown, unknown> | undefined;
-    for (let i = 0; map && i < rest.length; i++) map = map.get(rest[i]) as Map<unknown, unknown> | undefined;
-    return map?.get(VALUE) as V | undefined;
-  }
-
-  /** Keeps `value` under `first, ...rest` (unless the tree is full: then it starts over, empty). */
-  set(first: unknown, rest: readonly unknown[], value: V): void {
-    if (++this.size > this.max) {
-      this.root = new Map();
-      this.size = 0;
-      return;
-    }
-    let map = this.root;
-    for (let i = -1; i < rest.length; i++) {
-      const k = i < 0 ? first : rest[i];
-      let next = map.get(k) as Map<unknown, unknown> | undefined;
-      if (!next) map.set(k, (next = new Map()));
-      map = next;
-    }
-    map.set(VALUE, value);
-  }
-}
-
-/**
- * KeyTree for keys of one fixed length (a value followed by the same number of values every time): the last key
- * maps straight to the value, one lookup fewer than KeyTree. Bounded the same way.
+ * A bounded cache keyed by a value followed by a sequence of values of one fixed length (compared as Map keys:
+ * strings, numbers and bigints by value, objects by identity), stored as a tree of maps so that no composite key is
+ * ever built; the last key maps straight to the value. Keys of different lengths go in different trees. When it
+ * holds `max` values it starts over: clearing it only costs sharing.
  */
 export class FixedKeyTree<V> {
   private root = new Map<unknown, unknown>();

@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { analyze } from '../../src/engine/analyze.js';
 import { Recorder, SharedActions } from '../../src/kvm/actions.js';
-import { FixedKeyTree, KeyTree } from '../../src/util/key_tree.js';
+import { FixedKeyTree } from '../../src/util/key_tree.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -185,22 +185,20 @@ describe('shared actions and results', () => {
     assert.ok(a.steps.every((s) => s.result.actions.every((act) => act.vcpu === undefined || act.vcpu === s.vcpu)));
   });
 
-  it('KeyTree keeps values by key sequence (prefixes apart) and starts over when full', () => {
-    const tree = new KeyTree<string>(3);
-    const o = {};
-    assert.equal(tree.get('a', []), undefined);
-    tree.set('a', [], 'A');
-    tree.set('a', [1n], 'A1'); // a longer sequence, same prefix
-    tree.set(o, ['a'], 'OA');
-    assert.equal(tree.get('a', []), 'A');
-    assert.equal(tree.get('a', [1n]), 'A1'); // bigints compare by value
-    assert.equal(tree.get('a', [1n, 2]), undefined);
-    assert.equal(tree.get(o, ['a']), 'OA');
-    assert.equal(tree.get({}, ['a']), undefined); // objects by identity
-    // A fourth value goes past the bound: the tree starts over, empty.
-    tree.set('b', [], 'B');
-    assert.equal(tree.get('a', []), undefined);
-    assert.equal(tree.get('b', []), undefined);
+  it('keeps shared results apart when one action list is a prefix of another (same outcome and label)', () => {
+    // `run` with nothing to do records no action; `run` after an SMI reuses a root and flushes: the empty list is
+    // a prefix of that one, and each must get its own result.
+    const a = analyze(scenario('v6.4', 'intel'));
+    const runs = a.steps.filter((s) => s.statement.keyword === 'run' && s.vcpu === 0);
+    const empty = runs.find((s) => s.result.actions.length === 0);
+    // (The first run allocates a root: that result is not shared. The runs after SMI and RSM reuse one.)
+    const busy = runs.find((s) => s.result.actions.length > 0 && Object.isFrozen(s.result));
+    assert.ok(empty && busy, 'a run with and a run without actions');
+    assert.ok(Object.isFrozen(empty.result) && Object.isFrozen(busy.result), 'both shared');
+    assert.notEqual(empty.result, busy.result);
+    assert.equal(empty.result.summary, 'run: no root change');
+    assert.deepEqual(plain(empty.result.actions), []);
+    assert.ok(busy.result.actions.some((act) => act.op === 'reuse'));
   });
 
   it('FixedKeyTree keeps values by keys of one length (the last key maps to the value) and starts over when full', () => {
