@@ -172,15 +172,17 @@ function faulted(c: Ctx, v: VcpuState, label: string, fault: Fault): Outcome {
 }
 
 /** A guest instruction KVM never sees: `what` names it (`MOV to CR3`, `INVPCID`), `from`/`to` the register. */
-function noExit(c: Ctx, v: VcpuState, label: string, what: string, from = -1n, to = -1n): Outcome {
-  c.rec.emitShared(NO_EXIT, v.id, what, from, to);
+function noExit(c: Ctx, v: VcpuState, label: string, what: string, from?: bigint, to?: bigint): Outcome {
+  // With the register values the action is one of thousands (a guest switching CR3): recorded as it is, since
+  // keeping each for sharing costs more than it saves. Without them it is one of a few, shared.
+  if (from === undefined || to === undefined) c.rec.emitShared(NO_EXIT, v.id, what);
+  else c.rec.emit('no_exit', `${what} (${hex(from)} → ${hex(to)})${DOES_NOT_EXIT}`, { vcpu: v.id });
   return { outcome: 'no_exit', label };
 }
-const NO_EXIT = new SharedActions((vcpu: number, what: string, from: bigint, to: bigint) => ({
+const DOES_NOT_EXIT = ' does not cause a VM-exit on this kernel/vendor/paging mode; only the register changes';
+const NO_EXIT = new SharedActions((vcpu: number, what: string) => ({
   op: 'no_exit',
-  detail:
-    (from < 0n ? what : `${what} (${hex(from)} → ${hex(to)})`) +
-    ' does not cause a VM-exit on this kernel/vendor/paging mode; only the register changes',
+  detail: what + DOES_NOT_EXIT,
   fields: { vcpu },
 }));
 

@@ -60,16 +60,19 @@ export const activeMmu = (v: VcpuState): MmuState => mmuOf(v, v.mmu);
 // Context (re)initialisation
 
 /** Stores freshly computed roles unless they equal the stored ones (the early return of every init path). */
-const REINIT = new SharedActions((vcpu: number, mmu: MmuName, role: string) => ({
-  op: 'reinit',
-  detail: `vCPU ${vcpu} ${mmu} re-initialised: cpu role ${role}`,
-  fields: { vcpu, mmu, role },
-}));
-const REINIT_SKIPPED = new SharedActions((vcpu: number, mmu: MmuName, role: string) => ({
-  op: 'reinit_skipped',
-  detail: `vCPU ${vcpu} ${mmu}: role unchanged (${role}), re-initialisation skipped`,
-  fields: { vcpu, mmu, role },
-}));
+// Keyed by the role's two words, not its text: the text is formatted only when the action is first made.
+const REINIT = new SharedActions((vcpu: number, mmu: MmuName, base: number, ext: number) => {
+  const role = formatCpuRole(base, ext);
+  return { op: 'reinit', detail: `vCPU ${vcpu} ${mmu} re-initialised: cpu role ${role}`, fields: { vcpu, mmu, role } };
+});
+const REINIT_SKIPPED = new SharedActions((vcpu: number, mmu: MmuName, base: number, ext: number) => {
+  const role = formatCpuRole(base, ext);
+  return {
+    op: 'reinit_skipped',
+    detail: `vCPU ${vcpu} ${mmu}: role unchanged (${role}), re-initialisation skipped`,
+    fields: { vcpu, mmu, role },
+  };
+});
 const UNLOAD = new SharedActions((vcpu: number, dropped: string) => {
   const roots = dropped.split(' ').map(Number);
   return {
@@ -89,9 +92,9 @@ export function applyRoles(c: Ctx, v: VcpuState, mmu: MmuState, roles: MmuRoles)
     mmu.cpu_role.base === roles.cpu_role.base &&
     mmu.cpu_role.ext === roles.cpu_role.ext &&
     mmu.root_role === roles.root_role;
-  const role = formatCpuRole(roles.cpu_role.base, roles.cpu_role.ext);
+  const { base, ext } = roles.cpu_role;
   if (same) {
-    c.rec.emitShared(REINIT_SKIPPED, v.id, mmu.name, role);
+    c.rec.emitShared(REINIT_SKIPPED, v.id, mmu.name, base, ext);
     // Seed 001: the role does not capture the guest paging level (no EFER.LMA in the ext role), so the
     // stored level stays stale. Do not fix it up: that is the bug.
     if (mmu.guest_level !== roles.guest_level) {
@@ -108,7 +111,7 @@ export function applyRoles(c: Ctx, v: VcpuState, mmu: MmuState, roles: MmuRoles)
   mmu.root_role = roles.root_role;
   mmu.guest_level = roles.guest_level;
   mmu.root_level = roles.root_level;
-  c.rec.emitShared(REINIT, v.id, mmu.name, role);
+  c.rec.emitShared(REINIT, v.id, mmu.name, base, ext);
 }
 
 function levelText(level: number): string {
