@@ -152,6 +152,17 @@ export class Recorder {
   }
 
   /**
+   * `emit` for an action whose detail is new nearly every time (it quotes register values): the text is not
+   * interned, since interning a text that never recurs only costs a hash and a table entry.
+   */
+  emitUnique(op: ActionOp, detail: string, fields?: ActionFields): Action {
+    const action = new PlainAction(op, this.frame.path, detail);
+    if (fields) Object.assign(action, fields);
+    this.actions.push(action);
+    return action;
+  }
+
+  /**
    * Records an action from a shared set (see SharedActions): the same frozen object every time this call path
    * records it with this key.
    */

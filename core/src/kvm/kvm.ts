@@ -176,7 +176,7 @@ function noExit(c: Ctx, v: VcpuState, label: string, what: string, from?: bigint
   // With the register values the action is one of thousands (a guest switching CR3): recorded as it is, since
   // keeping each for sharing costs more than it saves. Without them it is one of a few, shared.
   if (from === undefined || to === undefined) c.rec.emitShared(NO_EXIT, v.id, what);
-  else c.rec.emit('no_exit', `${what} (${hex(from)} → ${hex(to)})${DOES_NOT_EXIT}`, { vcpu: v.id });
+  else c.rec.emitUnique('no_exit', `${what} (${hex(from)} → ${hex(to)})${DOES_NOT_EXIT}`, { vcpu: v.id });
   return { outcome: 'no_exit', label };
 }
 const DOES_NOT_EXIT = ' does not cause a VM-exit on this kernel/vendor/paging mode; only the register changes';

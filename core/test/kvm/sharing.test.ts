@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { analyze } from '../../src/engine/analyze.js';
 import { Recorder, SharedActions } from '../../src/kvm/actions.js';
+import type { Action } from '../../src/kvm/types.js';
 import { FixedKeyTree } from '../../src/util/key_tree.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -199,6 +200,78 @@ describe('shared actions and results', () => {
     assert.equal(empty.result.summary, 'run: no root change');
     assert.deepEqual(plain(empty.result.actions), []);
     assert.ok(busy.result.actions.some((act) => act.op === 'reuse'));
+  });
+
+  it('names the cpu role a re-initialisation stored, for each role on the same vCPU and MMU', () => {
+    // REINIT and REINIT_SKIPPED are keyed by the role's two words, not its text: each distinct role must still
+    // get its own action, saying that role (a key that dropped a word would hand SMM's action to !SMM).
+    const a = analyze(scenario('v6.4', 'intel'));
+    const roleOf = (detail: string) => /(0x[0-9a-f]{16})/.exec(detail)?.[1];
+    const reinits = a.steps.flatMap((s) =>
+      s.result.actions.filter((act) => act.op === 'reinit' || act.op === 'reinit_skipped'),
+    );
+    assert.ok(new Set(reinits.map((act) => act.role)).size >= 3, 'several roles');
+    for (const act of reinits) assert.equal(roleOf(act.detail), act.role, act.detail);
+    // After SMI the stored role has the base word's smm bit (bit 24); after RSM it does not.
+    const smm = (s: (typeof a.steps)[number]) =>
+      s.result.actions.filter((act) => act.op === 'reinit').map((act) => (BigInt(act.role as string) >> 24n) & 1n);
+    const smi = a.steps.find((s) => s.statement.keyword === 'smi');
+    const rsm = a.steps.find((s) => s.statement.keyword === 'rsm');
+    assert.ok(smi && rsm);
+    assert.deepEqual(smm(smi), [1n, 1n]);
+    assert.equal(smm(rsm).at(-1), 0n);
+    // The role a step's last re-initialisation names is the role the MMU holds after the step.
+    for (const s of a.steps) {
+      const last = s.result.actions.filter((act) => act.op === 'reinit' || act.op === 'reinit_skipped').at(-1);
+      if (!last) continue;
+      const mmu = a.stateAt(s.line).vcpus[s.vcpu]!.mmus.find((m) => m.name === last.mmu);
+      assert.equal(last.role, mmu?.cpuRole, `line ${s.line + 1}: ${last.detail}`);
+    }
+    // The same role again is the same object (shared), a different one a different object.
+    const byRole = new Map<string, object>();
+    for (const act of reinits.filter((x) => x.op === 'reinit' && x.vcpu === 0)) {
+      const key = `${act.path.join('/')} ${act.role}`;
+      const known = byRole.get(key);
+      if (known) assert.equal(act, known);
+      else byRole.set(key, act);
+    }
+  });
+
+  it('records a no_exit with register values as it is (not kept for sharing) and shares one without', () => {
+    const a = analyze(
+      [
+        'kernel v6.4',
+        'vm vendor=intel tdp=on vcpus=1',
+        'vcpu 0',
+        'sregs cr0=PE|ET|PG|WP cr4=PAE efer=LME|LMA|NX cr3=0x1000',
+        'run',
+        'cr3 = 0x2000',
+        'cr3 = 0x1000',
+        'cr3 = 0x2000',
+        'invlpg 0x1000',
+        'invlpg 0x2000',
+      ].join('\n'),
+    );
+    const noExits = a.steps.slice(2).map((s) => {
+      assert.equal(s.result.outcome, 'no_exit', s.statement.keyword);
+      assert.equal(s.result.actions.length, 1);
+      return s.result.actions[0]!;
+    });
+    const [w1, w2, w3, i1, i2] = noExits as [Action, Action, Action, Action, Action];
+    assert.match(w1.detail, /^MOV to CR3 \(0x1000 → 0x2000\) does not cause a VM-exit/);
+    assert.match(w2.detail, /^MOV to CR3 \(0x2000 → 0x1000\) does not cause a VM-exit/);
+    assert.deepEqual(plain(w3), plain(w1)); // says the same as the first write…
+    assert.notEqual(w3, w1); // …without being kept for it
+    assert.ok(!Object.isFrozen(w1) && !Object.isFrozen(a.steps[2]!.result));
+    assert.equal(i1, i2); // INVLPG's no_exit names no value: one shared, frozen object
+    assert.ok(Object.isFrozen(i1));
+    assert.match(i1.detail, /^INVLPG does not cause a VM-exit/);
+    assert.deepEqual(plain(w1), {
+      op: 'no_exit',
+      path: [],
+      detail: 'MOV to CR3 (0x1000 → 0x2000) does not cause a VM-exit on this kernel/vendor/paging mode; only the register changes',
+      vcpu: 0,
+    });
   });
 
   it('FixedKeyTree keeps values by keys of one length (the last key maps to the value) and starts over when full', () => {
