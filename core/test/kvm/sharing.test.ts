@@ -269,7 +269,8 @@ describe('shared actions and results', () => {
     assert.deepEqual(plain(w1), {
       op: 'no_exit',
       path: [],
-      detail: 'MOV to CR3 (0x1000 → 0x2000) does not cause a VM-exit on this kernel/vendor/paging mode; only the register changes',
+      detail:
+        'MOV to CR3 (0x1000 → 0x2000) does not cause a VM-exit on this kernel/vendor/paging mode; only the register changes',
       vcpu: 0,
     });
   });
