@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { Analysis } from '../../src/engine/analysis.js';
 import { analyze, CHECKPOINT_INTERVAL, reanalyze } from '../../src/engine/analyze.js';
 import { toJson } from '../../src/views/json.js';
+import { longScenario } from '../long_scenario.js';
 
 const examples = join(dirname(fileURLToPath(import.meta.url)), '../../../examples');
 
@@ -76,39 +77,26 @@ function removeLineAt(t: string, at: number): string {
   return t.slice(0, starts[i] ?? 0) + t.slice(starts[i + 1] ?? t.length);
 }
 
-function longScenario(): string {
-  const lines = [
-    '# long',
-    'kernel v6.4',
-    'vm vendor=intel tdp=on vcpus=2',
-    'vcpu 0',
-    'sregs cr0=PE|ET|PG|WP cr4=PAE efer=LME|LMA|NX cr3=0x1000',
-    'run',
-    'vcpu 1',
-    'sregs cr0=PE|ET|PG|WP cr4=PAE efer=LME|LMA|NX cr3=0x1000',
-    'run',
-  ];
-  const cycle = [
-    'vcpu 0: smi',
-    'vcpu 0: run',
-    'vcpu 0: rsm',
-    'vcpu 1: cr3 = 0x2000',
-    'vcpu 1: run',
-    'vcpu 0: cr0 &= ~WP',
-    'vcpu 0: run',
-    'vcpu 0: cr0 |= WP',
-    'expect roots.live >= 1',
-  ];
-  for (let i = 0; i < CHECKPOINT_INTERVAL * 6; i++) lines.push(cycle[i % cycle.length] as string);
-  return lines.join('\n') + '\n';
-}
+/** Both vCPUs busy, an expectation in every cycle, enough steps for several checkpoints. */
+const LONG_CYCLE = [
+  'vcpu 0: smi',
+  'vcpu 0: run',
+  'vcpu 0: rsm',
+  'vcpu 1: cr3 = 0x2000',
+  'vcpu 1: run',
+  'vcpu 0: cr0 &= ~WP',
+  'vcpu 0: run',
+  'vcpu 0: cr0 |= WP',
+  'expect roots.live >= 1',
+];
+const longText = (): string => longScenario(LONG_CYCLE, CHECKPOINT_INTERVAL * 6, 2);
 
 describe('reanalyze', () => {
   const texts: [string, string][] = readdirSync(examples)
     .filter((f) => f.endsWith('.kvmmu'))
     .sort()
     .map((f) => [f, readFileSync(join(examples, f), 'utf8')]);
-  texts.push(['long scenario', longScenario()]);
+  texts.push(['long scenario', longText()]);
 
   for (const [name, original] of texts)
     it(`equals analyze after each of a series of edits: ${name}`, () => {
@@ -124,7 +112,7 @@ describe('reanalyze', () => {
     });
 
   it('without checkpoints (a one-shot analysis) gives the same analysis, states replayed from the start', () => {
-    for (const [name, text] of [texts[0] as [string, string], ['long scenario', longScenario()] as [string, string]]) {
+    for (const [name, text] of [texts[0] as [string, string], ['long scenario', longText()] as [string, string]]) {
       const lean = analyze(text, { checkpoints: false });
       same(lean, text, `${name} without checkpoints`);
       // Editing it re-analyses from the top (there is no checkpoint to resume from), still equal to analyze.

@@ -11,6 +11,7 @@ import { analyze } from '../../src/engine/analyze.js';
 import { toJson, writeJson, writeReports, type JsonOptions } from '../../src/views/json.js';
 import type { Analysis } from '../../src/engine/analysis.js';
 import { JsonByteWriter, utf8, utf8Js } from '../../src/views/json_bytes.js';
+import { longScenario } from '../long_scenario.js';
 
 const examples = join(dirname(fileURLToPath(import.meta.url)), '../../../examples');
 
@@ -58,27 +59,17 @@ function reportsWritten(
   return indent ? text : Buffer.concat(chunks).toString('utf8');
 }
 
-function longScenario(events: number): string {
-  const lines = [
-    '# long',
-    'kernel v6.4',
-    'vm vendor=intel tdp=on vcpus=2',
-    'vcpu 0',
-    'sregs cr0=PE|ET|PG|WP cr4=PAE efer=LME|LMA|NX cr3=0x1000',
-    'run',
-  ];
-  const cycle = [
-    'vcpu 0: smi',
-    'vcpu 0: run',
-    'vcpu 0: rsm',
-    'vcpu 1: cr3 = 0x2000',
-    'vcpu 0: cr0 &= ~WP',
-    'rms',
-    'vcpu 0: run',
-  ];
-  for (let i = 0; i < events; i++) lines.push(cycle[i % cycle.length] as string);
-  return lines.join('\n') + '\n';
-}
+/** vCPU 1 never set up (its CR3 write does not exit) and a misspelt event (`rms`): no_exit steps and an error per cycle. */
+const LONG_CYCLE = [
+  'vcpu 0: smi',
+  'vcpu 0: run',
+  'vcpu 0: rsm',
+  'vcpu 1: cr3 = 0x2000',
+  'vcpu 0: cr0 &= ~WP',
+  'rms',
+  'vcpu 0: run',
+];
+const longText = (events: number): string => longScenario(LONG_CYCLE, events, 1);
 
 describe('writeJson (streamed --json)', () => {
   const files = readdirSync(examples)
@@ -102,7 +93,7 @@ describe('writeJson (streamed --json)', () => {
   });
 
   it('writes long reports and odd values as UTF-8 bytes exactly as JSON.stringify', () => {
-    const report = toJson(analyze(longScenario(5000)), { file: 'long.kvmmu' });
+    const report = toJson(analyze(longText(5000)), { file: 'long.kvmmu' });
     const bytes = streamedBytes([report, report]);
     assert.equal(bytes.text, JSON.stringify([report, report]) + '\n');
     assert.ok(bytes.chunks > 10);
@@ -133,7 +124,7 @@ describe('writeJson (streamed --json)', () => {
   });
 
   it('writes a long report (thousands of steps, diagnostics) in many chunks, same text', () => {
-    const report = toJson(analyze(longScenario(5000)), { file: 'long.kvmmu' });
+    const report = toJson(analyze(longText(5000)), { file: 'long.kvmmu' });
     assert.ok(report.steps.length > 2 * 512 && report.diagnostics.length > 512);
     const compact = streamed(report);
     assert.equal(compact.text, JSON.stringify(report) + '\n');
@@ -155,7 +146,7 @@ describe('writeJson (streamed --json)', () => {
         `${f} (indented)`,
       );
     }
-    const long = analyze(longScenario(6000));
+    const long = analyze(longText(6000));
     assert.equal(reportsWritten([{ analysis: long }], false), JSON.stringify(toJson(long)) + '\n');
     assert.equal(
       reportsWritten([{ analysis: long, options: { at: 3000 } }], false),
@@ -170,7 +161,7 @@ describe('writeJson (streamed --json)', () => {
   });
 
   it('reuses one buffer when the sink has written each chunk on return (stdout to a file), same bytes', () => {
-    const long = analyze(longScenario(20_000));
+    const long = analyze(longText(20_000));
     const items = [{ analysis: long, options: { file: 'a' } }];
     const expected = JSON.stringify(toJson(long, { file: 'a' })) + '\n';
     // A sink that writes synchronously (copies) sees the same text, though every chunk arrives in one buffer.
