@@ -3,6 +3,7 @@
  * `rec.call('kernel_function', () => …)`, so every action carries the kernel call path that led to it,
  * outermost first. Views render these actions; nothing recomputes them.
  */
+import { Interner } from '../util/intern.js';
 import { FixedKeyTree } from '../util/key_tree.js';
 import type { Action, ActionOp } from './types.js';
 
@@ -65,7 +66,7 @@ export class SharedActions<K extends readonly Key[]> {
     const known = this.made.get(frame, key);
     if (known) return known;
     const t = this.build(...key);
-    const action = new PlainAction(t.op, frame.path, sentence(t.detail));
+    const action = new PlainAction(t.op, frame.path, details.of(t.detail));
     if (t.fields) Object.assign(action, t.fields);
     deepFreeze(action);
     this.made.set(frame, key, action);
@@ -81,19 +82,8 @@ function deepFreeze(o: object): void {
 
 const MAX_SENTENCES = 10_000;
 
-/**
- * Every detail sentence is kept once: a long scenario repeats a few dozen distinct sentences over hundreds of
- * thousands of actions. The lookup also stores the sentence flat rather than as the tree of pieces a template
- * literal builds. Bounded; clearing it only costs sharing.
- */
-const details = new Map<string, string>();
-function sentence(s: string): string {
-  const known = details.get(s);
-  if (known !== undefined) return known;
-  if (details.size >= MAX_SENTENCES) details.clear();
-  details.set(s, s);
-  return s;
-}
+/** Detail sentences, one copy each (see Interner). */
+const details = new Interner(MAX_SENTENCES);
 
 /**
  * Builds an action as a plain object (its prototype is Object.prototype, so it compares and serialises exactly
@@ -145,10 +135,7 @@ export class Recorder {
 
   /** Records an action. Its `path` is a frozen array shared with other actions recorded at the same call path. */
   emit(op: ActionOp, detail: string, fields?: ActionFields): Action {
-    const action = new PlainAction(op, this.frame.path, sentence(detail));
-    if (fields) Object.assign(action, fields);
-    this.actions.push(action);
-    return action;
+    return this.emitUnique(op, details.of(detail), fields);
   }
 
   /**

@@ -3,6 +3,7 @@
  * lowered statement at a time, recording every state change as an action (actions.ts). VM-level events
  * live here too: memslot changes, MMU-notifier unmaps and VM destruction (virt/kvm/kvm_main.c).
  */
+import { Interner } from '../util/intern.js';
 import { FixedKeyTree } from '../util/key_tree.js';
 import { Recorder, SharedActions } from './actions.js';
 import type { Kernel } from './behaviours.js';
@@ -133,7 +134,7 @@ class Kvm implements KvmModel {
     if (r.message === undefined && recorded.every(Object.isFrozen)) return sharedResult(r, recorded);
     // Kept for the life of the analysis: an exact-size copy, not the recorder's growable array.
     const actions = recorded.length === 0 ? [] : recorded.slice();
-    const result: StepResult = { outcome: r.outcome, summary: shared(summarize(r, actions)), actions };
+    const result: StepResult = { outcome: r.outcome, summary: summaries.of(summarize(r, actions)), actions };
     if (r.message !== undefined) result.message = r.message;
     return result;
   }
@@ -413,23 +414,17 @@ function sharedResult(r: Outcome, actions: readonly Action[]): StepResult {
   const known = tree.get(r.label, actions);
   if (known) return known;
   const list = Object.freeze(actions.slice());
-  const result = Object.freeze({ outcome: r.outcome, summary: shared(summarize(r, list)), actions: list as Action[] });
+  const result = Object.freeze({
+    outcome: r.outcome,
+    summary: summaries.of(summarize(r, list)),
+    actions: list as Action[],
+  });
   tree.set(r.label, actions, result);
   return result;
 }
 
-/**
- * Summaries repeat (a long scenario has a few dozen distinct ones): keep one copy of each, flat, instead of one
- * string tree per step. Bounded; clearing it only costs sharing.
- */
-const SUMMARIES = new Map<string, string>();
-function shared(summary: string): string {
-  const known = SUMMARIES.get(summary);
-  if (known !== undefined) return known;
-  if (SUMMARIES.size >= 4096) SUMMARIES.clear();
-  SUMMARIES.set(summary, summary);
-  return summary;
-}
+/** Summaries, one copy each (a long scenario has a few dozen distinct ones; see Interner). */
+const summaries = new Interner(4096);
 function noRootChange(label: string): string {
   let s = NO_ROOT_CHANGE.get(label);
   if (s === undefined) {
