@@ -3,21 +3,22 @@
  * `JSON.stringify(value)` (a test holds it to that), without building the string and then encoding it. A report
  * repeats itself — a few dozen distinct call paths (frozen, shared arrays), sentences, keys, and the model's
  * shared actions (frozen objects) — so each distinct string and deeply frozen array or object is encoded once and
- * copied after. Short ASCII strings that need no escaping are written as they are, without a lookup. Values must be plain data (objects, arrays, strings,
- * finite or non-finite numbers, booleans, null); anything else is left to JSON.stringify.
+ * copied after. Strings are encoded in place in one pass (see `quoted`). Values must be plain data (objects, arrays,
+ * strings, finite or non-finite numbers, booleans, null); anything else is left to JSON.stringify.
  */
 
 /** Bytes are handed out in chunks of about this size; each is the sink's to keep unless the writer reuses them. */
 const CHUNK = 1 << 18;
+const MIN_CHUNK = 256;
 /** Bounds on the caches: a scenario's distinct strings are few; when they are not, the cache starts over. */
 const MAX_CACHED = 20_000;
 const MAX_CACHED_LENGTH = 256;
+/** Strings up to this long are encoded in place (`quoted`); longer ones by the platform's encoder, in one call. */
+const MAX_INLINE_STRING = 4096;
 /** The encoded frozen values kept, in bytes: a long scenario's distinct shared results fit many times over. */
 const MAX_FROZEN_BYTES = 64 << 20;
 /** Kept bytes are copied into slabs this big (see `keep`). */
 const SLAB = 1 << 20;
-/** Strings up to this long are written directly when they are plain ASCII (cheaper than a cache lookup). */
-const MAX_DIRECT_LENGTH = 48;
 
 /**
  * The platform's UTF-8 encoder where there is one (Node and browsers both have it; core declares no platform, so
@@ -38,7 +39,6 @@ export class JsonByteWriter {
   private buf: Uint8Array;
   private pos = 0;
   private flushes = 0;
-  private readonly strings = new Map<string, Uint8Array>();
   private readonly frozen = new Map<object, Uint8Array>();
   private frozenBytes = 0;
   /** Where kept bytes are copied to (see `keep`). */
@@ -48,18 +48,21 @@ export class JsonByteWriter {
   private readonly texts = new Map<string, Uint8Array>();
   /** `"key":` for each object key seen. */
   private readonly keys = new Map<string, Uint8Array>();
+  private readonly chunk: number;
 
   /**
    * `sink` gets the bytes in chunks of about `chunk` bytes. When `reuse` is set, the sink is done with a chunk
    * when it returns (a synchronous write to a file): the writer then fills the same buffer again rather than a
-   * new one per chunk. Otherwise each chunk is the sink's to keep.
+   * new one per chunk. Otherwise each chunk is the sink's to keep. Chunks are at least MIN_CHUNK bytes: the
+   * fixed-size pieces (a step's head, a number) are written into room ensured beforehand, which must fit.
    */
   constructor(
     private readonly sink: (bytes: Uint8Array) => void,
-    private readonly chunk: number = CHUNK,
+    chunk: number = CHUNK,
     private readonly reuse = false,
   ) {
-    this.buf = new Uint8Array(chunk);
+    this.chunk = Math.max(chunk, MIN_CHUNK);
+    this.buf = new Uint8Array(this.chunk);
   }
 
   /** Writes `JSON.stringify(value)` (`null` where JSON.stringify would give undefined). */
@@ -139,10 +142,10 @@ export class JsonByteWriter {
     this.put(VCPU_KEY);
     this.uint(vcpu);
     this.put(TEXT_KEY);
-    // The text is `text.slice(start, end)`: written from `text` as it is when it is plain, without the slice.
+    // The text is `text.slice(start, end)`, encoded from `text` without the slice.
     if (end > text.length) end = text.length;
     if (start > end) start = end;
-    if (end - start > MAX_DIRECT_LENGTH || !this.plainAscii(text, start, end)) this.string(text.slice(start, end));
+    this.quoted(text, start, end);
   }
 
   /** Hands out what is buffered. */
@@ -245,35 +248,63 @@ export class JsonByteWriter {
     this.byte(125); // }
   }
 
+  /**
+   * `JSON.stringify(s)` as UTF-8, straight into the buffer: one pass, no intermediate string, no cache (the strings
+   * a report encodes more than once sit inside kept frozen values; the rest — a CR3 write's sentence with its two
+   * values — occur once). Very long strings go through the platform encoder.
+   */
   private string(s: string): void {
-    if (s.length <= MAX_DIRECT_LENGTH && this.plainAscii(s)) return;
-    if (s.length > MAX_CACHED_LENGTH) return this.bytes(utf8(JSON.stringify(s)));
-    let bytes = this.strings.get(s);
-    if (!bytes) {
-      bytes = utf8(JSON.stringify(s));
-      if (this.strings.size >= MAX_CACHED) this.strings.clear();
-      this.strings.set(s, bytes);
-    }
-    this.bytes(bytes);
+    this.quoted(s, 0, s.length);
   }
 
   /**
-   * Writes `"s"` when every character of `s` is printable ASCII other than `"` and `\\` (JSON.stringify leaves
-   * those as they are) and says whether it did; otherwise writes nothing.
+   * `JSON.stringify(s.slice(start, end))` as UTF-8, with 0 ≤ start ≤ end ≤ s.length, without the slice. Escapes as JSON.stringify does: `"` and backslash with a backslash, the control characters
+   * with short forms (b t n f r) by those, the other control characters and lone surrogates as lower-case `uXXXX`;
+   * DEL and everything else as it is.
    */
-  private plainAscii(s: string, start = 0, end = s.length): boolean {
-    this.ensure(end - start + 2);
+  private quoted(s: string, start: number, end: number): void {
+    // At most 6 bytes per UTF-16 unit (a control character as backslash-u and four digits), plus the quotes.
+    const room = (end - start) * 6 + 2;
+    if (end - start > MAX_INLINE_STRING || room > this.buf.length)
+      return this.bytes(utf8(JSON.stringify(start === 0 && end === s.length ? s : s.slice(start, end))));
+    this.ensure(room);
     const buf = this.buf;
     let o = this.pos;
     buf[o++] = 34;
     for (let i = start; i < end; i++) {
       const c = s.charCodeAt(i);
-      if (c < 0x20 || c > 0x7e || c === 34 || c === 92) return false;
-      buf[o++] = c;
+      if (c >= 0x20 && c < 0x80) {
+        if (c === 34 || c === 92) buf[o++] = 92;
+        buf[o++] = c;
+      } else if (c < 0x20) {
+        buf[o++] = 92;
+        const short = SHORT_ESCAPES[c] as number;
+        if (short !== 0) buf[o++] = short;
+        else o = hex4(buf, o, c);
+      } else if (c < 0x800) {
+        buf[o++] = 0xc0 | (c >> 6);
+        buf[o++] = 0x80 | (c & 0x3f);
+      } else if (c < 0xd800 || c > 0xdfff) {
+        buf[o++] = 0xe0 | (c >> 12);
+        buf[o++] = 0x80 | ((c >> 6) & 0x3f);
+        buf[o++] = 0x80 | (c & 0x3f);
+      } else {
+        const d = i + 1 < end ? s.charCodeAt(i + 1) : 0;
+        if (c <= 0xdbff && d >= 0xdc00 && d <= 0xdfff) {
+          const p = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+          buf[o++] = 0xf0 | (p >> 18);
+          buf[o++] = 0x80 | ((p >> 12) & 0x3f);
+          buf[o++] = 0x80 | ((p >> 6) & 0x3f);
+          buf[o++] = 0x80 | (p & 0x3f);
+          i++;
+        } else {
+          buf[o++] = 92;
+          o = hex4(buf, o, c);
+        }
+      }
     }
     buf[o++] = 34;
     this.pos = o;
-    return true;
   }
 
   private number(n: number): void {
@@ -339,6 +370,29 @@ export class JsonByteWriter {
   private ensure(n: number): void {
     if (this.pos + n > this.buf.length) this.flush();
   }
+}
+
+/** The letter after the backslash for the control characters JSON.stringify writes short (\b \t \n \f \r); 0 for the rest. */
+const SHORT_ESCAPES = ((): Uint8Array => {
+  const t = new Uint8Array(0x20);
+  t[8] = 98; // b
+  t[9] = 116; // t
+  t[10] = 110; // n
+  t[12] = 102; // f
+  t[13] = 114; // r
+  return t;
+})();
+
+const HEX = '0123456789abcdef';
+
+/** `uXXXX` (lower-case hex, as JSON.stringify writes it) for the code unit `c`, at `o`; returns the new end. */
+function hex4(buf: Uint8Array, o: number, c: number): number {
+  buf[o++] = 117; // u
+  buf[o++] = HEX.charCodeAt((c >> 12) & 15);
+  buf[o++] = HEX.charCodeAt((c >> 8) & 15);
+  buf[o++] = HEX.charCodeAt((c >> 4) & 15);
+  buf[o++] = HEX.charCodeAt(c & 15);
+  return o;
 }
 
 const hasOwn = (o: object, key: string): boolean => Object.prototype.hasOwnProperty.call(o, key);

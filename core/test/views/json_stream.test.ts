@@ -264,6 +264,35 @@ describe('writeJson (streamed --json)', () => {
     }
   });
 
+  it('encodes random strings in place exactly as JSON.stringify, whole and sliced, in any buffer size', () => {
+    // Every class the encoder tells apart: printable ASCII, quote and backslash, control characters with and
+    // without a short escape, DEL, two- and three-byte characters, surrogate pairs, lone high and low surrogates.
+    const units = [0x41, 0x7e, 0x22, 0x5c, 0x08, 0x09, 0x0a, 0x0c, 0x0d, 0x00, 0x1f, 0x7f, 0x80, 0xe9, 0x7ff, 0x800];
+    units.push(0x2192, 0xfffd, 0xffff, 0xd83d, 0xde00, 0xdbff, 0xdc00);
+    let seed = 12345;
+    const next = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    for (let round = 0; round < 400; round++) {
+      const length = round < 300 ? next(40) : next(6000);
+      let s = '';
+      for (let i = 0; i < length; i++) s += String.fromCharCode(units[next(units.length)] as number);
+      for (const chunk of [16, 64, 1 << 18]) {
+        const chunks: Uint8Array[] = [];
+        const w = new JsonByteWriter((b) => chunks.push(b.slice()), chunk, true);
+        w.value([s, { k: s }]);
+        const start = next(s.length + 1);
+        const end = start + next(s.length - start + 1);
+        w.stepHead(true, 1, 0, s, start, end);
+        w.flush();
+        const expected =
+          JSON.stringify([s, { k: s }]) + `{"line":1,"vcpu":0,"text":${JSON.stringify(s.slice(start, end))}`;
+        assert.deepEqual(Buffer.concat(chunks), Buffer.from(expected, 'utf8'), `round ${round}, chunk ${chunk}`);
+      }
+    }
+  });
+
   it('encodes UTF-8 the same natively and in plain code, short and long, every plane', () => {
     const samples = [
       '',
