@@ -6,9 +6,10 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { analyze } from '../../core/src/engine/analyze.js';
 import type { Analysis, AnalyzeOptions } from '../../core/src/engine/analysis.js';
+import { analyzeOnePass } from '../../core/src/engine/one_pass.js';
 import { kernelFor } from '../../core/src/kvm/behaviours.js';
 import { kernelFromSpec } from '../../core/src/syntax/check.js';
-import { writeReports, type JsonOptions } from '../../core/src/views/json.js';
+import { writeReports, type ReportItem } from '../../core/src/views/json.js';
 import {
   ansiStyle,
   PLAIN,
@@ -146,16 +147,20 @@ async function checkCommand(args: string[], io: Io, st: Style): Promise<number> 
   if (positionals.length === 0) throw new UsageError('check takes at least one FILE');
   const kernel = kernelOption(values.kernel);
   let status = 0;
-  const reports: { analysis: Analysis; options: JsonOptions }[] = [];
+  const reports: ReportItem[] = [];
   for (const file of positionals) {
-    let analysis: Analysis;
+    let text: string;
     try {
-      analysis = await load(file, kernel);
+      text = await readFile(file, 'utf8');
     } catch (e) {
       io.stderr(`kvmmu: ${file}: ${e instanceof Error ? e.message : String(e)}\n`);
       status = 2;
       continue;
     }
+    // One pass: check needs the diagnostics, expectations, steps and final state, not the syntax tree.
+    const options: AnalyzeOptions = {};
+    if (kernel !== undefined) options.kernelOverride = kernel;
+    const analysis = analyzeOnePass(text, options);
     const bad = analysis.diagnostics.some((d) => d.severity === 'error') || analysis.expectations.failed > 0;
     if (bad && status === 0) status = 1;
     if (values.json) reports.push({ analysis, options: { file } });

@@ -8,14 +8,13 @@
  */
 import type { Kernel } from '../kvm/behaviours.js';
 import { createKvm } from '../kvm/kvm.js';
-import type { Action, KvmModel, Snapshot, VmConfig } from '../kvm/types.js';
+import type { KvmModel, Snapshot, VmConfig } from '../kvm/types.js';
 import type { Diagnostic, ParsedLine, ParseResult, Span, Statement } from '../syntax/ast.js';
 import { checkScenario, type CheckedScenario } from '../syntax/check.js';
 import { parseLine } from '../syntax/parser.js';
 import { forEachLine, splitLines } from '../text/positions.js';
-import { suggest } from '../util/suggest.js';
 import type { Analysis, AnalyzeOptions, ExpectationResult, Step } from './analysis.js';
-import { compare, knownPathExamples, resolvePath } from './expect.js';
+import { allDiagnostics, expectationCounts, runEvent, runExpect } from './run.js';
 import { stepDiagnostics } from './step_diagnostics.js';
 
 export const CHECKPOINT_INTERVAL = 256;
@@ -292,56 +291,17 @@ function execute(run: Run & { parsed: ParseResult }, fromLine: number): void {
     if (statement.kind === 'event') {
       if (keepCheckpoints && run.steps.length > 0 && run.steps.length % CHECKPOINT_INTERVAL === 0)
         run.checkpoints.push({ stepIndex: run.steps.length, line, warnings: run.warnings, model: model.clone() });
-      const result = model.execute(vcpu, statement.op, line + 1);
-      const step: Step = { index: run.steps.length, line, vcpu, statement, result };
-      run.steps.push(step);
-      const warningsBefore = run.warnings;
-      const actions = result.actions;
-      for (let i = 0; i < actions.length; i++) {
-        const op = (actions[i] as Action).op;
-        if (op === 'warn' || op === 'hazard') run.warnings++;
-      }
-      // Most steps are plain `ok` with no WARN or hazard: they have no diagnostics to compute.
-      if ((result.outcome !== 'ok' && result.outcome !== 'no_exit') || run.warnings > warningsBefore)
-        for (const d of stepDiagnostics(step)) run.runDiagnostics.push(d);
+      run.steps.push(runEvent(run, model, run.steps.length, line, vcpu, statement));
     } else if (statement.kind === 'expect') {
       const previous = run.steps[run.steps.length - 1];
-      const r = resolvePath(statement.path, {
-        kernel,
-        snapshot: model.snapshot(),
-        vcpu,
-        lineActions: previous?.result.actions ?? [],
-        warnings: run.warnings,
-      });
-      const result = expectationResult(statement, line, r);
-      run.results.push(result);
-      if (!r.ok) run.runDiagnostics.push(unknownPathDiagnostic(statement, r.message));
-      else if (!result.ok)
-        run.runDiagnostics.push({
-          span: statement.span,
-          severity: 'error',
-          code: 'expect-failed',
-          message: result.message,
-        });
+      runExpect(run, kernel, model, line, vcpu, statement, previous?.result.actions ?? []);
     }
   }
 }
 
 function finish(text: string, run: Run & { parsed: ParseResult }): Analysis {
   const { parsed, checked, steps, checkpoints, model } = run;
-  const diagnostics = [...parsed.diagnostics, ...checked.diagnostics, ...run.runDiagnostics];
-  // A bad default or override kernel (a setting, not a line of the file) must not pass silently: say which
-  // kernel the file was analysed with instead.
-  if (checked.kernelError !== undefined)
-    diagnostics.push({
-      span: { line: 0, start: 0, end: 0 },
-      severity: 'warning',
-      code: 'bad-kernel-setting',
-      message: `${checked.kernelError}; analysed with ${checked.kernel.label}`,
-    });
-  diagnostics.sort((a, b) => a.span.line - b.span.line || a.span.start - b.span.start);
-  let passed = 0;
-  for (const r of run.results) if (r.ok) passed++;
+  const diagnostics = allDiagnostics(parsed.diagnostics, checked.diagnostics, run.runDiagnostics, checked);
 
   let rootIndex: Map<number, number[]> | undefined;
   const snapshotCache = new Map<number, Snapshot>();
@@ -371,7 +331,7 @@ function finish(text: string, run: Run & { parsed: ParseResult }): Analysis {
       return s?.line === line ? s : undefined;
     },
     vcpuAt: (line) => vcpuOfLine(checked.vcpuOf, line),
-    expectations: { passed, failed: run.results.length - passed, results: run.results },
+    expectations: expectationCounts(run.results),
     stateAt: (line) => {
       const count = stepsUpTo(steps, line);
       let s = snapshotCache.get(count);
@@ -422,41 +382,4 @@ function indexRoots(steps: readonly Step[]): Map<number, number[]> {
       for (const r of a.roots ?? []) add(r, step.line);
     }
   return index;
-}
-
-function expectationResult(
-  statement: Statement & { kind: 'expect' },
-  line: number,
-  r: ReturnType<typeof resolvePath>,
-): ExpectationResult {
-  const want = `${statement.path} ${statement.cmp} ${statement.value}`;
-  if (!r.ok) return { line, span: statement.span, ok: false, actual: null, message: r.message };
-  if (r.value === null)
-    return {
-      line,
-      span: statement.span,
-      ok: false,
-      actual: null,
-      message: `expected ${want}, but ${statement.path} has no value here`,
-    };
-  const ok = compare(r.value, statement.cmp, statement.value);
-  return {
-    line,
-    span: statement.span,
-    ok,
-    actual: r.value,
-    message: ok ? `${want} holds` : `expected ${want}, found ${r.value}`,
-  };
-}
-
-function unknownPathDiagnostic(statement: Statement & { kind: 'expect' }, message: string): Diagnostic {
-  const guess = suggest(statement.path, knownPathExamples());
-  const d: Diagnostic = {
-    span: statement.pathSpan,
-    severity: 'error',
-    code: 'unknown-expect-path',
-    message: guess ? `${message}; did you mean \`${guess}\`?` : message,
-  };
-  if (guess) d.fix = { title: `Change to \`${guess}\``, edits: [{ span: statement.pathSpan, newText: guess }] };
-  return d;
 }

@@ -16,7 +16,7 @@ import {
 } from '../kvm/behaviours.js';
 import { DEFAULT_VM, type VmConfig } from '../kvm/types.js';
 import { suggest } from '../util/suggest.js';
-import type { Diagnostic, KernelMod, Named, ParseResult, Span, Statement } from './ast.js';
+import type { Diagnostic, KernelMod, Named, ParsedLine, ParseResult, Span, Statement } from './ast.js';
 import { parseLine } from './parser.js';
 
 export interface CheckOptions {
@@ -49,106 +49,144 @@ const NESTED_EVENTS: Readonly<Record<string, 'intel' | undefined>> = {
 };
 
 export function checkScenario(parse: ParseResult, opts: CheckOptions = {}): CheckedScenario {
-  const diagnostics: Diagnostic[] = [];
-  const report = (span: Span, code: string, message: string, severity: Diagnostic['severity'] = 'error'): void => {
-    diagnostics.push({ span, severity, code, message });
-  };
+  const scan = new HeaderScan();
+  for (const pl of parse.lines) scan.line(pl);
+  const header = scan.finish(opts);
+  const lines = new LineChecker(header);
+  const vcpuOf = new Int32Array(parse.lines.length);
+  for (let i = 0; i < parse.lines.length; i++) vcpuOf[i] = lines.check(parse.lines[i] as ParsedLine);
+  const result: CheckedScenario = { kernel: header.kernel, vm: header.vm, diagnostics: header.diagnostics, vcpuOf };
+  if (header.kernelError !== undefined) result.kernelError = header.kernelError;
+  return result;
+}
 
-  // Pass 1: the header. Each header line counts at most once; a header after an event is an error
-  // but still applies (the whole file runs under one kernel and one VM).
-  let kernelStmt: (Statement & { kind: 'kernel' }) | undefined;
-  let vmStmt: (Statement & { kind: 'vm' }) | undefined;
-  let firstEvent: Span | undefined;
-  for (const pl of parse.lines) {
+/** The resolved header: the kernel and VM the whole file runs under, and the diagnostics found so far. */
+export interface CheckedHeader {
+  kernel: Kernel;
+  vm: VmConfig;
+  /** The header's diagnostics; LineChecker adds the per-line ones after them. */
+  diagnostics: Diagnostic[];
+  /** As CheckedScenario.kernelError. */
+  kernelError?: string;
+}
+
+/**
+ * Pass 1 of the checks: the header, from every line in order (`line`), then resolved (`finish`). Each header line
+ * counts at most once; a header after an event is an error but still applies (the whole file runs under one
+ * kernel and one VM). Only the header's statements are kept, so a one-pass reader can feed it lines it drops.
+ */
+export class HeaderScan {
+  private readonly diagnostics: Diagnostic[] = [];
+  private kernelStmt: (Statement & { kind: 'kernel' }) | undefined;
+  private vmStmt: (Statement & { kind: 'vm' }) | undefined;
+  private firstEvent: Span | undefined;
+
+  line(pl: ParsedLine): void {
     const s = pl.statement;
-    const isHeader =
-      s?.kind === 'kernel' || s?.kind === 'vm' || pl.keyword?.name === 'kernel' || pl.keyword?.name === 'vm';
     if (!s) {
       // A line that failed to parse still marks where the events begin.
-      if (!firstEvent && pl.content && !isHeader) firstEvent = pl.content;
-      continue;
+      const isHeader = pl.keyword?.name === 'kernel' || pl.keyword?.name === 'vm';
+      if (!this.firstEvent && pl.content && !isHeader) this.firstEvent = pl.content;
+      return;
     }
     if (s.kind === 'kernel' || s.kind === 'vm') {
-      if (firstEvent) {
-        report(
+      if (this.firstEvent)
+        this.report(
           s.span,
           'header-after-event',
-          `\`${s.kind}\` must come before the first event (line ${firstEvent.line + 1})`,
+          `\`${s.kind}\` must come before the first event (line ${this.firstEvent.line + 1})`,
         );
-      }
       if (s.kind === 'kernel') {
-        if (kernelStmt)
-          report(
+        if (this.kernelStmt)
+          this.report(
             s.span,
             'duplicate-header',
-            `a second \`kernel\` line (the first is line ${kernelStmt.span.line + 1})`,
+            `a second \`kernel\` line (the first is line ${this.kernelStmt.span.line + 1})`,
           );
-        else kernelStmt = s;
-      } else {
-        if (vmStmt)
-          report(s.span, 'duplicate-header', `a second \`vm\` line (the first is line ${vmStmt.span.line + 1})`);
-        else vmStmt = s;
-      }
-    } else if (!firstEvent) {
-      firstEvent = s.span;
+        else this.kernelStmt = s;
+      } else if (this.vmStmt)
+        this.report(
+          s.span,
+          'duplicate-header',
+          `a second \`vm\` line (the first is line ${this.vmStmt.span.line + 1})`,
+        );
+      else this.vmStmt = s;
+    } else if (!this.firstEvent) {
+      this.firstEvent = s.span;
     }
   }
 
-  // The kernel: override > file > default.
-  let kernel: Kernel | undefined;
-  let kernelError: string | undefined;
-  if (opts.kernelOverride !== undefined) {
-    const r = kernelFromSpec(opts.kernelOverride);
-    if (r.kernel) kernel = r.kernel;
-    else kernelError = `kernel override \`${opts.kernelOverride}\`: ${r.error}`;
+  /** The kernel (override > file > default) and the VM, after every line has been seen. */
+  finish(opts: CheckOptions = {}): CheckedHeader {
+    const diagnostics = this.diagnostics;
+    let kernel: Kernel | undefined;
+    let kernelError: string | undefined;
+    if (opts.kernelOverride !== undefined) {
+      const r = kernelFromSpec(opts.kernelOverride);
+      if (r.kernel) kernel = r.kernel;
+      else kernelError = `kernel override \`${opts.kernelOverride}\`: ${r.error}`;
+    }
+    if (this.kernelStmt) {
+      // Checked even when overridden: a wrong line is wrong whatever runs it.
+      const r = resolveKernel(this.kernelStmt.profile, this.kernelStmt.mods);
+      diagnostics.push(...r.diagnostics);
+      kernel ??= r.kernel;
+    }
+    if (!kernel) {
+      const spec = opts.defaultKernel ?? DEFAULT_PROFILE;
+      const r = kernelFromSpec(spec);
+      if (r.kernel) kernel = r.kernel;
+      else kernelError ??= `default kernel \`${spec}\`: ${r.error}`;
+    }
+    kernel ??= makeKernel(findProfile(DEFAULT_PROFILE)!);
+    const header: CheckedHeader = { kernel, vm: vmConfig(this.vmStmt), diagnostics };
+    if (kernelError !== undefined) header.kernelError = kernelError;
+    return header;
   }
-  if (kernelStmt) {
-    // Checked even when overridden: a wrong line is wrong whatever runs it.
-    const r = resolveKernel(kernelStmt.profile, kernelStmt.mods);
-    diagnostics.push(...r.diagnostics);
-    kernel ??= r.kernel;
-  }
-  if (!kernel) {
-    const spec = opts.defaultKernel ?? DEFAULT_PROFILE;
-    const r = kernelFromSpec(spec);
-    if (r.kernel) kernel = r.kernel;
-    else kernelError ??= `default kernel \`${spec}\`: ${r.error}`;
-  }
-  kernel ??= makeKernel(findProfile(DEFAULT_PROFILE)!);
 
-  const vm = vmConfig(vmStmt);
+  private report(span: Span, code: string, message: string): void {
+    this.diagnostics.push({ span, severity: 'error', code, message });
+  }
+}
 
-  // Pass 2: which vCPU each line acts on, and the rules that depend on the VM.
-  const vcpuOf = new Int32Array(parse.lines.length).fill(-1);
-  let current = 0;
-  let currentSpan: Span | undefined; // the `vcpu N` line that chose `current`
-  for (let i = 0; i < parse.lines.length; i++) {
-    const pl = parse.lines[i]!;
-    if (!pl.content) continue;
+/**
+ * Pass 2 of the checks, one line at a time in order: which vCPU each line acts on, and the rules that depend on
+ * the VM. Its diagnostics go after the header's, in `header.diagnostics`.
+ */
+export class LineChecker {
+  private current = 0;
+  /** The `vcpu N` line that chose `current`. */
+  private currentSpan: Span | undefined;
+  private readonly report: (span: Span, code: string, message: string) => void;
+
+  constructor(private readonly header: CheckedHeader) {
+    const diagnostics = header.diagnostics;
+    this.report = (span, code, message) => diagnostics.push({ span, severity: 'error', code, message });
+  }
+
+  /** The vCPU the line's statement acts on; -1 for blank and comment lines. */
+  check(pl: ParsedLine): number {
+    if (!pl.content) return -1;
+    const vm = this.header.vm;
     const s = pl.statement;
     if (s?.kind === 'vcpu') {
-      current = s.id;
-      currentSpan = s.span;
-      vcpuOf[i] = current;
-      if (s.id >= vm.vcpus) report(s.idSpan, 'vcpu-out-of-range', noSuchVcpu(s.id, vm.vcpus));
-      continue;
+      this.current = s.id;
+      this.currentSpan = s.span;
+      if (s.id >= vm.vcpus) this.report(s.idSpan, 'vcpu-out-of-range', noSuchVcpu(s.id, vm.vcpus));
+      return s.id;
     }
     const prefix = pl.vcpuPrefix;
-    const vcpu = prefix?.id ?? current;
-    vcpuOf[i] = vcpu;
-    if (!s || s.kind === 'kernel' || s.kind === 'vm' || s.kind === 'decode') continue;
+    const vcpu = prefix?.id ?? this.current;
+    if (!s || s.kind === 'kernel' || s.kind === 'vm' || s.kind === 'decode') return vcpu;
     if (vcpu >= vm.vcpus) {
       const where = prefix ? prefix.span : s.span;
-      const why = prefix || !currentSpan ? '' : ` (selected on line ${currentSpan.line + 1})`;
-      report(where, 'vcpu-out-of-range', noSuchVcpu(vcpu, vm.vcpus) + why);
-      continue;
+      const why = prefix || !this.currentSpan ? '' : ` (selected on line ${this.currentSpan.line + 1})`;
+      this.report(where, 'vcpu-out-of-range', noSuchVcpu(vcpu, vm.vcpus) + why);
+      return vcpu;
     }
-    if (s.kind === 'event' && s.keyword in NESTED_EVENTS) checkNested(s, vm, report);
+    if (s.kind === 'event' && s.keyword in NESTED_EVENTS) checkNested(s, vm, this.report);
+    return vcpu;
   }
-
-  const result: CheckedScenario = { kernel, vm, diagnostics, vcpuOf };
-  if (kernelError !== undefined) result.kernelError = kernelError;
-  return result;
 }
 
 function noSuchVcpu(id: number, vcpus: number): string {

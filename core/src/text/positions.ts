@@ -25,10 +25,11 @@ export function splitLines(text: string): string[] {
 }
 
 /**
- * Calls `each` with every source line without its break and its 0-based number, in order — `splitLines(text)`
- * without the array, so that a long document's lines need not all be alive at once.
+ * Calls `each` with every source line without its break, its 0-based number and the offset where it starts in
+ * `text`, in order — `splitLines(text)` without the array, so that a long document's lines need not all be alive
+ * at once.
  */
-export function forEachLine(text: string, each: (line: string, index: number) => void): void {
+export function forEachLine(text: string, each: (line: string, index: number, start: number) => void): void {
   // The next \r is looked up again only once passed: a stray \r far ahead is not searched for on every line.
   let nextCr = text.indexOf('\r');
   let start = 0;
@@ -38,10 +39,10 @@ export function forEachLine(text: string, each: (line: string, index: number) =>
     let end = text.indexOf('\n', start);
     if (nextCr >= 0 && (end < 0 || nextCr < end)) end = nextCr;
     if (end < 0) {
-      each(text.slice(start), index);
+      each(text.slice(start), index, start);
       return;
     }
-    each(text.slice(start, end), index++);
+    each(text.slice(start, end), index++, start);
     start = text.charCodeAt(end) === 13 && text.charCodeAt(end + 1) === 10 ? end + 2 : end + 1;
   }
 }

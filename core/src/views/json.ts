@@ -2,10 +2,11 @@
  * The stable `--json` report of SPEC §4 (documented in docs/json.md). Field names are a contract: other tools and
  * the panel read them. Lines and columns are 1-based here (and only here and in the CLI text).
  */
-import type { Analysis, Step } from '../engine/analysis.js';
+import type { Analysis } from '../engine/analysis.js';
+import { StepLog, type OnePassAnalysis } from '../engine/one_pass.js';
 import type { Action, RootSnapshot, StepOutcome, StepResult, VcpuSnapshot } from '../kvm/types.js';
 import type { Severity } from '../syntax/ast.js';
-import { spanText, splitLines } from '../text/positions.js';
+import { splitLines } from '../text/positions.js';
 import { JsonByteWriter } from './json_bytes.js';
 
 export interface JsonDiagnostic {
@@ -46,20 +47,63 @@ export interface JsonOptions {
   at?: number;
 }
 
-export function toJson(analysis: Analysis, options: JsonOptions = {}): JsonReport {
-  return report(analysis, options, true);
+/** What a report is made from: a whole analysis (the editor, `--at`), or a one-pass analysis (the CLI's check). */
+export type ReportSource = Analysis | OnePassAnalysis;
+
+export interface ReportItem {
+  analysis: ReportSource;
+  options?: JsonOptions;
 }
 
-function report(analysis: Analysis, options: JsonOptions, withSteps: boolean): JsonReport {
-  const lines = withSteps ? splitLines(analysis.text) : [];
-  const snapshot = options.at === undefined ? analysis.final : analysis.stateAt(options.at - 1);
+export function toJson(analysis: ReportSource, options: JsonOptions = {}): JsonReport {
+  const steps: JsonStep[] = [];
+  forEachStep(analysis, (line, vcpu, text, start, end, result) =>
+    steps.push({
+      line: line + 1,
+      vcpu,
+      text: text.slice(start, end),
+      outcome: result.outcome,
+      summary: result.summary,
+      actions: result.actions,
+    }),
+  );
+  return report(analysis, options, steps);
+}
+
+/**
+ * Calls `each` with every step of `source` in order: its 0-based line, vCPU, a text and the part of it that is the
+ * statement ([start, end)), and its result.
+ */
+function forEachStep(
+  source: ReportSource,
+  each: (line: number, vcpu: number, text: string, start: number, end: number, result: StepResult) => void,
+): void {
+  const steps = source.steps;
+  if (steps instanceof StepLog) {
+    const text = source.text;
+    steps.forEach((line, vcpu, start, end, result) => each(line, vcpu, text, start, end, result));
+    return;
+  }
+  const lines = splitLines(source.text);
+  for (const s of steps) {
+    const span = s.statement.span;
+    each(s.line, s.vcpu, lines[span.line] ?? '', span.start, span.end, s.result);
+  }
+}
+
+function report(source: ReportSource, options: JsonOptions, steps: JsonStep[]): JsonReport {
+  let snapshot = source.final;
+  if (options.at !== undefined) {
+    if (!('stateAt' in source)) throw new Error('a report at a line needs a whole analysis');
+    snapshot = source.stateAt(options.at - 1);
+  }
   const report: JsonReport = {
     kernel: {
-      profile: analysis.kernel.profile.name,
-      label: analysis.kernel.label,
-      behaviours: [...analysis.kernel.behaviours],
+      profile: source.kernel.profile.name,
+      label: source.kernel.label,
+      behaviours: [...source.kernel.behaviours],
     },
-    diagnostics: analysis.diagnostics.map((d) => ({
+    diagnostics: source.diagnostics.map((d) => ({
       line: d.span.line + 1,
       column: d.span.start + 1,
       endLine: d.span.line + 1,
@@ -68,16 +112,7 @@ function report(analysis: Analysis, options: JsonOptions, withSteps: boolean): J
       code: d.code,
       message: d.message,
     })),
-    steps: withSteps
-      ? analysis.steps.map((s) => ({
-          line: s.line + 1,
-          vcpu: s.vcpu,
-          text: spanText(lines, s.statement.span),
-          outcome: s.result.outcome,
-          summary: s.result.summary,
-          actions: s.result.actions,
-        }))
-      : [],
+    steps,
     roots: snapshot.roots,
     vcpus: snapshot.vcpus.map((v) => ({
       id: v.id,
@@ -89,7 +124,7 @@ function report(analysis: Analysis, options: JsonOptions, withSteps: boolean): J
       guestMode: v.guestMode,
     })),
     stats: snapshot.stats,
-    expectations: { passed: analysis.expectations.passed, failed: analysis.expectations.failed },
+    expectations: { passed: source.expectations.passed, failed: source.expectations.failed },
   };
   if (options.file !== undefined) report.file = options.file;
   if (options.at !== undefined) report.at = options.at;
@@ -104,7 +139,7 @@ function report(analysis: Analysis, options: JsonOptions, withSteps: boolean): J
  * written each chunk when it returns (a file), so one buffer serves for every chunk.
  */
 export function writeReports(
-  items: readonly { analysis: Analysis; options?: JsonOptions }[],
+  items: readonly ReportItem[],
   array: boolean,
   write: (chunk: string) => void,
   indent?: number,
@@ -128,31 +163,29 @@ export function writeReports(
   out.flush();
 }
 
-function writeReportBytes(out: JsonByteWriter, analysis: Analysis, options: JsonOptions): void {
-  const r = report(analysis, options, false) as unknown as Record<string, unknown>;
+function writeReportBytes(out: JsonByteWriter, source: ReportSource, options: JsonOptions): void {
+  const r = report(source, options, []) as unknown as Record<string, unknown>;
   let first = true;
   for (const key of Object.keys(r)) {
     const v = r[key];
     if (v === undefined) continue;
     out.text((first ? '{' : ',') + JSON.stringify(key) + ':');
     first = false;
-    if (key === 'steps') writeSteps(out, analysis);
+    if (key === 'steps') writeSteps(out, source);
     else out.value(v);
   }
   out.text(first ? '{}' : '}');
 }
 
-function writeSteps(out: JsonByteWriter, analysis: Analysis): void {
-  const lines = splitLines(analysis.text);
-  const steps = analysis.steps;
+function writeSteps(out: JsonByteWriter, source: ReportSource): void {
   out.text('[');
-  for (let i = 0; i < steps.length; i++) {
-    const s = steps[i] as Step;
-    const span = s.statement.span;
-    out.stepHead(i === 0, s.line + 1, s.vcpu, lines[span.line] ?? '', span.start, span.end);
+  let first = true;
+  forEachStep(source, (line, vcpu, text, start, end, result) => {
+    out.stepHead(first, line + 1, vcpu, text, start, end);
+    first = false;
     // The rest of the step is the result's: the same bytes wherever a shared result recurs.
-    if (!out.cached(s.result)) writeResult(out, s.result);
-  }
+    if (!out.cached(result)) writeResult(out, result);
+  });
   out.text(']');
 }
 

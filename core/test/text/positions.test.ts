@@ -17,12 +17,14 @@ describe('splitLines', () => {
     }
   });
 
-  it('forEachLine visits exactly the lines splitLines gives, numbered, with a stray \\r anywhere', () => {
+  it('forEachLine visits exactly the lines splitLines gives, numbered, where lineStarts says, with a stray \\r anywhere', () => {
     const long = 'a\n'.repeat(1000) + 'b\rc' + '\nd'.repeat(1000);
     for (const text of [...cases, long, '\r' + 'x\n'.repeat(50), 'x\n'.repeat(50) + '\r']) {
       const seen: string[] = [];
-      forEachLine(text, (line, i) => {
+      const starts = lineStarts(text);
+      forEachLine(text, (line, i, start) => {
         assert.equal(i, seen.length);
+        assert.equal(start, starts[i], `start of line ${i}`);
         seen.push(line);
       });
       assert.deepEqual(seen, splitLines(text), JSON.stringify(text.slice(0, 40)));
