@@ -46,7 +46,9 @@ const runs = new WeakMap<Analysis, Run>();
 
 export function analyze(text: string, options: AnalyzeOptions = {}): Analysis {
   const parsedLines: ParsedLine[] = [];
-  forEachLine(text, (line, i) => parsedLines.push(parseLine(line, i)));
+  forEachLine(text, (line, i) => {
+    parsedLines.push(parseLine(line, i));
+  });
   return finish(text, simulate(assemble(parsedLines), options, undefined));
 }
 

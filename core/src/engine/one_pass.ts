@@ -5,15 +5,16 @@
  * `check` reads a long scenario this way: nothing per line is kept but a few numbers and a reference to the
  * (usually shared) result, so the collector has next to nothing to trace or move.
  *
- * The header decides how every line runs, and may come late (an error, but it still applies), so the text is
- * read twice: once for the header, once to check and run each line.
+ * The header decides how every line runs. It is read from the top, and the lines run from the first event on; a
+ * `kernel` or `vm` line after that is an error but still applies to the whole file, so then the text is read again:
+ * once for the header, once to check and run each line.
  */
 import type { Kernel } from '../kvm/behaviours.js';
 import { createKvm } from '../kvm/kvm.js';
-import type { Action, Snapshot, StepResult, VmConfig } from '../kvm/types.js';
-import type { Diagnostic } from '../syntax/ast.js';
-import { HeaderScan, LineChecker } from '../syntax/check.js';
-import { parseLine } from '../syntax/parser.js';
+import type { Action, KvmModel, Snapshot, StepResult, VmConfig } from '../kvm/types.js';
+import type { Diagnostic, ParsedLine, Statement } from '../syntax/ast.js';
+import { HeaderScan, LineChecker, type CheckedHeader, type CheckOptions } from '../syntax/check.js';
+import { knownEventLine, parseLine } from '../syntax/parser.js';
 import { forEachLine } from '../text/positions.js';
 import type { AnalyzeOptions, ExpectationResult } from './analysis.js';
 import { allDiagnostics, expectationCounts, runEvent, runExpect, type Progress } from './run.js';
@@ -31,55 +32,131 @@ export interface OnePassAnalysis {
 }
 
 export function analyzeOnePass(text: string, options: AnalyzeOptions = {}): OnePassAnalysis {
-  const checkOptions: { defaultKernel?: string; kernelOverride?: string } = {};
+  const checkOptions: CheckOptions = {};
   if (options.defaultKernel !== undefined) checkOptions.defaultKernel = options.defaultKernel;
   if (options.kernelOverride !== undefined) checkOptions.kernelOverride = options.kernelOverride;
+  // Given the header, a pass does not give up.
+  return onePass(text, checkOptions) ?? (onePass(text, checkOptions, headerOf(text, checkOptions)) as OnePassAnalysis);
+}
 
+/** The header from every line (the first of two passes, for a file whose header is not all at the top). */
+function headerOf(text: string, checkOptions: CheckOptions): CheckedHeader {
   const scan = new HeaderScan();
-  forEachLine(text, (line, i) => scan.line(parseLine(line, i)));
-  // The header's own errors are on `kernel` and `vm` lines, which do not run: only parse and line checks decide
-  // whether an event or expectation is skipped.
-  const header = scan.finish(checkOptions);
+  forEachLine(text, (line, i) => {
+    scan.line(parseLine(line, i));
+  });
+  return scan.finish(checkOptions);
+}
 
-  const checker = new LineChecker(header);
-  const model = createKvm(header.kernel, header.vm);
+/**
+ * One pass over `text`. Without a `header`, the header is taken from the lines before the first event, and the
+ * pass gives up (undefined) at a `kernel` or `vm` line after it: that is an error, but the line still applies to
+ * the whole file, so the caller reads the header first and passes it.
+ */
+function onePass(text: string, checkOptions: CheckOptions, known?: CheckedHeader): OnePassAnalysis | undefined {
+  const scan = known ? undefined : new HeaderScan();
+  let header = known;
   const parseDiagnostics: Diagnostic[] = [];
+  const lineDiagnostics: Diagnostic[] = [];
   const progress: Progress = { warnings: 0, runDiagnostics: [], results: [] };
   const steps = new StepLog();
+  let checker: LineChecker | undefined;
+  let model: KvmModel | undefined;
   let lastActions: readonly Action[] = [];
-  forEachLine(text, (lineText, line, start) => {
-    const pl = parseLine(lineText, line);
+  /** Lines seen before the header was known (blank lines, comments, the header): checked once it is. */
+  let before: [ParsedLine, number, number][] = [];
+  let lateHeader = false;
+
+  const runLine = (pl: ParsedLine, line: number, start: number, copied: boolean): void => {
     let bad = false;
     for (const d of pl.diagnostics) {
       parseDiagnostics.push(d);
       if (d.severity === 'error') bad = true;
     }
-    const checked = header.diagnostics.length;
-    const vcpu = checker.check(pl);
-    // The line checker's diagnostics are on the line it checks.
-    for (let i = checked; i < header.diagnostics.length; i++)
-      if ((header.diagnostics[i] as Diagnostic).severity === 'error') bad = true;
+    const checked = lineDiagnostics.length;
+    const ran = progress.runDiagnostics.length;
+    const vcpu = (checker as LineChecker).check(pl);
+    for (let i = checked; i < lineDiagnostics.length; i++)
+      if ((lineDiagnostics[i] as Diagnostic).severity === 'error') bad = true;
     const statement = pl.statement;
-    if (!statement || bad) return;
-    const runsOn = vcpu < 0 ? 0 : vcpu;
-    if (statement.kind === 'event') {
-      const step = runEvent(progress, model, steps.length, line, runsOn, statement);
-      steps.push(line, runsOn, start + statement.span.start, start + statement.span.end, step.result);
-      lastActions = step.result.actions;
-    } else if (statement.kind === 'expect') {
-      runExpect(progress, header.kernel, model, line, runsOn, statement, lastActions);
+    if (statement && !bad) {
+      const runsOn = vcpu < 0 ? 0 : vcpu;
+      if (statement.kind === 'event') {
+        const step = runEvent(progress, model as KvmModel, steps.length, line, runsOn, statement);
+        steps.push(line, runsOn, start + statement.span.start, start + statement.span.end, step.result, statement);
+        lastActions = step.result.actions;
+      } else if (statement.kind === 'expect') {
+        runExpect(progress, (header as CheckedHeader).kernel, model as KvmModel, line, runsOn, statement, lastActions);
+      }
     }
-  });
+    // A repeated line was run from its first parse: what it said is moved to this line.
+    if (copied) {
+      moveTo(line, lineDiagnostics, checked);
+      moveTo(line, progress.runDiagnostics, ran);
+    }
+  };
 
+  forEachLine(text, (lineText, line, start) => {
+    if (!header) {
+      const pl = parseLine(lineText, line);
+      (scan as HeaderScan).line(pl);
+      before.push([pl, line, start]);
+      if (!(scan as HeaderScan).eventsBegan) return true;
+      header = (scan as HeaderScan).finish(checkOptions);
+      checker = new LineChecker(header, lineDiagnostics);
+      model = createKvm(header.kernel, header.vm);
+      for (const [p, l, s] of before) runLine(p, l, s, false);
+      before = [];
+      return true;
+    }
+    if (!checker) {
+      checker = new LineChecker(header, lineDiagnostics);
+      model = createKvm(header.kernel, header.vm);
+    }
+    // A line seen before as an event without diagnostics is run from that parse, without moving it here first.
+    const seen = knownEventLine(lineText);
+    const pl = seen ?? parseLine(lineText, line);
+    const s = pl.statement;
+    if (scan && (s?.kind === 'kernel' || s?.kind === 'vm')) {
+      lateHeader = true;
+      return false;
+    }
+    runLine(pl, line, start, seen !== undefined);
+    return true;
+  });
+  if (lateHeader) return undefined;
+  if (!header) {
+    // Nothing but the header (or nothing at all): the lines still get their checks.
+    header = (scan as HeaderScan).finish(checkOptions);
+    checker = new LineChecker(header, lineDiagnostics);
+    model = createKvm(header.kernel, header.vm);
+    for (const [p, l, s] of before) runLine(p, l, s, false);
+  }
   return {
     text,
     kernel: header.kernel,
     vm: header.vm,
-    diagnostics: allDiagnostics(parseDiagnostics, header.diagnostics, progress.runDiagnostics, header),
+    diagnostics: allDiagnostics(
+      parseDiagnostics,
+      [...header.diagnostics, ...lineDiagnostics],
+      progress.runDiagnostics,
+      header,
+    ),
     expectations: expectationCounts(progress.results),
-    final: model.snapshot(),
+    final: (model as KvmModel).snapshot(),
     steps,
   };
+}
+
+/**
+ * Moves the diagnostics from index `from` on to 0-based `line` (their columns stay). Line checks and step
+ * diagnostics carry no quick fixes (a fix's edits would have to move too; the tests against `analyze` would show it).
+ */
+function moveTo(line: number, diagnostics: Diagnostic[], from: number): void {
+  for (let i = from; i < diagnostics.length; i++) {
+    const d = diagnostics[i] as Diagnostic;
+    d.span = { line, start: d.span.start, end: d.span.end };
+  }
 }
 
 /**
@@ -93,9 +170,13 @@ export class StepLog {
   private starts: Int32Array = new Int32Array(1024);
   private ends: Int32Array = new Int32Array(1024);
   private readonly results: StepResult[] = [];
+  private readonly statements: Statement[] = [];
 
-  /** A step: its 0-based line, vCPU, where its statement starts and ends in the text, and its result. */
-  push(line: number, vcpu: number, start: number, end: number, result: StepResult): void {
+  /**
+   * A step: its 0-based line, vCPU, where its statement starts and ends in the text, its result, and the statement
+   * (lines with the same text share one: see knownEventLine).
+   */
+  push(line: number, vcpu: number, start: number, end: number, result: StepResult, statement: Statement): void {
     const i = this.length;
     if (i === this.lines.length) {
       this.lines = grown(this.lines);
@@ -108,14 +189,24 @@ export class StepLog {
     this.starts[i] = start;
     this.ends[i] = end;
     this.results.push(result);
+    this.statements.push(statement);
     this.length = i + 1;
   }
 
   /** Calls `each` with every step in order: as `push` got it. */
-  forEach(each: (line: number, vcpu: number, start: number, end: number, result: StepResult) => void): void {
-    const { lines, vcpus, starts, ends, results } = this;
+  forEach(
+    each: (line: number, vcpu: number, start: number, end: number, result: StepResult, statement: Statement) => void,
+  ): void {
+    const { lines, vcpus, starts, ends, results, statements } = this;
     for (let i = 0; i < this.length; i++)
-      each(lines[i] as number, vcpus[i] as number, starts[i] as number, ends[i] as number, results[i] as StepResult);
+      each(
+        lines[i] as number,
+        vcpus[i] as number,
+        starts[i] as number,
+        ends[i] as number,
+        results[i] as StepResult,
+        statements[i] as Statement,
+      );
   }
 }
 

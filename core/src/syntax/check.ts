@@ -52,7 +52,7 @@ export function checkScenario(parse: ParseResult, opts: CheckOptions = {}): Chec
   const scan = new HeaderScan();
   for (const pl of parse.lines) scan.line(pl);
   const header = scan.finish(opts);
-  const lines = new LineChecker(header);
+  const lines = new LineChecker(header, header.diagnostics);
   const vcpuOf = new Int32Array(parse.lines.length);
   for (let i = 0; i < parse.lines.length; i++) vcpuOf[i] = lines.check(parse.lines[i] as ParsedLine);
   const result: CheckedScenario = { kernel: header.kernel, vm: header.vm, diagnostics: header.diagnostics, vcpuOf };
@@ -80,6 +80,14 @@ export class HeaderScan {
   private kernelStmt: (Statement & { kind: 'kernel' }) | undefined;
   private vmStmt: (Statement & { kind: 'vm' }) | undefined;
   private firstEvent: Span | undefined;
+
+  /**
+   * A line other than the header's has been seen: from here on a `kernel` or `vm` statement is an error (but
+   * still applies), and nothing else changes the header.
+   */
+  get eventsBegan(): boolean {
+    return this.firstEvent !== undefined;
+  }
 
   line(pl: ParsedLine): void {
     const s = pl.statement;
@@ -151,7 +159,7 @@ export class HeaderScan {
 
 /**
  * Pass 2 of the checks, one line at a time in order: which vCPU each line acts on, and the rules that depend on
- * the VM. Its diagnostics go after the header's, in `header.diagnostics`.
+ * the VM. Its diagnostics are pushed to `diagnostics` (they come after the header's).
  */
 export class LineChecker {
   private current = 0;
@@ -159,8 +167,10 @@ export class LineChecker {
   private currentSpan: Span | undefined;
   private readonly report: (span: Span, code: string, message: string) => void;
 
-  constructor(private readonly header: CheckedHeader) {
-    const diagnostics = header.diagnostics;
+  constructor(
+    private readonly header: CheckedHeader,
+    diagnostics: Diagnostic[],
+  ) {
     this.report = (span, code, message) => diagnostics.push({ span, severity: 'error', code, message });
   }
 

@@ -149,6 +149,15 @@ export function parseLine(text: string, line: number): ParsedLine {
  * number (the op is shared: nothing mutates ops). Bounded; clearing it only costs parsing again.
  */
 const EVENT_LINES = new Map<string, ParsedLine>();
+
+/**
+ * The parse of `text` when it is an event line seen before without diagnostics, as made for the line it was first
+ * seen on: its spans carry that line's number, not the caller's. For a reader that uses only what does not depend
+ * on the line (the op, columns) and moves anything it keeps; undefined when the text is not such a line.
+ */
+export function knownEventLine(text: string): ParsedLine | undefined {
+  return EVENT_LINES.get(text);
+}
 const MAX_EVENT_LINES = 4096;
 const MAX_CACHED_LINE = 160;
 

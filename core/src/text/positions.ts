@@ -27,9 +27,9 @@ export function splitLines(text: string): string[] {
 /**
  * Calls `each` with every source line without its break, its 0-based number and the offset where it starts in
  * `text`, in order — `splitLines(text)` without the array, so that a long document's lines need not all be alive
- * at once.
+ * at once. Stops early when `each` returns false.
  */
-export function forEachLine(text: string, each: (line: string, index: number, start: number) => void): void {
+export function forEachLine(text: string, each: (line: string, index: number, start: number) => boolean | void): void {
   // The next \r is looked up again only once passed: a stray \r far ahead is not searched for on every line.
   let nextCr = text.indexOf('\r');
   let start = 0;
@@ -42,7 +42,7 @@ export function forEachLine(text: string, each: (line: string, index: number, st
       each(text.slice(start), index, start);
       return;
     }
-    each(text.slice(start, end), index++, start);
+    if (each(text.slice(start, end), index++, start) === false) return;
     start = text.charCodeAt(end) === 13 && text.charCodeAt(end + 1) === 10 ? end + 2 : end + 1;
   }
 }

@@ -72,22 +72,31 @@ export function toJson(analysis: ReportSource, options: JsonOptions = {}): JsonR
 
 /**
  * Calls `each` with every step of `source` in order: its 0-based line, vCPU, a text and the part of it that is the
- * statement ([start, end)), and its result.
+ * statement ([start, end)), its result, and (one pass) the statement it ran: repeated lines share one, and with it
+ * the statement's text.
  */
 function forEachStep(
   source: ReportSource,
-  each: (line: number, vcpu: number, text: string, start: number, end: number, result: StepResult) => void,
+  each: (
+    line: number,
+    vcpu: number,
+    text: string,
+    start: number,
+    end: number,
+    result: StepResult,
+    key: object | undefined,
+  ) => void,
 ): void {
   const steps = source.steps;
   if (steps instanceof StepLog) {
     const text = source.text;
-    steps.forEach((line, vcpu, start, end, result) => each(line, vcpu, text, start, end, result));
+    steps.forEach((line, vcpu, start, end, result, statement) => each(line, vcpu, text, start, end, result, statement));
     return;
   }
   const lines = splitLines(source.text);
   for (const s of steps) {
     const span = s.statement.span;
-    each(s.line, s.vcpu, lines[span.line] ?? '', span.start, span.end, s.result);
+    each(s.line, s.vcpu, lines[span.line] ?? '', span.start, span.end, s.result, undefined);
   }
 }
 
@@ -180,8 +189,8 @@ function writeReportBytes(out: JsonByteWriter, source: ReportSource, options: Js
 function writeSteps(out: JsonByteWriter, source: ReportSource): void {
   out.text('[');
   let first = true;
-  forEachStep(source, (line, vcpu, text, start, end, result) => {
-    out.stepHead(first, line + 1, vcpu, text, start, end);
+  forEachStep(source, (line, vcpu, text, start, end, result, key) => {
+    out.stepHead(first, line + 1, vcpu, text, start, end, key);
     first = false;
     // The rest of the step is the result's: the same bytes wherever a shared result recurs.
     if (!out.cached(result)) writeResult(out, result);

@@ -46,6 +46,8 @@ export class JsonByteWriter {
   private slabPos = 0;
   /** Encoded forms of `text` calls. */
   private readonly texts = new Map<string, Uint8Array>();
+  /** Encoded step texts, by the key `stepHead` was given. */
+  private readonly stepTexts = new Map<object, Uint8Array>();
   /** `"key":` for each object key seen. */
   private readonly keys = new Map<string, Uint8Array>();
   private readonly chunk: number;
@@ -132,9 +134,10 @@ export class JsonByteWriter {
   /**
    * `{"line":L,"vcpu":V,"text":T` with T (`text.slice(start, end)`) as JSON, preceded by a comma unless `first`: the
    * opening of every step of a report, written in one go (the report's hottest path: a step's result is usually
-   * copied whole after it).
+   * copied whole after it). `key`, when given, stands for T: the caller vouches that the same key always comes with
+   * the same T, and T is then encoded once and copied after.
    */
-  stepHead(first: boolean, line: number, vcpu: number, text: string, start = 0, end = text.length): void {
+  stepHead(first: boolean, line: number, vcpu: number, text: string, start = 0, end = text.length, key?: object): void {
     this.ensure(STEP_HEAD_ROOM);
     if (!first) this.buf[this.pos++] = 44; // ,
     this.put(LINE_KEY);
@@ -145,7 +148,17 @@ export class JsonByteWriter {
     // The text is `text.slice(start, end)`, encoded from `text` without the slice.
     if (end > text.length) end = text.length;
     if (start > end) start = end;
+    if (key === undefined) return this.quoted(text, start, end);
+    // With a key (a statement shared by repeated lines), the text's bytes are kept and copied when it comes again.
+    const known = this.stepTexts.get(key);
+    if (known !== undefined) return this.bytes(known);
+    this.ensure((end - start) * 6 + 2);
+    const at = this.pos;
+    const flushes = this.flushes;
     this.quoted(text, start, end);
+    if (this.flushes !== flushes) return;
+    if (this.stepTexts.size >= MAX_CACHED) this.stepTexts.clear();
+    this.stepTexts.set(key, this.keep(this.buf.subarray(at, this.pos)));
   }
 
   /** Hands out what is buffered. */

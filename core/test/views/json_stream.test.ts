@@ -258,8 +258,13 @@ describe('writeJson (streamed --json)', () => {
       const chunks: Uint8Array[] = [];
       const w = new JsonByteWriter((b) => chunks.push(b));
       w.stepHead(false, 12, 3, line, start, end);
+      // With a key, the second time copies what the first encoded.
+      const key = {};
+      w.stepHead(false, 13, 3, line, start, end, key);
+      w.stepHead(false, 14, 3, line, start, end, key);
       w.flush();
-      const expected = `,{"line":12,"vcpu":3,"text":${JSON.stringify(line.slice(start, end))}`;
+      const text = JSON.stringify(line.slice(start, end));
+      const expected = [12, 13, 14].map((n) => `,{"line":${n},"vcpu":3,"text":${text}`).join('');
       assert.equal(Buffer.concat(chunks).toString('utf8'), expected, JSON.stringify([line, start, end]));
     }
   });
