@@ -24,10 +24,19 @@ const SLAB = 1 << 20;
  * The platform's UTF-8 encoder where there is one (Node and browsers both have it; core declares no platform, so
  * it is looked up rather than assumed): native code, many times faster than `utf8Js` on long strings.
  */
-const nativeEncoder = ((): { encode(s: string): Uint8Array } | undefined => {
-  const ctor = (globalThis as { TextEncoder?: new () => { encode(s: string): Uint8Array } }).TextEncoder;
+interface Utf8Encoder {
+  encode(s: string): Uint8Array;
+  encodeInto(s: string, into: Uint8Array): { read: number; written: number };
+}
+const nativeEncoder = ((): Utf8Encoder | undefined => {
+  const ctor = (globalThis as { TextEncoder?: new () => Utf8Encoder }).TextEncoder;
   return ctor ? new ctor() : undefined;
 })();
+
+/** Strings at least this long that need no escaping are encoded by the platform, straight into the buffer. */
+const NATIVE_INTO_MIN = 40;
+/** What JSON.stringify escapes: quote, backslash, control characters, surrogates (lone ones; pairs are let through). */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
 const LINE_KEY = utf8('{"line":');
 const VCPU_KEY = utf8(',"vcpu":');
@@ -283,6 +292,20 @@ export class JsonByteWriter {
     this.ensure(room);
     const buf = this.buf;
     let o = this.pos;
+    if (
+      nativeEncoder !== undefined &&
+      end - start >= NATIVE_INTO_MIN &&
+      start === 0 &&
+      end === s.length &&
+      !NEEDS_ESCAPE.test(s)
+    ) {
+      // A long sentence with nothing to escape (an action's detail): the platform encodes it in one call.
+      buf[o++] = 34;
+      o += nativeEncoder.encodeInto(s, buf.subarray(o)).written;
+      buf[o++] = 34;
+      this.pos = o;
+      return;
+    }
     buf[o++] = 34;
     for (let i = start; i < end; i++) {
       const c = s.charCodeAt(i);
