@@ -193,20 +193,17 @@ export class StepLog {
     this.length = i + 1;
   }
 
-  /** Calls `each` with every step in order: as `push` got it. */
-  forEach(
-    each: (line: number, vcpu: number, start: number, end: number, result: StepResult, statement: Statement) => void,
-  ): void {
+  /** The steps, column by column: entry i of each is step i's (as `push` got it), for i < length. */
+  columns(): {
+    lines: Int32Array;
+    vcpus: Int32Array;
+    starts: Int32Array;
+    ends: Int32Array;
+    results: readonly StepResult[];
+    statements: readonly Statement[];
+  } {
     const { lines, vcpus, starts, ends, results, statements } = this;
-    for (let i = 0; i < this.length; i++)
-      each(
-        lines[i] as number,
-        vcpus[i] as number,
-        starts[i] as number,
-        ends[i] as number,
-        results[i] as StepResult,
-        statements[i] as Statement,
-      );
+    return { lines, vcpus, starts, ends, results, statements };
   }
 }
 

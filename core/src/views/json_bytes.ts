@@ -12,6 +12,8 @@ const CHUNK = 1 << 18;
 const MIN_CHUNK = 256;
 /** Bounds on the caches: a scenario's distinct strings are few; when they are not, the cache starts over. */
 const MAX_CACHED = 20_000;
+/** Strings up to this long are encoded once and copied after (see `string`). */
+const MAX_SHORT_STRING = 32;
 const MAX_CACHED_LENGTH = 256;
 /** Strings up to this long are encoded in place (`quoted`); longer ones by the platform's encoder, in one call. */
 const MAX_INLINE_STRING = 4096;
@@ -55,6 +57,8 @@ export class JsonByteWriter {
   private slabPos = 0;
   /** Encoded forms of `text` calls. */
   private readonly texts = new Map<string, Uint8Array>();
+  /** Encoded short strings (see `string`). */
+  private readonly shortStrings = new Map<string, Uint8Array>();
   /** Encoded step texts, by the key `stepHead` was given. */
   private readonly stepTexts = new Map<object, Uint8Array>();
   /** `"key":` for each object key seen. */
@@ -271,12 +275,20 @@ export class JsonByteWriter {
   }
 
   /**
-   * `JSON.stringify(s)` as UTF-8, straight into the buffer: one pass, no intermediate string, no cache (the strings
-   * a report encodes more than once sit inside kept frozen values; the rest — a CR3 write's sentence with its two
-   * values — occur once). Very long strings go through the platform encoder.
+   * `JSON.stringify(s)` as UTF-8. A short string is encoded once and its bytes copied after (a report's short strings
+   * — outcomes, summaries, ops, names — are a few dozen, repeated over and over: a map lookup and a copy are
+   * cheaper than encoding again); a longer one is encoded in place each time (sentences quoting register values
+   * occur once).
    */
   private string(s: string): void {
+    if (s.length > MAX_SHORT_STRING) return this.quoted(s, 0, s.length);
+    const known = this.shortStrings.get(s);
+    if (known !== undefined) return this.bytes(known);
+    this.ensure(s.length * 6 + 2);
+    const at = this.pos;
     this.quoted(s, 0, s.length);
+    if (this.shortStrings.size >= MAX_CACHED) this.shortStrings.clear();
+    this.shortStrings.set(s, this.keep(this.buf.subarray(at, this.pos)));
   }
 
   /**

@@ -61,6 +61,7 @@ const BROKEN = [
   'kern v6.4\nvmm vendor=intel\n  # comment\n\n\tvcpu 0: run   # trailing\nrun\r\nsmi\rrsm\r\n',
   '',
   '# only a comment',
+  'kernel v6.3 +nosuch\nvm vcpus=2\n# a header and nothing to run',
   'decode role 0x1234\ndecode cpu_role 0x0\nrun',
 ];
 
