@@ -205,15 +205,7 @@ function writeSteps(out: JsonByteWriter, source: ReportSource): void {
     const { lines, vcpus, starts, ends, results, statements } = steps.columns();
     for (let i = 0; i < steps.length; i++) {
       const result = results[i] as StepResult;
-      out.stepHead(
-        i === 0,
-        (lines[i] as number) + 1,
-        vcpus[i] as number,
-        text,
-        starts[i] as number,
-        ends[i] as number,
-        statements[i],
-      );
+      out.stepHead(i === 0, (lines[i] as number) + 1, vcpus[i] as number, text, starts[i], ends[i], statements[i]);
       if (!out.cached(result)) writeResult(out, result);
     }
   } else {
