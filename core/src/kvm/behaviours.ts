@@ -80,8 +80,8 @@ export interface Kernel {
 }
 
 /*
- * The table. Order: roughly chronological. Commit ids marked "title only" were identified by title
- * and Link but their hash was not verified here (see docs/kernel-notes.md).
+ * The table. Order: roughly chronological. A commit id is recorded only when it was verified (the rule and the
+ * evidence for each are in docs/kernel-notes.md); one that could not be would be marked "title only".
  */
 export const BEHAVIOURS: readonly Behaviour[] = [
   {
@@ -136,29 +136,34 @@ export const BEHAVIOURS: readonly Behaviour[] = [
   },
   {
     name: 'pcide_reload',
-    commits: ['title only'],
-    title: 'CR4.PCIDE changes request KVM_REQ_MMU_RELOAD',
-    version: 'v5.17 (v5.16/v5.17 only)',
+    commits: ['509bfe3d979672cd69c318d520420cf95b474fd9'],
+    title:
+      'KVM: X86: Cache CR3 in prev_roots when PCID is disabled (its kvm_post_set_cr4 part; ended by f6d0a2521ce1 "KVM: x86: Invoke kvm_mmu_unload() directly on CR4.PCIDE change")',
+    version: 'v5.16 (v5.16/v5.17 only; ended in v5.18)',
     description: 'Any CR4.PCIDE toggle requests KVM_REQ_MMU_RELOAD (a full unload at the next entry).',
-    source: 'facts §4.2 (x86.c kvm_post_set_cr4, K5.17)',
+    source:
+      'facts §4.2 (x86.c kvm_post_set_cr4, K5.17); docs/kernel-notes.md (509bfe3d9796 adds the request; both commits in torvalds/linux master pushes)',
   },
   {
     name: 'pcide_clear_resets',
-    commits: ['title only'],
-    title: 'kvm_post_set_cr4 resets the MMU when CR4.PCIDE is cleared (v5.15 shape; reworked in v5.16/v5.17)',
-    version: '≤v5.15',
+    commits: ['552617382c197949ff965a3559da8952bf3c1fa5'],
+    title:
+      'KVM: X86: Don\'t reset mmu context when X86_CR4_PCIDE 1->0 (removal; the reset dates from ad756a1603c5 "KVM: VMX: Implement PCID/INVPCID for guests with EPT")',
+    version: '≤v5.15 (removed in v5.16)',
     description:
       'Clearing CR4.PCIDE resets the MMU (kvm_mmu_reset_context, every root unloaded) like a role-bit change; later kernels request a reload (v5.17) or only flush the guest TLB.',
-    source: 'facts §4.2 (x86.c kvm_post_set_cr4, K5.15)',
+    source:
+      'facts §4.2 (x86.c kvm_post_set_cr4, K5.15); docs/kernel-notes.md (552617382c19: stable backports name it upstream)',
   },
   {
     name: 'tlb_flush_split',
-    commits: ['title only'],
-    title: 'KVM: x86: flush TLB separately from MMU reset (Paolo Bonzini)',
-    version: 'v5.18 (believed: after v5.17-rc5, present in v5.19)',
+    commits: ['b5f61c035d49a9724015ae5003109113d0914720'],
+    title: 'KVM: x86: flush TLB separately from MMU reset',
+    version: 'v5.18',
     description:
       'CR0/CR4 writes raise their own TLB-flush requests instead of relying on the MMU reset: KVM_REQ_TLB_FLUSH_GUEST when CR0.PG is cleared or CR4.PGE/PCIDE change, KVM_REQ_TLB_FLUSH_CURRENT when CR4.PAE changes or CR4.SMEP is set, and shadow paging unloads on CR4.PCIDE 0→1.',
-    source: 'facts §4.1, §4.2 (x86.c kvm_post_set_cr0/kvm_post_set_cr4, K5.17 vs K5.19)',
+    source:
+      'facts §4.1, §4.2 (x86.c kvm_post_set_cr0/kvm_post_set_cr4, K5.17 vs K5.19); docs/kernel-notes.md (torvalds/linux master push of 2022-03-24)',
   },
   {
     name: 'new_pgd_base_only_role',
@@ -237,13 +242,14 @@ export const BEHAVIOURS: readonly Behaviour[] = [
   },
   {
     name: 'notifier_skips_invalid_roots',
-    commits: ['title only'],
+    commits: ['d62007edf01f5c11f75d0f4b1e538fc52a5b1982'],
     title:
       'tdp_mmu_next_root skips invalid roots for MMU-notifier unmaps (ended by d62007edf01f "KVM: x86/mmu: Zap _all_ roots when unmapping gfn range in TDP MMU")',
-    version: 'v5.17 (ended in v5.18, believed)',
+    version: 'v5.17 (ended in v5.18)',
     description:
       'MMU-notifier unmaps walk only valid TDP MMU roots, so a root that was invalidated but is still being zapped keeps SPTEs the notifier should have zapped (the hazard Sean describes in seed 003).',
-    source: 'facts §4.14 (tdp_mmu.c kvm_tdp_mmu_unmap_gfn_range, K5.17-rc5); seed 003',
+    source:
+      'facts §4.14 (tdp_mmu.c kvm_tdp_mmu_unmap_gfn_range, K5.17-rc5); seed 003; docs/kernel-notes.md (commit evidence)',
   },
   {
     name: 'tdp_mmu_root_ref',
@@ -278,11 +284,12 @@ export const BEHAVIOURS: readonly Behaviour[] = [
   },
   {
     name: 'roots_all_mask',
-    commits: ['title only'],
-    title: 'KVM_MMU_ROOTS_ALL = BIT(1 + KVM_MMU_NUM_PREV_ROOTS) - 1',
+    commits: ['f94db0c8b9fa50296d00e236e2416aea11186e18'],
+    title:
+      'KVM: x86/mmu: Sanity check input to kvm_mmu_free_roots() (KVM_MMU_ROOTS_ALL = BIT(1 + KVM_MMU_NUM_PREV_ROOTS) - 1)',
     version: 'v6.4',
     description: 'KVM_MMU_ROOTS_ALL is 0xF instead of ~0UL; no change in which roots are freed.',
-    source: 'facts §3.1 (kvm_host.h, K6.4s)',
+    source: 'facts §3.1 (kvm_host.h, K6.4s); docs/kernel-notes.md (commit evidence)',
   },
   {
     name: 'sync_invalidated_zap',
@@ -296,71 +303,71 @@ export const BEHAVIOURS: readonly Behaviour[] = [
   },
   {
     name: 'dummy_root',
-    commits: ['title only'],
+    commits: ['0e3223d8d00ac05849661f1b8b476d3caca251cf'],
     title: 'KVM: x86/mmu: Use dummy root, backed by zero page, for !visible guest roots',
     version: 'v6.6',
     description: 'A shadow-paging guest CR3 outside any visible memslot gets a dummy root instead of a triple fault.',
-    source: 'facts §5.5, §6.1',
+    source: 'facts §5.5, §6.1; docs/kernel-notes.md (commit evidence)',
   },
   {
     name: 'tdp_mmu_alloc_root',
-    commits: ['title only'],
-    title: 'KVM: x86/mmu: Allocate TDP MMU roots while holding mmu_lock for read',
+    commits: ['dab285e4ec736d964cfa6c7fd6eebd22666b5ebc'],
+    title: 'KVM: x86/mmu: Alloc TDP MMU roots while holding mmu_lock for read',
     version: 'v6.9',
     description:
       'Root lookup/allocation is kvm_tdp_mmu_alloc_root under mmu_lock held for read; kvm_mmu_free_roots takes the read lock for TDP MMU roots.',
-    source: 'facts §5.6 (tdp_mmu.c, K6.12)',
+    source: 'facts §5.6 (tdp_mmu.c, K6.12); docs/kernel-notes.md (commit evidence)',
   },
   {
     name: 'cpuid_invalid_root_role',
-    commits: ['title only'],
-    title: 'KVM: x86/mmu: Set kvm_mmu_page_role.invalid to mark the various MMU root_roles invalid during CPUID update',
+    commits: ['1bc26cb9090246190e8c540f5aa201cea2f895a1'],
+    title: 'KVM: x86/mmu: Precisely invalidate MMU root_role during CPUID update',
     version: 'v6.9',
     description:
       'KVM_SET_CPUID marks root_role invalid (role.invalid=1) instead of zeroing it, forcing the next re-init.',
-    source: 'facts §2.5 (mmu.c kvm_mmu_after_set_cpuid, K6.12)',
+    source: 'facts §2.5 (mmu.c kvm_mmu_after_set_cpuid, K6.12); docs/kernel-notes.md (commit evidence)',
   },
   {
     name: 'sregs_flush_guest',
-    commits: ['title only'],
-    title: 'KVM_SET_SREGS requests a guest TLB flush after the MMU reset',
-    version: 'v6.12 (between v6.7 and v6.12)',
+    commits: ['4346db6e6e7a63c25a2f6dd93f4613d6a17dbd4e'],
+    title: 'KVM: x86: Force TLB flush on userspace changes to special registers',
+    version: 'v6.7',
     description: 'After KVM_SET_SREGS resets the MMU, KVM also requests KVM_REQ_TLB_FLUSH_GUEST.',
-    source: 'facts §4.8 (x86.c __set_sregs_common, K6.12 vs K6.6s)',
+    source: 'facts §4.8 (x86.c __set_sregs_common, K6.12 vs K6.6s); docs/kernel-notes.md (commit evidence)',
   },
   {
     name: 'slot_zap_all_quirk',
-    commits: ['title only'],
-    title: 'KVM: x86: Add a quirk for zapping all of the MMU on memslot deletion (KVM_X86_QUIRK_SLOT_ZAP_ALL)',
+    commits: ['aa8d1f48d353b0469bff357183ee9df137d15ef0'],
+    title: 'KVM: x86/mmu: Introduce a quirk to control memslot zap behavior (KVM_X86_QUIRK_SLOT_ZAP_ALL)',
     version: 'v6.12',
     description:
       'Memslot DELETE/MOVE zaps everything (kvm_mmu_zap_all_fast) only while the quirk is enabled (the default); with `vm slot_zap_all=off` it zaps only the slot and invalidates no root.',
-    source: 'facts §4.12 (x86.c kvm_arch_flush_shadow_memslot, K6.12)',
+    source: 'facts §4.12 (x86.c kvm_arch_flush_shadow_memslot, K6.12); docs/kernel-notes.md (commit evidence)',
   },
   {
     name: 'nnpt_guest_mode_first',
-    commits: ['title only'],
+    commits: ['46d6c6f3ef0eaff71c2db6d77d4e2ebb7adac34f'],
     title: 'KVM: nSVM: Enter guest mode before initializing nested NPT MMU',
-    version: 'v6.14 (believed)',
+    version: 'v6.14',
     description: 'nSVM enters guest mode before building the nested NPT MMU, so nested-NPT roles have guest_mode=1.',
-    source: 'facts §2.3.4, §4.11 (svm/nested.c, K6.12 vs K6.18s)',
+    source: 'facts §2.3.4, §4.11 (svm/nested.c, K6.12 vs K6.18s); docs/kernel-notes.md (commit evidence)',
   },
   {
     name: 'is_mirror_role',
-    commits: ['title only'],
-    title: 'KVM: x86/tdp_mmu: Add a role bit for mirror roots (TDX)',
-    version: 'v6.14 (believed)',
+    commits: ['6961ab0bae5282de221fed5fc3e9db2b9180c4d6'],
+    title: 'KVM: x86/mmu: Add an is_mirror member for union kvm_mmu_page_role (TDX mirror roots)',
+    version: 'v6.14',
     description: 'Page-role bit 19 is is_mirror (TDX mirror roots); layout only for non-TDX VMs.',
-    source: 'facts §1.1 (kvm_host.h, K6.18s)',
+    source: 'facts §1.1 (kvm_host.h, K6.18s); docs/kernel-notes.md (commit evidence)',
   },
   {
     name: 'invept_precise',
-    commits: ['title only'],
-    title: 'KVM: nVMX: free only the guest_mmu roots matching the EPTP on single-context INVEPT',
-    version: '≤v5.15 (believed v5.7)',
+    commits: ['ce8fe7b77bd8ee405295e349c82d0ef8c9788200'],
+    title: 'KVM: nVMX: Free only the affected contexts when emulating INVEPT',
+    version: '≤v5.15 (believed v5.8)',
     description:
       'Single-context INVEPT frees only guest_mmu roots whose EPTP matches; without it (the 2020 f8aa7e3958bc behaviour) every guest_mmu root is freed.',
-    source: 'facts §4.10 (vmx/nested.c handle_invept, K5.15…K6.19); seed 002',
+    source: 'facts §4.10 (vmx/nested.c handle_invept, K5.15…K6.19); seed 002; docs/kernel-notes.md (commit evidence)',
   },
   {
     name: 'invalidated_roots_off_list',
