@@ -126,6 +126,27 @@ describe('analyzeOnePass (the CLI check path)', () => {
     }
   });
 
+  it('equals analyze on random characters and on soup of statements, line breaks of every kind', () => {
+    let seed = 11;
+    const next = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    const words = ['kernel v6.1', 'vm vcpus=3 tdp=off', 'vcpu 1', 'vcpu 4:', 'smi', 'rsm', 'run', 'cr0 &= ~WP'];
+    words.push('cr3 = 0x5000', 'cr4 |= PCIDE', 'expect root.id == 1', 'é', '\u0000', '#', ':', '0x', '\t');
+    const breaks = ['\n', '\r\n', '\r'];
+    for (let round = 0; round < 60; round++) {
+      let text = '';
+      for (let line = 0, lines = next(40); line < lines; line++) {
+        if (round % 2 === 0)
+          for (let i = 0, n = next(30); i < n; i++) text += String.fromCharCode(next(next(5) === 0 ? 0x10000 : 128));
+        else for (let i = 0, n = 1 + next(3); i < n; i++) text += (i > 0 ? ' ' : '') + words[next(words.length)];
+        text += breaks[next(breaks.length)];
+      }
+      same(text, `round ${round}`);
+    }
+  });
+
   it('writes several files as one array, as analyze would', () => {
     const [a, b] = [exampleTexts[0], exampleTexts[1]] as [readonly [string, string], readonly [string, string]];
     assert.equal(
