@@ -258,13 +258,20 @@ describe('writeJson (streamed --json)', () => {
       const chunks: Uint8Array[] = [];
       const w = new JsonByteWriter((b) => chunks.push(b));
       w.stepHead(false, 12, 3, line, start, end);
-      // With a key, the second time copies what the first encoded.
+      // With a key, the second time copies what the first encoded, while the vCPU stays the same.
       const key = {};
-      w.stepHead(false, 13, 3, line, start, end, key);
-      w.stepHead(false, 14, 3, line, start, end, key);
+      const heads: [number, number][] = [
+        [13, 3],
+        [14, 3],
+        [15, 4],
+        [16, 3],
+      ];
+      for (const [n, vcpu] of heads) w.stepHead(false, n, vcpu, line, start, end, key);
       w.flush();
       const text = JSON.stringify(line.slice(start, end));
-      const expected = [12, 13, 14].map((n) => `,{"line":${n},"vcpu":3,"text":${text}`).join('');
+      const expected = [[12, 3] as [number, number], ...heads]
+        .map(([n, vcpu]) => `,{"line":${n},"vcpu":${vcpu},"text":${text}`)
+        .join('');
       assert.equal(Buffer.concat(chunks).toString('utf8'), expected, JSON.stringify([line, start, end]));
     }
   });
