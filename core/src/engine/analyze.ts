@@ -6,7 +6,6 @@
  * `reanalyze` reuses the previous analysis after an edit: lines before the first changed line keep their parse,
  * and the simulation resumes from the last checkpoint before that line.
  */
-import type { Kernel } from '../kvm/behaviours.js';
 import { createKvm } from '../kvm/kvm.js';
 import type { KvmModel, Snapshot, VmConfig } from '../kvm/types.js';
 import type { Diagnostic, ParsedLine, ParseResult, Span, Statement } from '../syntax/ast.js';
@@ -14,7 +13,7 @@ import { checkScenario, type CheckedScenario } from '../syntax/check.js';
 import { parseLine } from '../syntax/parser.js';
 import { forEachLine, splitLines } from '../text/positions.js';
 import type { Analysis, AnalyzeOptions, ExpectationResult, Step } from './analysis.js';
-import { allDiagnostics, expectationCounts, runEvent, runExpect } from './run.js';
+import { allDiagnostics, checkOptionsOf, expectationCounts, runEvent, runExpect } from './run.js';
 import { stepDiagnostics } from './step_diagnostics.js';
 
 export const CHECKPOINT_INTERVAL = 256;
@@ -254,13 +253,6 @@ function simulate(
   return run;
 }
 
-function checkOptionsOf(options: AnalyzeOptions): { defaultKernel?: string; kernelOverride?: string } {
-  const checkOptions: { defaultKernel?: string; kernelOverride?: string } = {};
-  if (options.defaultKernel !== undefined) checkOptions.defaultKernel = options.defaultKernel;
-  if (options.kernelOverride !== undefined) checkOptions.kernelOverride = options.kernelOverride;
-  return checkOptions;
-}
-
 /** Lines with an error (parse or check): they do not run. */
 function badLinesOf(parsed: ParseResult, checked: CheckedScenario): Set<number> {
   const badLines = new Set<number>();
@@ -284,7 +276,6 @@ function lastCheckpointBefore(checkpoints: readonly Checkpoint[], line: number):
 /** The main loop: runs every statement from `fromLine` on, recording steps, expectations and checkpoints. */
 function execute(run: Run & { parsed: ParseResult }, fromLine: number): void {
   const { parsed, checked, badLines, model } = run;
-  const kernel: Kernel = checked.kernel;
   const keepCheckpoints = run.options.checkpoints !== false;
   for (let line = fromLine; line < parsed.lines.length; line++) {
     const statement = parsed.lines[line]?.statement;
@@ -296,7 +287,7 @@ function execute(run: Run & { parsed: ParseResult }, fromLine: number): void {
       run.steps.push(runEvent(run, model, run.steps.length, line, vcpu, statement));
     } else if (statement.kind === 'expect') {
       const previous = run.steps[run.steps.length - 1];
-      runExpect(run, kernel, model, line, vcpu, statement, previous?.result.actions ?? []);
+      runExpect(run, model, line, vcpu, statement, previous?.result.actions ?? []);
     }
   }
 }

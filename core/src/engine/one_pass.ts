@@ -1,9 +1,9 @@
 /**
  * A scenario analysed in one pass, for a report: the same diagnostics, expectation results, steps and final state
- * as `analyze`, without keeping the syntax tree or the steps' statements. Each line is parsed, checked and run,
- * then dropped; a step keeps its result and where its statement is in the text (the report quotes it). The CLI's
- * `check` reads a long scenario this way: nothing per line is kept but a few numbers and a reference to the
- * (usually shared) result, so the collector has next to nothing to trace or move.
+ * as `analyze`, without keeping the syntax tree. Each line is parsed, checked and run, then dropped; a step keeps
+ * its result, its statement and where the statement is in the text (the report quotes it). The CLI's `check` reads
+ * a long scenario this way: nothing per line is kept but a few numbers and references to a result and a statement
+ * (both usually shared by many steps), so the collector has next to nothing to trace or move.
  *
  * The header decides how every line runs. It is read from the top, and the lines run from the first event on; a
  * `kernel` or `vm` line after that is an error but still applies to the whole file, so then the text is read again:
@@ -17,7 +17,7 @@ import { HeaderScan, LineChecker, type CheckedHeader, type CheckOptions } from '
 import { knownEventLine, parseLine } from '../syntax/parser.js';
 import { forEachLine } from '../text/positions.js';
 import type { AnalyzeOptions, ExpectationResult } from './analysis.js';
-import { allDiagnostics, expectationCounts, runEvent, runExpect, type Progress } from './run.js';
+import { allDiagnostics, checkOptionsOf, expectationCounts, runEvent, runExpect, type Progress } from './run.js';
 
 export interface OnePassAnalysis {
   readonly text: string;
@@ -32,9 +32,7 @@ export interface OnePassAnalysis {
 }
 
 export function analyzeOnePass(text: string, options: AnalyzeOptions = {}): OnePassAnalysis {
-  const checkOptions: CheckOptions = {};
-  if (options.defaultKernel !== undefined) checkOptions.defaultKernel = options.defaultKernel;
-  if (options.kernelOverride !== undefined) checkOptions.kernelOverride = options.kernelOverride;
+  const checkOptions = checkOptionsOf(options);
   // Given the header, a pass does not give up.
   return onePass(text, checkOptions) ?? (onePass(text, checkOptions, headerOf(text, checkOptions)) as OnePassAnalysis);
 }
@@ -55,11 +53,11 @@ function headerOf(text: string, checkOptions: CheckOptions): CheckedHeader {
  */
 function onePass(text: string, checkOptions: CheckOptions, known?: CheckedHeader): OnePassAnalysis | undefined {
   const scan = known ? undefined : new HeaderScan();
-  let header = known;
   const parseDiagnostics: Diagnostic[] = [];
   const lineDiagnostics: Diagnostic[] = [];
   const progress: Progress = { warnings: 0, runDiagnostics: [], results: [] };
   const steps = new StepLog();
+  let header: CheckedHeader | undefined;
   let checker: LineChecker | undefined;
   let model: KvmModel | undefined;
   let lastActions: readonly Action[] = [];
@@ -68,6 +66,7 @@ function onePass(text: string, checkOptions: CheckOptions, known?: CheckedHeader
   let lateHeader = false;
 
   const runLine = (pl: ParsedLine, line: number, start: number, copied: boolean): void => {
+    const m = model as KvmModel;
     let bad = false;
     for (const d of pl.diagnostics) {
       parseDiagnostics.push(d);
@@ -82,11 +81,11 @@ function onePass(text: string, checkOptions: CheckOptions, known?: CheckedHeader
     if (statement && !bad) {
       const runsOn = vcpu < 0 ? 0 : vcpu;
       if (statement.kind === 'event') {
-        const step = runEvent(progress, model as KvmModel, steps.length, line, runsOn, statement);
+        const step = runEvent(progress, m, steps.length, line, runsOn, statement);
         steps.push(line, runsOn, start + statement.span.start, start + statement.span.end, step.result, statement);
         lastActions = step.result.actions;
       } else if (statement.kind === 'expect') {
-        runExpect(progress, (header as CheckedHeader).kernel, model as KvmModel, line, runsOn, statement, lastActions);
+        runExpect(progress, m, line, runsOn, statement, lastActions);
       }
     }
     // A repeated line was run from its first parse: what it said is moved to this line.
@@ -96,28 +95,28 @@ function onePass(text: string, checkOptions: CheckOptions, known?: CheckedHeader
     }
   };
 
+  /** The header is known: the lines seen so far are checked and run, and the rest as they come. */
+  const begin = (h: CheckedHeader): void => {
+    header = h;
+    checker = new LineChecker(h, lineDiagnostics);
+    model = createKvm(h.kernel, h.vm);
+    for (const [pl, line, start] of before) runLine(pl, line, start, false);
+    before = [];
+  };
+  if (known) begin(known);
+
   forEachLine(text, (lineText, line, start) => {
-    if (!header) {
+    if (scan && !header) {
       const pl = parseLine(lineText, line);
-      (scan as HeaderScan).line(pl);
+      scan.line(pl);
       before.push([pl, line, start]);
-      if (!(scan as HeaderScan).eventsBegan) return true;
-      header = (scan as HeaderScan).finish(checkOptions);
-      checker = new LineChecker(header, lineDiagnostics);
-      model = createKvm(header.kernel, header.vm);
-      for (const [p, l, s] of before) runLine(p, l, s, false);
-      before = [];
+      if (scan.eventsBegan) begin(scan.finish(checkOptions));
       return true;
-    }
-    if (!checker) {
-      checker = new LineChecker(header, lineDiagnostics);
-      model = createKvm(header.kernel, header.vm);
     }
     // A line seen before as an event without diagnostics is run from that parse, without moving it here first.
     const seen = knownEventLine(lineText);
     const pl = seen ?? parseLine(lineText, line);
-    const s = pl.statement;
-    if (scan && (s?.kind === 'kernel' || s?.kind === 'vm')) {
+    if (scan && (pl.statement?.kind === 'kernel' || pl.statement?.kind === 'vm')) {
       lateHeader = true;
       return false;
     }
@@ -125,23 +124,14 @@ function onePass(text: string, checkOptions: CheckOptions, known?: CheckedHeader
     return true;
   });
   if (lateHeader) return undefined;
-  if (!header) {
-    // Nothing but the header (or nothing at all): the lines still get their checks.
-    header = (scan as HeaderScan).finish(checkOptions);
-    checker = new LineChecker(header, lineDiagnostics);
-    model = createKvm(header.kernel, header.vm);
-    for (const [p, l, s] of before) runLine(p, l, s, false);
-  }
+  // Nothing but the header (or nothing at all): the lines still get their checks.
+  if (scan && !header) begin(scan.finish(checkOptions));
+  const h = header as CheckedHeader;
   return {
     text,
-    kernel: header.kernel,
-    vm: header.vm,
-    diagnostics: allDiagnostics(
-      parseDiagnostics,
-      [...header.diagnostics, ...lineDiagnostics],
-      progress.runDiagnostics,
-      header,
-    ),
+    kernel: h.kernel,
+    vm: h.vm,
+    diagnostics: allDiagnostics(parseDiagnostics, [...h.diagnostics, ...lineDiagnostics], progress.runDiagnostics, h),
     expectations: expectationCounts(progress.results),
     final: (model as KvmModel).snapshot(),
     steps,

@@ -3,14 +3,21 @@
  * is compared with the model's state. Shared by `analyze` (which keeps every step for the editor) and
  * `analyzeOnePass` (which keeps only what a report needs), so both run a line the same way.
  */
-import type { Kernel } from '../kvm/behaviours.js';
 import type { Action, KvmModel } from '../kvm/types.js';
-import type { CheckedHeader } from '../syntax/check.js';
+import type { CheckedHeader, CheckOptions } from '../syntax/check.js';
 import type { Diagnostic, Statement } from '../syntax/ast.js';
 import { suggest } from '../util/suggest.js';
-import type { ExpectationResult, Step } from './analysis.js';
+import type { AnalyzeOptions, ExpectationResult, Step } from './analysis.js';
 import { compare, knownPathExamples, resolvePath } from './expect.js';
 import { stepDiagnostics } from './step_diagnostics.js';
+
+/** The options of the checks (the kernel settings) among an analysis's options. */
+export function checkOptionsOf(options: AnalyzeOptions): CheckOptions {
+  const checkOptions: CheckOptions = {};
+  if (options.defaultKernel !== undefined) checkOptions.defaultKernel = options.defaultKernel;
+  if (options.kernelOverride !== undefined) checkOptions.kernelOverride = options.kernelOverride;
+  return checkOptions;
+}
 
 /** What running statements accumulates besides the steps themselves. */
 export interface Progress {
@@ -47,7 +54,6 @@ export function runEvent(
 /** Evaluates the expectation on 0-based `line` against the state now; `lineActions`: the last step's actions. */
 export function runExpect(
   p: Progress,
-  kernel: Kernel,
   model: KvmModel,
   line: number,
   vcpu: number,
@@ -55,7 +61,7 @@ export function runExpect(
   lineActions: readonly Action[],
 ): void {
   const r = resolvePath(statement.path, {
-    kernel,
+    kernel: model.kernel,
     snapshot: model.snapshot(),
     vcpu,
     lineActions,
@@ -92,6 +98,7 @@ export function allDiagnostics(
   return diagnostics;
 }
 
+/** How many expectations held and failed, with the results. */
 export function expectationCounts(results: readonly ExpectationResult[]): {
   passed: number;
   failed: number;

@@ -198,25 +198,13 @@ function writeReportBytes(out: JsonByteWriter, source: ReportSource, options: Js
 
 function writeSteps(out: JsonByteWriter, source: ReportSource): void {
   out.text('[');
-  const steps = source.steps;
-  if (steps instanceof StepLog) {
-    // The CLI's path, the report's hottest loop: straight over the columns.
-    const text = source.text;
-    const { lines, vcpus, starts, ends, results, statements } = steps.columns();
-    for (let i = 0; i < steps.length; i++) {
-      const result = results[i] as StepResult;
-      out.stepHead(i === 0, (lines[i] as number) + 1, vcpus[i] as number, text, starts[i], ends[i], statements[i]);
-      if (!out.cached(result)) writeResult(out, result);
-    }
-  } else {
-    let first = true;
-    forEachStep(source, (line, vcpu, text, start, end, result) => {
-      out.stepHead(first, line + 1, vcpu, text, start, end);
-      first = false;
-      // The rest of the step is the result's: the same bytes wherever a shared result recurs.
-      if (!out.cached(result)) writeResult(out, result);
-    });
-  }
+  let first = true;
+  forEachStep(source, (line, vcpu, text, start, end, result, key) => {
+    out.stepHead(first, line + 1, vcpu, text, start, end, key);
+    first = false;
+    // The rest of the step is the result's: the same bytes wherever a shared result recurs.
+    if (!out.cached(result)) writeResult(out, result);
+  });
   out.text(']');
 }
 

@@ -161,17 +161,9 @@ export class JsonByteWriter {
     // The text is `text.slice(start, end)`, encoded from `text` without the slice.
     if (end > text.length) end = text.length;
     if (start > end) start = end;
-    if (key === undefined) return this.quoted(text, start, end);
     // With a key (a statement shared by repeated lines), the text's bytes are kept and copied when it comes again.
-    const known = this.stepTexts.get(key);
-    if (known !== undefined) return this.bytes(known);
-    this.ensure((end - start) * 6 + 2);
-    const at = this.pos;
-    const flushes = this.flushes;
-    this.quoted(text, start, end);
-    if (this.flushes !== flushes) return;
-    if (this.stepTexts.size >= MAX_CACHED) this.stepTexts.clear();
-    this.stepTexts.set(key, this.keep(this.buf.subarray(at, this.pos)));
+    if (key === undefined) this.quoted(text, start, end);
+    else this.quotedOnce(this.stepTexts, key, text, start, end);
   }
 
   /** Hands out what is buffered. */
@@ -281,20 +273,30 @@ export class JsonByteWriter {
    * occur once).
    */
   private string(s: string): void {
-    if (s.length > MAX_SHORT_STRING) return this.quoted(s, 0, s.length);
-    const known = this.shortStrings.get(s);
-    if (known !== undefined) return this.bytes(known);
-    this.ensure(s.length * 6 + 2);
-    const at = this.pos;
-    this.quoted(s, 0, s.length);
-    if (this.shortStrings.size >= MAX_CACHED) this.shortStrings.clear();
-    this.shortStrings.set(s, this.keep(this.buf.subarray(at, this.pos)));
+    if (s.length > MAX_SHORT_STRING) this.quoted(s, 0, s.length);
+    else this.quotedOnce(this.shortStrings, s, s, 0, s.length);
   }
 
   /**
-   * `JSON.stringify(s.slice(start, end))` as UTF-8, with 0 ≤ start ≤ end ≤ s.length, without the slice. Escapes as JSON.stringify does: `"` and backslash with a backslash, the control characters
-   * with short forms (b t n f r) by those, the other control characters and lone surrogates as lower-case `uXXXX`;
-   * DEL and everything else as it is.
+   * `quoted(s, start, end)`, its bytes kept in `cache` under `key` and copied when the key comes again: the caller
+   * vouches that a key always stands for the same text. Bounded: a full cache starts over.
+   */
+  private quotedOnce<K>(cache: Map<K, Uint8Array>, key: K, s: string, start: number, end: number): void {
+    const known = cache.get(key);
+    if (known !== undefined) return this.bytes(known);
+    const at = this.pos;
+    const flushes = this.flushes;
+    this.quoted(s, start, end);
+    // Handed out meanwhile (the buffer filled up): not kept, encoded again next time.
+    if (this.flushes !== flushes) return;
+    if (cache.size >= MAX_CACHED) cache.clear();
+    cache.set(key, this.keep(this.buf.subarray(at, this.pos)));
+  }
+
+  /**
+   * `JSON.stringify(s.slice(start, end))` as UTF-8, with 0 ≤ start ≤ end ≤ s.length, without the slice. Escapes as
+   * JSON.stringify does: `"` and backslash with a backslash, the control characters with short forms (b t n f r) by
+   * those, the other control characters and lone surrogates as lower-case `uXXXX`; DEL and everything else as it is.
    */
   private quoted(s: string, start: number, end: number): void {
     // At most 6 bytes per UTF-16 unit (a control character as backslash-u and four digits), plus the quotes.
