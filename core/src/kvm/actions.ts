@@ -120,6 +120,21 @@ export class Recorder {
   }
 
   /**
+   * `call` without the closure, for the paths every step takes: the current path goes through kernel function `fn`
+   * until `leave` is given what this returns.
+   */
+  enter(fn: string): Frame {
+    const saved = this.frame;
+    this.frame = saved.child(fn);
+    return saved;
+  }
+
+  /** Back to the path `enter` returned. */
+  leave(saved: Frame): void {
+    this.frame = saved;
+  }
+
+  /**
    * Runs `body` on a different thread of execution (e.g. the TDP MMU zap worker): its path starts at
    * `fn`, not at whatever the statement was doing.
    */

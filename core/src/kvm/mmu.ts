@@ -126,15 +126,21 @@ function levelText(level: number): string {
 
 /** `kvm_init_mmu`: recompute the role of the MMU in use; never allocates or frees roots. */
 export function kvm_init_mmu(c: Ctx, v: VcpuState): void {
-  c.rec.call('kvm_init_mmu', () => {
-    if (v.walk_mmu === 'nested_mmu') {
-      c.rec.call('init_kvm_nested_mmu', () => applyRoles(c, v, v.nested_mmu, rolesOf(c, v, init_kvm_nested_mmu_roles)));
-    } else if (c.vm.tdp) {
-      c.rec.call('init_kvm_tdp_mmu', () => applyRoles(c, v, v.root_mmu, rolesOf(c, v, init_kvm_tdp_mmu_roles)));
-    } else {
-      c.rec.call('init_kvm_softmmu', () => applyRoles(c, v, v.root_mmu, rolesOf(c, v, init_kvm_softmmu_roles)));
-    }
-  });
+  const saved = c.rec.enter('kvm_init_mmu');
+  if (v.walk_mmu === 'nested_mmu') {
+    const inner = c.rec.enter('init_kvm_nested_mmu');
+    applyRoles(c, v, v.nested_mmu, rolesOf(c, v, init_kvm_nested_mmu_roles));
+    c.rec.leave(inner);
+  } else if (c.vm.tdp) {
+    const inner = c.rec.enter('init_kvm_tdp_mmu');
+    applyRoles(c, v, v.root_mmu, rolesOf(c, v, init_kvm_tdp_mmu_roles));
+    c.rec.leave(inner);
+  } else {
+    const inner = c.rec.enter('init_kvm_softmmu');
+    applyRoles(c, v, v.root_mmu, rolesOf(c, v, init_kvm_softmmu_roles));
+    c.rec.leave(inner);
+  }
+  c.rec.leave(saved);
 }
 
 /**
@@ -160,23 +166,23 @@ const ROLES = new FixedKeyTree<MmuRoles>(4096);
 
 /** `kvm_mmu_reset_context`: always unloads, even when the role does not change. */
 export function kvm_mmu_reset_context(c: Ctx, v: VcpuState): void {
-  c.rec.call('kvm_mmu_reset_context', () => {
-    kvm_mmu_unload(c, v);
-    kvm_init_mmu(c, v);
-  });
+  const saved = c.rec.enter('kvm_mmu_reset_context');
+  kvm_mmu_unload(c, v);
+  kvm_init_mmu(c, v);
+  c.rec.leave(saved);
 }
 
 /** `kvm_mmu_unload`: free every slot of root_mmu and guest_mmu. */
 export function kvm_mmu_unload(c: Ctx, v: VcpuState): void {
-  c.rec.call('kvm_mmu_unload', () => {
-    const start = c.rec.mark();
-    const fromRoot = kvm_mmu_free_roots(c, v, v.root_mmu, KVM_MMU_ROOTS_ALL);
-    const fromGuest = kvm_mmu_free_roots(c, v, v.guest_mmu, KVM_MMU_ROOTS_ALL);
-    const dropped = fromGuest.length === 0 ? fromRoot : fromRoot.concat(fromGuest);
-    if (dropped.length > 0) {
-      c.rec.emitSharedBefore(start, UNLOAD, v.id, dropped.join(' '));
-    }
-  });
+  const saved = c.rec.enter('kvm_mmu_unload');
+  const start = c.rec.mark();
+  const fromRoot = kvm_mmu_free_roots(c, v, v.root_mmu, KVM_MMU_ROOTS_ALL);
+  const fromGuest = kvm_mmu_free_roots(c, v, v.guest_mmu, KVM_MMU_ROOTS_ALL);
+  const dropped = fromGuest.length === 0 ? fromRoot : fromRoot.concat(fromGuest);
+  if (dropped.length > 0) {
+    c.rec.emitSharedBefore(start, UNLOAD, v.id, dropped.join(' '));
+  }
+  c.rec.leave(saved);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -190,33 +196,33 @@ export function kvm_mmu_free_roots(c: Ctx, v: VcpuState, mmu: MmuState, roots_to
     if (roots_to_free & KVM_MMU_ROOT_PREVIOUS(i) && VALID_PAGE(mmu.prev_roots[i]!.hpa)) any = true;
   }
   if (!any) return NOTHING_DROPPED;
-  return c.rec.call('kvm_mmu_free_roots', () => {
-    const dropped: number[] = [];
-    const invalid_list: MmuPage[] = [];
-    for (let i = 0; i < KVM_MMU_NUM_PREV_ROOTS; i++) {
-      const slot = mmu.prev_roots[i]!;
-      if (roots_to_free & KVM_MMU_ROOT_PREVIOUS(i) && VALID_PAGE(slot.hpa)) {
-        mmu_free_root_page(c, v, mmu, slot, `prev_roots[${i}]`, invalid_list, dropped);
-      }
+  const saved = c.rec.enter('kvm_mmu_free_roots');
+  const dropped: number[] = [];
+  const invalid_list: MmuPage[] = [];
+  for (let i = 0; i < KVM_MMU_NUM_PREV_ROOTS; i++) {
+    const slot = mmu.prev_roots[i]!;
+    if (roots_to_free & KVM_MMU_ROOT_PREVIOUS(i) && VALID_PAGE(slot.hpa)) {
+      mmu_free_root_page(c, v, mmu, slot, `prev_roots[${i}]`, invalid_list, dropped);
     }
-    if (wantCurrent) {
-      const hpa = mmu.root.hpa;
-      if (hpa === 'pae_root' || hpa === 'pml4_root' || hpa === 'pml5_root') {
-        for (let i = 0; i < 4; i++) {
-          const id = mmu.pae_root[i];
-          if (id === null || id === undefined) continue;
-          const entry: RootInfo = { hpa: id, pgd: 0n };
-          mmu_free_root_page(c, v, mmu, entry, `pae_root[${i}]`, invalid_list, dropped);
-          mmu.pae_root[i] = null;
-        }
-      } else if (typeof hpa === 'number') {
-        mmu_free_root_page(c, v, mmu, mmu.root, 'root', invalid_list, dropped);
+  }
+  if (wantCurrent) {
+    const hpa = mmu.root.hpa;
+    if (hpa === 'pae_root' || hpa === 'pml4_root' || hpa === 'pml5_root') {
+      for (let i = 0; i < 4; i++) {
+        const id = mmu.pae_root[i];
+        if (id === null || id === undefined) continue;
+        const entry: RootInfo = { hpa: id, pgd: 0n };
+        mmu_free_root_page(c, v, mmu, entry, `pae_root[${i}]`, invalid_list, dropped);
+        mmu.pae_root[i] = null;
       }
-      mmu.root = { hpa: null, pgd: 0n };
+    } else if (typeof hpa === 'number') {
+      mmu_free_root_page(c, v, mmu, mmu.root, 'root', invalid_list, dropped);
     }
-    kvm_mmu_commit_zap_page(c, invalid_list);
-    return dropped;
-  });
+    mmu.root = { hpa: null, pgd: 0n };
+  }
+  kvm_mmu_commit_zap_page(c, invalid_list);
+  c.rec.leave(saved);
+  return dropped;
 }
 
 const NOTHING_DROPPED: readonly number[] = Object.freeze([]);
@@ -231,15 +237,13 @@ function mmu_free_root_page(
   invalid_list: MmuPage[],
   dropped: number[],
 ): void {
-  c.rec.call('mmu_free_root_page', () => {
-    const sp = root_to_sp(c, slot.hpa);
-    slot.hpa = null;
-    if (!sp) return;
-    dropped.push(sp.id);
-    if (sp.tdp_mmu_page) {
-      kvm_tdp_mmu_put_root(c, sp, `vCPU ${v.id} (${mmu.name}.${slotName})`);
-      return;
-    }
+  const saved = c.rec.enter('mmu_free_root_page');
+  const sp = root_to_sp(c, slot.hpa);
+  slot.hpa = null;
+  if (sp) dropped.push(sp.id);
+  if (sp?.tdp_mmu_page) {
+    kvm_tdp_mmu_put_root(c, sp, `vCPU ${v.id} (${mmu.name}.${slotName})`);
+  } else if (sp) {
     const who = `vCPU ${v.id} (${mmu.name}.${slotName})`;
     const before = sp.refcount;
     sp.refcount--;
@@ -252,7 +256,8 @@ function mmu_free_root_page(
     });
     if (sp.refcount === 0 && sp.invalid)
       c.rec.call('kvm_mmu_prepare_zap_page', () => __kvm_mmu_prepare_zap_page(c, sp, invalid_list));
-  });
+  }
+  c.rec.leave(saved);
 }
 
 /** `is_obsolete_root`: roots without a page of their own count as obsolete. */

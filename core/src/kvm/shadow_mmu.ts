@@ -99,20 +99,20 @@ function shadowKind(c: Ctx, mmu: MmuState, pae: boolean): RootKind {
 
 /** `mmu_alloc_direct_roots`: TDP MMU root, or legacy direct shadow pages (tdp_mmu=off, paging off). */
 export function mmu_alloc_direct_roots(c: Ctx, v: VcpuState, mmu: MmuState): void {
-  c.rec.call('mmu_alloc_direct_roots', () => {
-    const level = roleLevel(mmu.root_role);
-    if (tdp_mmu_enabled(c)) {
-      mmu.root = { hpa: kvm_tdp_mmu_get_vcpu_root_hpa(c, v, mmu), pgd: 0n };
-    } else if (level >= 4) {
-      mmu.root = { hpa: mmu_alloc_root(c, v, mmu, 0n, 0, level, 'shadow'), pgd: 0n };
-    } else {
-      // Four direct PAE roots, each covering 1 GiB of guest physical memory.
-      for (let i = 0; i < 4; i++) {
-        mmu.pae_root[i] = mmu_alloc_root(c, v, mmu, BigInt(i) << 18n, 0, PT32_ROOT_LEVEL, 'pae');
-      }
-      mmu.root = { hpa: 'pae_root', pgd: 0n };
+  const saved = c.rec.enter('mmu_alloc_direct_roots');
+  const level = roleLevel(mmu.root_role);
+  if (tdp_mmu_enabled(c)) {
+    mmu.root = { hpa: kvm_tdp_mmu_get_vcpu_root_hpa(c, v, mmu), pgd: 0n };
+  } else if (level >= 4) {
+    mmu.root = { hpa: mmu_alloc_root(c, v, mmu, 0n, 0, level, 'shadow'), pgd: 0n };
+  } else {
+    // Four direct PAE roots, each covering 1 GiB of guest physical memory.
+    for (let i = 0; i < 4; i++) {
+      mmu.pae_root[i] = mmu_alloc_root(c, v, mmu, BigInt(i) << 18n, 0, PT32_ROOT_LEVEL, 'pae');
     }
-  });
+    mmu.root = { hpa: 'pae_root', pgd: 0n };
+  }
+  c.rec.leave(saved);
 }
 
 /** The guest table root the MMU shadows: L1/L2 CR3 for root_mmu, the EPTP / nCR3 for guest_mmu. */

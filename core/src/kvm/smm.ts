@@ -14,56 +14,57 @@ const X86_CR0_TS = 1n << 3n;
 
 /** `kvm_smm_changed`: flip HF_SMM and reset the MMU (new address space, full TLB flush semantics). */
 function kvm_smm_changed(c: Ctx, v: VcpuState, entering: boolean): void {
-  c.rec.call('kvm_smm_changed', () => {
-    v.is_smm = entering;
-    kvm_mmu_reset_context(c, v);
-  });
+  const saved = c.rec.enter('kvm_smm_changed');
+  v.is_smm = entering;
+  kvm_mmu_reset_context(c, v);
+  c.rec.leave(saved);
 }
 
 /** `enter_smm`. Returns false when the SMI stays latched (already in SMM). */
 export function enter_smm(c: Ctx, v: VcpuState): boolean {
   if (v.is_smm) return false;
-  c.rec.call('enter_smm', () => {
-    const regs = { cr0: v.cr0, cr3: v.cr3, cr4: v.cr4, efer: v.efer };
-    // The vendor hook leaves L2 first; RSM re-enters it.
-    const nested = v.is_guest_mode ? leave_guest_mode_for_smm(c, v) : null;
-    v.smram = { regs, nested };
-    kvm_smm_changed(c, v, true);
-    // Vendor hooks only: no kvm_post_set_* logic for these writes.
-    vendor_set_cr0(v, v.cr0 & ~(X86_CR0_PE | X86_CR0_EM | X86_CR0_TS | X86_CR0_PG));
-    v.cr4 = 0n;
-    v.efer = 0n;
-    kvm_mmu_reset_context(c, v);
-  });
+  const frame = c.rec.enter('enter_smm');
+  const regs = { cr0: v.cr0, cr3: v.cr3, cr4: v.cr4, efer: v.efer };
+  // The vendor hook leaves L2 first; RSM re-enters it.
+  const nested = v.is_guest_mode ? leave_guest_mode_for_smm(c, v) : null;
+  v.smram = { regs, nested };
+  kvm_smm_changed(c, v, true);
+  // Vendor hooks only: no kvm_post_set_* logic for these writes.
+  vendor_set_cr0(v, v.cr0 & ~(X86_CR0_PE | X86_CR0_EM | X86_CR0_TS | X86_CR0_PG));
+  v.cr4 = 0n;
+  v.efer = 0n;
+  kvm_mmu_reset_context(c, v);
+  c.rec.leave(frame);
   return true;
 }
 
 /** `emulator_leave_smm` (E1 `em_rsm`). */
 export function emulator_leave_smm(c: Ctx, v: VcpuState): void {
-  c.rec.call('emulator_leave_smm', () => {
-    const saved = v.smram;
-    v.smram = null;
-    kvm_smm_changed(c, v, false);
-    // Architectural unwinding back to real mode, each step only if the bit is set.
-    if (v.cr4 & X86_CR4_PCIDE) kvm_set_cr4(c, v, v.cr4 & ~X86_CR4_PCIDE);
-    if (v.cr0 & X86_CR0_PE) kvm_set_cr0(c, v, v.cr0 & ~(X86_CR0_PG | X86_CR0_PE));
-    if (v.cr4 & X86_CR4_PAE) kvm_set_cr4(c, v, v.cr4 & ~X86_CR4_PAE);
-    set_efer(c, v, 0n);
-    if (!saved) return;
+  const frame = c.rec.enter('emulator_leave_smm');
+  const saved = v.smram;
+  v.smram = null;
+  kvm_smm_changed(c, v, false);
+  // Architectural unwinding back to real mode, each step only if the bit is set.
+  if (v.cr4 & X86_CR4_PCIDE) kvm_set_cr4(c, v, v.cr4 & ~X86_CR4_PCIDE);
+  if (v.cr0 & X86_CR0_PE) kvm_set_cr0(c, v, v.cr0 & ~(X86_CR0_PG | X86_CR0_PE));
+  if (v.cr4 & X86_CR4_PAE) kvm_set_cr4(c, v, v.cr4 & ~X86_CR4_PAE);
+  set_efer(c, v, 0n);
+  if (saved) {
     if (saved.nested) reenter_guest_mode_after_rsm(c, v, saved.nested);
-    c.rec.call('rsm_load_state_64', () => {
-      const { cr0, cr3, cr4, efer } = saved.regs;
-      set_efer(c, v, efer & ~EFER_LMA);
-      c.rec.call('rsm_enter_protected_mode', () => {
-        const pcid = cr4 & X86_CR4_PCIDE ? cr3 & 0xfffn : 0n;
-        kvm_set_cr3(c, v, cr3 & ~pcid, false);
-        kvm_set_cr4(c, v, cr4 & ~X86_CR4_PCIDE);
-        kvm_set_cr0(c, v, cr0);
-        if (cr4 & X86_CR4_PCIDE) {
-          kvm_set_cr4(c, v, cr4);
-          kvm_set_cr3(c, v, cr3, false);
-        }
-      });
-    });
-  });
+    const load = c.rec.enter('rsm_load_state_64');
+    const { cr0, cr3, cr4, efer } = saved.regs;
+    set_efer(c, v, efer & ~EFER_LMA);
+    const protectedMode = c.rec.enter('rsm_enter_protected_mode');
+    const pcid = cr4 & X86_CR4_PCIDE ? cr3 & 0xfffn : 0n;
+    kvm_set_cr3(c, v, cr3 & ~pcid, false);
+    kvm_set_cr4(c, v, cr4 & ~X86_CR4_PCIDE);
+    kvm_set_cr0(c, v, cr0);
+    if (cr4 & X86_CR4_PCIDE) {
+      kvm_set_cr4(c, v, cr4);
+      kvm_set_cr3(c, v, cr3, false);
+    }
+    c.rec.leave(protectedMode);
+    c.rec.leave(load);
+  }
+  c.rec.leave(frame);
 }

@@ -118,21 +118,29 @@ export function guestWriteExits(c: Ctx, v: VcpuState, reg: 'cr0' | 'cr3' | 'cr4'
 
 /** `kvm_set_cr0` → vendor set_cr0 (long-mode entry/exit) → `kvm_post_set_cr0`. */
 export function kvm_set_cr0(c: Ctx, v: VcpuState, value: bigint): Fault {
-  return c.rec.call('kvm_set_cr0', () => {
-    const cr0 = value | X86_CR0_ET;
-    if (cr0 >> 32n) return 'CR0[63:32] are reserved';
-    if (cr0 & ~CR0_KNOWN) return `reserved CR0 bits ${hex(cr0 & ~CR0_KNOWN)}`;
-    if (is(cr0, X86_CR0_NW) && !is(cr0, X86_CR0_CD)) return 'CR0.NW without CR0.CD';
-    if (is(cr0, X86_CR0_PG) && !is(cr0, X86_CR0_PE)) return 'CR0.PG without CR0.PE';
-    if (!is_paging(v) && is(cr0, X86_CR0_PG) && is(v.efer, EFER_LME) && !is(v.cr4, X86_CR4_PAE)) {
-      return 'CR0.PG with EFER.LME requires CR4.PAE';
-    }
-    if (!is(cr0, X86_CR0_PG) && is(v.cr4, X86_CR4_PCIDE)) return 'clearing CR0.PG with CR4.PCIDE=1';
+  const saved = c.rec.enter('kvm_set_cr0');
+  const cr0 = value | X86_CR0_ET;
+  const fault = cr0Fault(v, cr0);
+  if (!fault) {
     const old = v.cr0;
     vendor_set_cr0(v, cr0);
     kvm_post_set_cr0(c, v, old, cr0);
-    return null;
-  });
+  }
+  c.rec.leave(saved);
+  return fault;
+}
+
+/** Why `kvm_set_cr0` refuses `cr0` (kvm_is_valid_cr0 and the paging checks), or null. */
+function cr0Fault(v: VcpuState, cr0: bigint): Fault {
+  if (cr0 >> 32n) return 'CR0[63:32] are reserved';
+  if (cr0 & ~CR0_KNOWN) return `reserved CR0 bits ${hex(cr0 & ~CR0_KNOWN)}`;
+  if (is(cr0, X86_CR0_NW) && !is(cr0, X86_CR0_CD)) return 'CR0.NW without CR0.CD';
+  if (is(cr0, X86_CR0_PG) && !is(cr0, X86_CR0_PE)) return 'CR0.PG without CR0.PE';
+  if (!is_paging(v) && is(cr0, X86_CR0_PG) && is(v.efer, EFER_LME) && !is(v.cr4, X86_CR4_PAE)) {
+    return 'CR0.PG with EFER.LME requires CR4.PAE';
+  }
+  if (!is(cr0, X86_CR0_PG) && is(v.cr4, X86_CR4_PCIDE)) return 'clearing CR0.PG with CR4.PCIDE=1';
+  return null;
 }
 
 /** Vendor set_cr0: EFER.LMA follows CR0.PG while EFER.LME is set (enter_lmode / exit_lmode). */
@@ -148,21 +156,18 @@ export function vendor_set_cr0(v: VcpuState, cr0: bigint): void {
 const tlbFlushSeparateFromReset = (c: Ctx): boolean => c.kernel.has('tlb_flush_split');
 
 function kvm_post_set_cr0(c: Ctx, v: VcpuState, old: bigint, cr0: bigint): void {
-  c.rec.call('kvm_post_set_cr0', () => {
-    const changed = old ^ cr0;
-    if (c.kernel.has('cr0_wp_fast_path') && changed === X86_CR0_WP) {
-      // Only CR0.WP: nothing to do without paging; with TDP refresh the role but keep the roots.
-      if (!is(cr0, X86_CR0_PG)) return;
-      if (c.vm.tdp) {
-        kvm_init_mmu(c, v);
-        return;
-      }
-    }
+  const saved = c.rec.enter('kvm_post_set_cr0');
+  const changed = old ^ cr0;
+  if (c.kernel.has('cr0_wp_fast_path') && changed === X86_CR0_WP && (!is(cr0, X86_CR0_PG) || c.vm.tdp)) {
+    // Only CR0.WP: nothing to do without paging; with TDP refresh the role but keep the roots.
+    if (is(cr0, X86_CR0_PG)) kvm_init_mmu(c, v);
+  } else {
     if (changed & X86_CR0_PG && !is(cr0, X86_CR0_PG) && tlbFlushSeparateFromReset(c)) {
       kvm_make_request(c, v, 'KVM_REQ_TLB_FLUSH_GUEST', 'CR0.PG cleared');
     }
     if (changed & kvm_mmu_cr0_role_bits(c.kernel)) kvm_mmu_reset_context(c, v);
-  });
+  }
+  c.rec.leave(saved);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -175,44 +180,50 @@ function cr4Fault(c: Ctx, v: VcpuState, cr4: bigint): Fault {
   return null;
 }
 
+/** Why `kvm_set_cr4` refuses `cr4`: `cr4Fault`, then the checks against the current mode and CR3, or null. */
+function setCr4Fault(c: Ctx, v: VcpuState, cr4: bigint): Fault {
+  const bad = cr4Fault(c, v, cr4);
+  if (bad) return bad;
+  const old = v.cr4;
+  if (is_long_mode(v)) {
+    if (!is(cr4, X86_CR4_PAE)) return 'clearing CR4.PAE in long mode';
+    if ((cr4 ^ old) & X86_CR4_LA57) return 'toggling CR4.LA57 in long mode';
+  }
+  if (is(cr4, X86_CR4_PCIDE) && !is(old, X86_CR4_PCIDE)) {
+    if (!is_long_mode(v)) return 'CR4.PCIDE outside long mode';
+    if (v.cr3 & X86_CR3_PCID_MASK) return 'CR4.PCIDE with CR3[11:0] != 0';
+  }
+  return null;
+}
+
 /** `kvm_set_cr4` → `kvm_post_set_cr4`. */
 export function kvm_set_cr4(c: Ctx, v: VcpuState, cr4: bigint): Fault {
-  return c.rec.call('kvm_set_cr4', () => {
-    const bad = cr4Fault(c, v, cr4);
-    if (bad) return bad;
+  const saved = c.rec.enter('kvm_set_cr4');
+  const fault = setCr4Fault(c, v, cr4);
+  if (!fault) {
     const old = v.cr4;
-    if (is_long_mode(v)) {
-      if (!is(cr4, X86_CR4_PAE)) return 'clearing CR4.PAE in long mode';
-      if ((cr4 ^ old) & X86_CR4_LA57) return 'toggling CR4.LA57 in long mode';
-    }
-    if (is(cr4, X86_CR4_PCIDE) && !is(old, X86_CR4_PCIDE)) {
-      if (!is_long_mode(v)) return 'CR4.PCIDE outside long mode';
-      if (v.cr3 & X86_CR3_PCID_MASK) return 'CR4.PCIDE with CR3[11:0] != 0';
-    }
     v.cr4 = cr4;
     kvm_post_set_cr4(c, v, old, cr4);
-    return null;
-  });
+  }
+  c.rec.leave(saved);
+  return fault;
 }
 
 function kvm_post_set_cr4(c: Ctx, v: VcpuState, old: bigint, cr4: bigint): void {
-  c.rec.call('kvm_post_set_cr4', () => {
-    const k = c.kernel;
-    const changed = old ^ cr4;
-    const roleChanged = (changed & kvm_mmu_cr4_role_bits(k)) !== 0n;
-    const pcideCleared = is(old, X86_CR4_PCIDE) && !is(cr4, X86_CR4_PCIDE);
-    if (k.has('pcide_reload')) {
-      // v5.17: reset on role bits, else RELOAD on any PCIDE change, else a guest flush on PGE.
-      if (roleChanged) kvm_mmu_reset_context(c, v);
-      else if (changed & X86_CR4_PCIDE) kvm_make_request(c, v, 'KVM_REQ_MMU_RELOAD', 'CR4.PCIDE changed');
-      else if (changed & X86_CR4_PGE) kvm_make_request(c, v, 'KVM_REQ_TLB_FLUSH_GUEST', 'CR4.PGE changed');
-      return;
-    }
-    if (!tlbFlushSeparateFromReset(c)) {
-      // v5.15 shape: only resets (PGE is a role bit there, `pge_role_bit`), and clearing PCIDE resets too.
-      if (roleChanged || (k.has('pcide_clear_resets') && pcideCleared)) kvm_mmu_reset_context(c, v);
-      return;
-    }
+  const saved = c.rec.enter('kvm_post_set_cr4');
+  const k = c.kernel;
+  const changed = old ^ cr4;
+  const roleChanged = (changed & kvm_mmu_cr4_role_bits(k)) !== 0n;
+  const pcideCleared = is(old, X86_CR4_PCIDE) && !is(cr4, X86_CR4_PCIDE);
+  if (k.has('pcide_reload')) {
+    // v5.17: reset on role bits, else RELOAD on any PCIDE change, else a guest flush on PGE.
+    if (roleChanged) kvm_mmu_reset_context(c, v);
+    else if (changed & X86_CR4_PCIDE) kvm_make_request(c, v, 'KVM_REQ_MMU_RELOAD', 'CR4.PCIDE changed');
+    else if (changed & X86_CR4_PGE) kvm_make_request(c, v, 'KVM_REQ_TLB_FLUSH_GUEST', 'CR4.PGE changed');
+  } else if (!tlbFlushSeparateFromReset(c)) {
+    // v5.15 shape: only resets (PGE is a role bit there, `pge_role_bit`), and clearing PCIDE resets too.
+    if (roleChanged || (k.has('pcide_clear_resets') && pcideCleared)) kvm_mmu_reset_context(c, v);
+  } else {
     if (roleChanged) kvm_mmu_reset_context(c, v);
     // PCIDE 0→1: stale prev_roots could be reused with NOFLUSH later; shadow paging frees them all.
     if (!c.vm.tdp && is(cr4, X86_CR4_PCIDE) && !is(old, X86_CR4_PCIDE)) kvm_mmu_unload(c, v);
@@ -226,7 +237,8 @@ function kvm_post_set_cr4(c: Ctx, v: VcpuState, old: bigint, cr4: bigint): void 
     } else if (changed & X86_CR4_PAE || (is(cr4, X86_CR4_SMEP) && !is(old, X86_CR4_SMEP))) {
       kvm_make_request(c, v, 'KVM_REQ_TLB_FLUSH_CURRENT', changed & X86_CR4_PAE ? 'CR4.PAE changed' : 'CR4.SMEP set');
     }
-  });
+  }
+  c.rec.leave(saved);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -234,17 +246,25 @@ function kvm_post_set_cr4(c: Ctx, v: VcpuState, old: bigint, cr4: bigint): void 
 
 /** `set_efer` (WRMSR EFER). EFER.LMA is read-only: it is kept as is and follows CR0.PG. */
 export function set_efer(c: Ctx, v: VcpuState, value: bigint, host_initiated = false): Fault {
-  return c.rec.call('set_efer', () => {
-    // EFER.SVME exists only where SVM is exposed to the guest (AMD with nested=on).
-    const valid = EFER_SCE | EFER_LME | EFER_LMA | EFER_NX | (c.vm.vendor === 'amd' && c.vm.nested ? EFER_SVME : 0n);
-    if (value & ~valid) return `reserved EFER bits ${hex(value & ~valid)}`;
+  const saved = c.rec.enter('set_efer');
+  const fault = eferFault(c, v, value, host_initiated);
+  if (!fault) {
     const old = v.efer;
-    if (!host_initiated && is_paging(v) && (old ^ value) & EFER_LME) return 'toggling EFER.LME with paging enabled';
     const efer = (value & ~EFER_LMA) | (old & EFER_LMA);
     v.efer = efer;
     if ((efer ^ old) & kvm_mmu_efer_role_bits(c.kernel)) kvm_mmu_reset_context(c, v);
-    return null;
-  });
+  }
+  c.rec.leave(saved);
+  return fault;
+}
+
+/** Why `set_efer` refuses `value` (kvm_valid_efer and the LME check), or null. */
+function eferFault(c: Ctx, v: VcpuState, value: bigint, host_initiated: boolean): Fault {
+  // EFER.SVME exists only where SVM is exposed to the guest (AMD with nested=on).
+  const valid = EFER_SCE | EFER_LME | EFER_LMA | EFER_NX | (c.vm.vendor === 'amd' && c.vm.nested ? EFER_SVME : 0n);
+  if (value & ~valid) return `reserved EFER bits ${hex(value & ~valid)}`;
+  if (!host_initiated && is_paging(v) && (v.efer ^ value) & EFER_LME) return 'toggling EFER.LME with paging enabled';
+  return null;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -254,48 +274,55 @@ const kvm_get_pcid = (v: VcpuState, cr3: bigint): bigint => (is(v.cr4, X86_CR4_P
 
 /** `kvm_set_cr3`: fast PGD switch through prev_roots, then flush the PCID unless NOFLUSH. */
 export function kvm_set_cr3(c: Ctx, v: VcpuState, value: bigint, noflush: boolean): Fault {
-  return c.rec.call('kvm_set_cr3', () => {
-    const cr3 = value;
-    let skip_tlb_flush = false;
-    let pcid = 0n;
-    if (is(v.cr4, X86_CR4_PCIDE)) {
-      skip_tlb_flush = noflush;
-      pcid = cr3 & X86_CR3_PCID_MASK;
-    } else if (noflush) {
-      return 'CR3 bit 63 is reserved without CR4.PCIDE';
-    }
+  const saved = c.rec.enter('kvm_set_cr3');
+  const cr3 = value;
+  const fault = cr3Fault(v, cr3, noflush);
+  if (!fault) {
+    const pcide = is(v.cr4, X86_CR4_PCIDE);
+    const skip_tlb_flush = pcide && noflush;
+    const pcid = pcide ? cr3 & X86_CR3_PCID_MASK : 0n;
     if (cr3 !== v.cr3 || is_pae_paging(v)) {
-      if (cr3 >> BigInt(v.maxphyaddr)) return `CR3 ${hex(cr3)} exceeds MAXPHYADDR ${v.maxphyaddr}`;
       // PAE: load_pdptrs. The PDPTEs are a function of CR3 in this model, so a reload changes
       // nothing unless CR3 changes, and then kvm_mmu_new_pgd drops the PAE root anyway.
       if (cr3 !== v.cr3) kvm_mmu_new_pgd(c, v, cr3);
       v.cr3 = cr3;
     }
     if (!skip_tlb_flush) kvm_invalidate_pcid(c, v, pcid);
-    return null;
-  });
+  }
+  c.rec.leave(saved);
+  return fault;
+}
+
+/** Why `kvm_set_cr3` refuses `cr3`, or null. */
+function cr3Fault(v: VcpuState, cr3: bigint, noflush: boolean): Fault {
+  if (!is(v.cr4, X86_CR4_PCIDE) && noflush) return 'CR3 bit 63 is reserved without CR4.PCIDE';
+  if ((cr3 !== v.cr3 || is_pae_paging(v)) && cr3 >> BigInt(v.maxphyaddr)) {
+    return `CR3 ${hex(cr3)} exceeds MAXPHYADDR ${v.maxphyaddr}`;
+  }
+  return null;
 }
 
 /** `kvm_invalidate_pcid` per era (facts §4.4 step 5). */
 export function kvm_invalidate_pcid(c: Ctx, v: VcpuState, pcid: bigint): void {
-  c.rec.call('kvm_invalidate_pcid', () => {
-    const mmu = activeMmu(v);
-    const frees0 = c.kernel.has('pcid0_frees_prev_roots');
-    if (!frees0 && c.vm.tdp) {
-      kvm_make_request(c, v, 'KVM_REQ_TLB_FLUSH_GUEST', `PCID ${pcid}`);
-      return;
-    }
+  const saved = c.rec.enter('kvm_invalidate_pcid');
+  const mmu = activeMmu(v);
+  const frees0 = c.kernel.has('pcid0_frees_prev_roots');
+  if (!frees0 && c.vm.tdp) {
+    kvm_make_request(c, v, 'KVM_REQ_TLB_FLUSH_GUEST', `PCID ${pcid}`);
+  } else {
     if (kvm_get_pcid(v, v.cr3) === pcid) {
       kvm_make_request(c, v, 'KVM_REQ_MMU_SYNC');
       kvm_make_request(c, v, 'KVM_REQ_TLB_FLUSH_CURRENT', `PCID ${pcid}`);
     }
-    if (!frees0 && !is(v.cr4, X86_CR4_PCIDE)) return;
-    let mask = 0;
-    for (let i = 0; i < KVM_MMU_NUM_PREV_ROOTS; i++) {
-      if (kvm_get_pcid(v, mmu.prev_roots[i]!.pgd) === pcid) mask |= KVM_MMU_ROOT_PREVIOUS(i);
+    if (frees0 || is(v.cr4, X86_CR4_PCIDE)) {
+      let mask = 0;
+      for (let i = 0; i < KVM_MMU_NUM_PREV_ROOTS; i++) {
+        if (kvm_get_pcid(v, mmu.prev_roots[i]!.pgd) === pcid) mask |= KVM_MMU_ROOT_PREVIOUS(i);
+      }
+      kvm_mmu_free_roots(c, v, mmu, mask);
     }
-    kvm_mmu_free_roots(c, v, mmu, mask);
-  });
+  }
+  c.rec.leave(saved);
 }
 
 /** INVPCID (`kvm_handle_invpcid`); with EPT/NPT the instruction does not exit. */
@@ -423,27 +450,27 @@ const FLUSH_GUEST = new SharedActions((vcpu: number) => ({
 
 /** `vcpu_enter_guest`: service pending requests in kernel order, then load the MMU. */
 export function vcpu_enter_guest(c: Ctx, v: VcpuState): void {
-  c.rec.call('vcpu_enter_guest', () => {
-    if (kvm_check_request(v, 'KVM_REQ_MMU_RELOAD')) kvm_mmu_unload(c, v);
-    if (kvm_check_request(v, 'KVM_REQ_MMU_FREE_OBSOLETE_ROOTS')) kvm_mmu_free_obsolete_roots(c, v);
-    kvm_check_request(v, 'KVM_REQ_MMU_SYNC');
-    kvm_check_request(v, 'KVM_REQ_LOAD_MMU_PGD');
-    if (kvm_check_request(v, 'KVM_REQ_TLB_FLUSH_CURRENT')) {
-      c.rec.call('kvm_vcpu_flush_tlb_current', () => {
-        stat(c, 'tlb_flush');
-        c.rec.emitShared(FLUSH_CURRENT, v.id);
-      });
-    }
-    if (kvm_check_request(v, 'KVM_REQ_TLB_FLUSH_GUEST')) {
-      c.rec.call('kvm_vcpu_flush_tlb_guest', () => {
-        stat(c, 'tlb_flush');
-        c.rec.emitShared(FLUSH_GUEST, v.id);
-        // v5.15 shadow paging: a guest flush unloads the MMU so the next load syncs everything.
-        if (!c.vm.tdp && c.kernel.has('flush_guest_unloads_shadow')) kvm_mmu_unload(c, v);
-      });
-    }
-    v.requests.length = 0;
-    kvm_mmu_reload(c, v);
-    markRunning(c, v);
-  });
+  const saved = c.rec.enter('vcpu_enter_guest');
+  if (kvm_check_request(v, 'KVM_REQ_MMU_RELOAD')) kvm_mmu_unload(c, v);
+  if (kvm_check_request(v, 'KVM_REQ_MMU_FREE_OBSOLETE_ROOTS')) kvm_mmu_free_obsolete_roots(c, v);
+  kvm_check_request(v, 'KVM_REQ_MMU_SYNC');
+  kvm_check_request(v, 'KVM_REQ_LOAD_MMU_PGD');
+  if (kvm_check_request(v, 'KVM_REQ_TLB_FLUSH_CURRENT')) {
+    const inner = c.rec.enter('kvm_vcpu_flush_tlb_current');
+    stat(c, 'tlb_flush');
+    c.rec.emitShared(FLUSH_CURRENT, v.id);
+    c.rec.leave(inner);
+  }
+  if (kvm_check_request(v, 'KVM_REQ_TLB_FLUSH_GUEST')) {
+    const inner = c.rec.enter('kvm_vcpu_flush_tlb_guest');
+    stat(c, 'tlb_flush');
+    c.rec.emitShared(FLUSH_GUEST, v.id);
+    // v5.15 shadow paging: a guest flush unloads the MMU so the next load syncs everything.
+    if (!c.vm.tdp && c.kernel.has('flush_guest_unloads_shadow')) kvm_mmu_unload(c, v);
+    c.rec.leave(inner);
+  }
+  v.requests.length = 0;
+  kvm_mmu_reload(c, v);
+  markRunning(c, v);
+  c.rec.leave(saved);
 }
