@@ -1,6 +1,7 @@
 /** `kvmmu` — the command line over the same core the editor uses. */
 import { fstatSync, writeSync } from 'node:fs';
 import { main } from './cli.js';
+import { lowerHelperThreads } from './threads.js';
 
 /**
  * stdout redirected to a file (or /dev/null) takes blocking writes: each chunk of a large `--json` report is
@@ -28,6 +29,8 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   process.stderr.write(`kvmmu: stdout: ${e.message}\n`);
   process.exit(2);
 });
+
+lowerHelperThreads();
 
 main(process.argv.slice(2), {
   stdout: (s) => process.stdout.write(s),
