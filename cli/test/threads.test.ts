@@ -45,6 +45,9 @@ describe('helper threads (Linux)', () => {
     // at the call are 10 lower (capped at 19).
     const lower = others.filter(([, n]) => n === Math.min(19, mainNice + 10));
     assert.equal(lower.length, lowered, JSON.stringify(nice));
-    assert.ok(others.every(([, n]) => n === mainNice || n === Math.min(19, mainNice + 10)), JSON.stringify(nice));
+    assert.ok(
+      others.every(([, n]) => n === mainNice || n === Math.min(19, mainNice + 10)),
+      JSON.stringify(nice),
+    );
   });
 });
