@@ -111,17 +111,16 @@ export class Recorder {
 
   /** Runs `body` as if called from the current path through kernel function `fn`. */
   call<T>(fn: string, body: () => T): T {
-    const saved = this.frame;
-    this.frame = saved.child(fn);
+    const saved = this.enter(fn);
     // No try/finally: a throw abandons the whole step, and the next one starts from `reset`.
     const r = body();
-    this.frame = saved;
+    this.leave(saved);
     return r;
   }
 
   /**
    * `call` without the closure, for the paths every step takes: the current path goes through kernel function `fn`
-   * until `leave` is given what this returns.
+   * until `leave` is given what this returns. As with `call`, a throw needs no `leave` (see `call`).
    */
   enter(fn: string): Frame {
     const saved = this.frame;

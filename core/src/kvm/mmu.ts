@@ -240,22 +240,24 @@ function mmu_free_root_page(
   const saved = c.rec.enter('mmu_free_root_page');
   const sp = root_to_sp(c, slot.hpa);
   slot.hpa = null;
-  if (sp) dropped.push(sp.id);
-  if (sp?.tdp_mmu_page) {
-    kvm_tdp_mmu_put_root(c, sp, `vCPU ${v.id} (${mmu.name}.${slotName})`);
-  } else if (sp) {
+  if (sp) {
+    dropped.push(sp.id);
     const who = `vCPU ${v.id} (${mmu.name}.${slotName})`;
-    const before = sp.refcount;
-    sp.refcount--;
-    c.rec.emit('put', `${who} drops its root reference to shadow page #${sp.id}`, {
-      vcpu: v.id,
-      mmu: mmu.name,
-      root: sp.id,
-      slot: slotName,
-      refcount: [before, sp.refcount],
-    });
-    if (sp.refcount === 0 && sp.invalid)
-      c.rec.call('kvm_mmu_prepare_zap_page', () => __kvm_mmu_prepare_zap_page(c, sp, invalid_list));
+    if (sp.tdp_mmu_page) {
+      kvm_tdp_mmu_put_root(c, sp, who);
+    } else {
+      const before = sp.refcount;
+      sp.refcount--;
+      c.rec.emit('put', `${who} drops its root reference to shadow page #${sp.id}`, {
+        vcpu: v.id,
+        mmu: mmu.name,
+        root: sp.id,
+        slot: slotName,
+        refcount: [before, sp.refcount],
+      });
+      if (sp.refcount === 0 && sp.invalid)
+        c.rec.call('kvm_mmu_prepare_zap_page', () => __kvm_mmu_prepare_zap_page(c, sp, invalid_list));
+    }
   }
   c.rec.leave(saved);
 }

@@ -159,7 +159,8 @@ function kvm_post_set_cr0(c: Ctx, v: VcpuState, old: bigint, cr0: bigint): void 
   const saved = c.rec.enter('kvm_post_set_cr0');
   const changed = old ^ cr0;
   if (c.kernel.has('cr0_wp_fast_path') && changed === X86_CR0_WP && (!is(cr0, X86_CR0_PG) || c.vm.tdp)) {
-    // Only CR0.WP: nothing to do without paging; with TDP refresh the role but keep the roots.
+    // Only CR0.WP: nothing to do without paging; with TDP refresh the role but keep the roots. (With shadow
+    // paging and paging on, a WP change takes the path below: a role bit, so a reset.)
     if (is(cr0, X86_CR0_PG)) kvm_init_mmu(c, v);
   } else {
     if (changed & X86_CR0_PG && !is(cr0, X86_CR0_PG) && tlbFlushSeparateFromReset(c)) {
