@@ -5,6 +5,7 @@
  */
 import { Interner } from '../util/intern.js';
 import { FixedKeyTree } from '../util/key_tree.js';
+import { SmallMap } from '../util/small_map.js';
 import type { Action, ActionOp } from './types.js';
 
 export type ActionFields = Omit<Action, 'op' | 'path' | 'detail'>;
@@ -14,7 +15,7 @@ export type ActionFields = Omit<Action, 'op' | 'path' | 'detail'>;
  * hundreds of thousands of actions hold a few dozen path arrays) and the states one call deeper.
  */
 class Frame {
-  private readonly children = new Map<string, Frame>();
+  private readonly children = new SmallMap<string, Frame>();
   /** The child last asked for: most frames call one function most of the time, so this skips the map. */
   private lastFn: string | undefined;
   private lastChild: Frame | undefined;
@@ -102,11 +103,19 @@ export class Recorder {
   /** What the current step recorded so far (a new list each step: results copy it, never keep it). */
   actions: Action[] = [];
   private frame: Frame = ROOT;
+  /** How many of `actions` are not shared (see `allShared`). */
+  private unshared = 0;
 
   /** Forgets what was recorded (the model's next step starts afresh; results never hold this list). */
   reset(): void {
     if (this.actions.length !== 0) this.actions = [];
     this.frame = ROOT;
+    this.unshared = 0;
+  }
+
+  /** Whether every action recorded since `reset` is a shared one (see SharedActions): frozen, made once. */
+  allShared(): boolean {
+    return this.unshared === 0;
   }
 
   /** Runs `body` as if called from the current path through kernel function `fn`. */
@@ -160,6 +169,7 @@ export class Recorder {
     const action = new PlainAction(op, this.frame.path, detail);
     if (fields) Object.assign(action, fields);
     this.actions.push(action);
+    this.unshared++;
     return action;
   }
 

@@ -5,6 +5,7 @@
  */
 import { Interner } from '../util/intern.js';
 import { FixedKeyTree } from '../util/key_tree.js';
+import { SmallMap } from '../util/small_map.js';
 import { Recorder, SharedActions } from './actions.js';
 import type { Kernel } from './behaviours.js';
 import { getRoleField } from './role.js';
@@ -131,7 +132,7 @@ class Kvm implements KvmModel {
     const recorded = c.rec.actions;
     // A step made only of shared actions (see SharedActions) is the same result every time its label, outcome
     // and actions recur: share that too (frozen), so a long scenario holds a few thousand distinct results.
-    if (r.message === undefined && recorded.every(Object.isFrozen)) return sharedResult(r, recorded);
+    if (r.message === undefined && c.rec.allShared()) return sharedResult(r, recorded);
     // Kept for the life of the analysis: an exact-size copy, not the recorder's growable array.
     const actions = recorded.length === 0 ? [] : recorded.slice();
     const result: StepResult = { outcome: r.outcome, summary: summaries.of(summarize(r, actions)), actions };
@@ -405,7 +406,7 @@ const NO_ROOT_CHANGE = new Map<string, string>();
  * Results of steps whose actions are all shared, by outcome and number of actions, then label and action identity
  * (identity is content for shared actions): within one tree every key has the same length.
  */
-const RESULTS = new Map<StepOutcome, FixedKeyTree<StepResult>[]>();
+const RESULTS = new SmallMap<StepOutcome, FixedKeyTree<StepResult>[]>();
 
 function sharedResult(r: Outcome, actions: readonly Action[]): StepResult {
   let byLength = RESULTS.get(r.outcome);

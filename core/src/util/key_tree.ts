@@ -1,11 +1,13 @@
+import { SmallMap } from './small_map.js';
+
 /**
  * A bounded cache keyed by a value followed by a sequence of values of one fixed length (compared as Map keys:
- * strings, numbers and bigints by value, objects by identity), stored as a tree of maps so that no composite key is
- * ever built; the last key maps straight to the value. Keys of different lengths go in different trees. When it
- * holds `max` values it starts over: clearing it only costs sharing.
+ * strings, numbers and bigints by value, objects by identity), stored as a tree of small maps so that no composite
+ * key is ever built; the last key maps straight to the value. Keys of different lengths go in different trees. When
+ * it holds `max` values it starts over: clearing it only costs sharing.
  */
 export class FixedKeyTree<V> {
-  private root = new Map<unknown, unknown>();
+  private root = new SmallMap<unknown, unknown>();
   private size = 0;
 
   constructor(private readonly max: number) {}
@@ -13,14 +15,14 @@ export class FixedKeyTree<V> {
   /** The value kept under `first, ...rest`, if any. */
   get(first: unknown, rest: readonly unknown[]): V | undefined {
     let node: unknown = this.root.get(first);
-    for (let i = 0; node !== undefined && i < rest.length; i++) node = (node as Map<unknown, unknown>).get(rest[i]);
+    for (let i = 0; node !== undefined && i < rest.length; i++) node = (node as Node).get(rest[i]);
     return node as V | undefined;
   }
 
   /** Keeps `value` under `first, ...rest` (unless the tree is full: then it starts over, empty). */
   set(first: unknown, rest: readonly unknown[], value: V): void {
     if (++this.size > this.max) {
-      this.root = new Map();
+      this.root = new SmallMap();
       this.size = 0;
       return;
     }
@@ -28,13 +30,15 @@ export class FixedKeyTree<V> {
       this.root.set(first, value);
       return;
     }
-    let map = this.root;
+    let node: Node = this.root;
     for (let i = -1; i < rest.length - 1; i++) {
       const k = i < 0 ? first : rest[i];
-      let next = map.get(k) as Map<unknown, unknown> | undefined;
-      if (!next) map.set(k, (next = new Map()));
-      map = next;
+      let next = node.get(k) as Node | undefined;
+      if (!next) node.set(k, (next = new SmallMap()));
+      node = next;
     }
-    map.set(rest[rest.length - 1], value);
+    node.set(rest[rest.length - 1], value);
   }
 }
+
+type Node = SmallMap<unknown, unknown>;

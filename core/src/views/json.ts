@@ -7,7 +7,7 @@ import { StepLog, type OnePassAnalysis } from '../engine/one_pass.js';
 import type { Action, RootSnapshot, StepOutcome, StepResult, VcpuSnapshot } from '../kvm/types.js';
 import type { Severity } from '../syntax/ast.js';
 import { splitLines } from '../text/positions.js';
-import { JsonByteWriter } from './json_bytes.js';
+import { JsonByteWriter, utf8 } from './json_bytes.js';
 
 export interface JsonDiagnostic {
   line: number;
@@ -208,16 +208,21 @@ function writeSteps(out: JsonByteWriter, source: ReportSource): void {
   out.text(']');
 }
 
+const OUTCOME_KEY = utf8(',"outcome":');
+const SUMMARY_KEY = utf8(',"summary":');
+const ACTIONS_KEY = utf8(',"actions":');
+const CLOSE_BRACE = utf8('}');
+
 /** A step's fields from its result, and the step's closing brace: kept when the result is shared (frozen). */
 function writeResult(out: JsonByteWriter, result: StepResult): void {
   out.keyed(result, () => {
-    out.text(',"outcome":');
+    out.raw(OUTCOME_KEY);
     out.value(result.outcome);
-    out.text(',"summary":');
+    out.raw(SUMMARY_KEY);
     out.value(result.summary);
-    out.text(',"actions":');
+    out.raw(ACTIONS_KEY);
     out.value(result.actions);
-    out.text('}');
+    out.raw(CLOSE_BRACE);
   });
 }
 

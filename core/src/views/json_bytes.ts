@@ -110,6 +110,11 @@ export class JsonByteWriter {
     }
   }
 
+  /** Writes bytes that are already JSON in UTF-8 (a caller's constant). */
+  raw(b: Uint8Array): void {
+    this.bytes(b);
+  }
+
   /** Writes text that is already JSON (or a newline). Each distinct short text is encoded once. */
   text(s: string): void {
     if (s.length > MAX_CACHED_LENGTH) return this.bytes(utf8(s));
