@@ -2,7 +2,7 @@
  * Command dispatch for `kvmmu`. Exit codes: 0 success; 1 errors or failed expectations (check); 2 usage or I/O.
  * I/O is limited to reading the named files and writing to the two streams given.
  */
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { analyze } from '../../core/src/engine/analyze.js';
 import type { Analysis, AnalyzeOptions } from '../../core/src/engine/analysis.js';
@@ -21,6 +21,14 @@ import {
   renderRun,
   type Style,
 } from '../../core/src/views/text.js';
+
+/**
+ * A scenario's text. Read synchronously: the command has nothing else to do meanwhile, and an asynchronous read
+ * goes through the thread pool (for a 1.4 MB scenario, 6–10 ms against 4–6 ms in a fresh process, measured).
+ */
+function readText(file: string): string {
+  return readFileSync(file, 'utf8');
+}
 
 export interface Io {
   stdout(s: string): void;
@@ -49,17 +57,22 @@ const USAGE = `usage: kvmmu <command> [options]
 
 class UsageError extends Error {}
 
-export async function main(argv: string[], io: Io): Promise<number> {
+/** Runs the command line `argv`: resolves to the exit status, rejects on an internal error. */
+export function main(argv: string[], io: Io): Promise<number> {
+  return new Promise((resolve) => resolve(command(argv, io)));
+}
+
+function command(argv: string[], io: Io): number {
   const st: Style = io.color ? ansiStyle() : PLAIN;
   const [command, ...rest] = argv;
   try {
     switch (command) {
       case 'run':
-        return await runCommand(rest, io, st);
+        return runCommand(rest, io, st);
       case 'check':
-        return await checkCommand(rest, io, st);
+        return checkCommand(rest, io, st);
       case 'diff':
-        return await diffCommand(rest, io, st);
+        return diffCommand(rest, io, st);
       case 'profiles':
         io.stdout(renderProfiles(st) + '\n');
         return 0;
@@ -107,14 +120,14 @@ function kernelOption(value: string | undefined): string | undefined {
  * The analysis of `file`. `states`: the command will ask for the state after some line (`--at`), so model
  * checkpoints are kept; otherwise only the final state is (a command runs once, and checkpoints cost time).
  */
-async function load(file: string, kernel: string | undefined, states = false): Promise<Analysis> {
-  const text = await readFile(file, 'utf8');
+function load(file: string, kernel: string | undefined, states = false): Analysis {
+  const text = readText(file);
   const options: AnalyzeOptions = { checkpoints: states };
   if (kernel !== undefined) options.kernelOverride = kernel;
   return analyze(text, options);
 }
 
-async function runCommand(args: string[], io: Io, st: Style): Promise<number> {
+function runCommand(args: string[], io: Io, st: Style): number {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -128,7 +141,7 @@ async function runCommand(args: string[], io: Io, st: Style): Promise<number> {
     at = Number(values.at);
     if (!Number.isInteger(at) || at < 1) throw new UsageError('--at takes a line number (1-based)');
   }
-  const analysis = await load(file, kernel, at !== undefined);
+  const analysis = load(file, kernel, at !== undefined);
   const opts: { at?: number; actions?: boolean; style: Style } = { style: st };
   if (at !== undefined) opts.at = at;
   if (values.actions) opts.actions = true;
@@ -138,7 +151,7 @@ async function runCommand(args: string[], io: Io, st: Style): Promise<number> {
   return 0;
 }
 
-async function checkCommand(args: string[], io: Io, st: Style): Promise<number> {
+function checkCommand(args: string[], io: Io, st: Style): number {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -151,7 +164,7 @@ async function checkCommand(args: string[], io: Io, st: Style): Promise<number> 
   for (const file of positionals) {
     let text: string;
     try {
-      text = await readFile(file, 'utf8');
+      text = readText(file);
     } catch (e) {
       io.stderr(`kvmmu: ${file}: ${e instanceof Error ? e.message : String(e)}\n`);
       status = 2;
@@ -187,7 +200,7 @@ async function checkCommand(args: string[], io: Io, st: Style): Promise<number> 
   return status;
 }
 
-async function diffCommand(args: string[], io: Io, st: Style): Promise<number> {
+function diffCommand(args: string[], io: Io, st: Style): number {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -198,7 +211,7 @@ async function diffCommand(args: string[], io: Io, st: Style): Promise<number> {
   const kernels = values.kernel ?? [];
   if (kernels.length !== 2) throw new UsageError('diff needs --kernel A --kernel B');
   const [ka, kb] = kernels.map(kernelOption) as [string, string];
-  const text = await readFile(file, 'utf8');
+  const text = readText(file);
   const one = (kernelOverride: string): Analysis => analyze(text, { kernelOverride, checkpoints: false });
   io.stdout(renderDiff(one(ka), one(kb), st) + '\n');
   return 0;

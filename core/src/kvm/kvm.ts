@@ -435,11 +435,19 @@ function noRootChange(label: string): string {
   return s;
 }
 
+/** `LABEL: no VM-exit`: one string per label (a guest switching CR3 makes thousands of such steps). */
+const NO_VM_EXIT = new SmallMap<string, string>();
+function noVmExit(label: string): string {
+  let s = NO_VM_EXIT.get(label);
+  if (s === undefined) NO_VM_EXIT.set(label, (s = `${label}: no VM-exit`));
+  return s;
+}
+
 /** One line per statement, in one pass over the actions. */
 function summarize(r: Outcome, actions: readonly Action[]): string {
   if (r.outcome === 'error' || r.outcome === 'gp' || r.outcome === 'vmfail')
     return `${r.label}: ${r.message ?? r.outcome}`;
-  if (r.outcome === 'no_exit') return `${r.label}: no VM-exit`;
+  if (r.outcome === 'no_exit') return noVmExit(r.label);
   if (actions.length === 0) return noRootChange(r.label);
   // Most steps' actions are re-initialisations, requests and flushes: allocate only when something is said.
   let parts: string[] | undefined;

@@ -107,7 +107,7 @@ export function applyRoles(c: Ctx, v: VcpuState, mmu: MmuState, roles: MmuRoles)
     }
     return;
   }
-  mmu.cpu_role = { ...roles.cpu_role };
+  mmu.cpu_role = { base, ext };
   mmu.root_role = roles.root_role;
   mmu.guest_level = roles.guest_level;
   mmu.root_level = roles.root_level;
