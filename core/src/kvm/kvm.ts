@@ -173,18 +173,38 @@ function faulted(c: Ctx, v: VcpuState, label: string, fault: Fault): Outcome {
   return { outcome: 'gp', label, message: fault };
 }
 
-/** A guest instruction KVM never sees: `what` names it (`MOV to CR3`, `INVPCID`), `from`/`to` the register. */
-function noExit(c: Ctx, v: VcpuState, label: string, what: string, from?: bigint, to?: bigint): Outcome {
-  // With the register values the action is one of thousands (a guest switching CR3): recorded as it is, since
-  // keeping each for sharing costs more than it saves. Without them it is one of a few, shared.
+/**
+ * A guest instruction KVM never sees: `what` names it (`MOV to CR3`, `INVPCID`), `from`/`to` the register.
+ * `recurring`: the register's values are a few feature bits (CR0, CR4, EFER), so the same change comes back (a
+ * guest toggling CR0.WP) and the action is shared. A CR3 value is a page-table address: a guest switching
+ * between processes makes thousands of distinct changes, and keeping each for sharing costs more than it saves,
+ * so that action is recorded as it is. Without values it is one of a few, shared.
+ */
+function noExit(
+  c: Ctx,
+  v: VcpuState,
+  label: string,
+  what: string,
+  from?: bigint,
+  to?: bigint,
+  recurring = false,
+): Outcome {
   if (from === undefined || to === undefined) c.rec.emitShared(NO_EXIT, v.id, what);
-  else c.rec.emitUnique('no_exit', `${what} (${hex(from)} → ${hex(to)})${DOES_NOT_EXIT}`, { vcpu: v.id });
+  else if (recurring) c.rec.emitShared(NO_EXIT_CHANGE, v.id, what, from, to);
+  else c.rec.emitUnique('no_exit', noExitChange(what, from, to), { vcpu: v.id });
   return { outcome: 'no_exit', label };
 }
 const DOES_NOT_EXIT = ' does not cause a VM-exit on this kernel/vendor/paging mode; only the register changes';
+const noExitChange = (what: string, from: bigint, to: bigint): string =>
+  `${what} (${hex(from)} → ${hex(to)})${DOES_NOT_EXIT}`;
 const NO_EXIT = new SharedActions((vcpu: number, what: string) => ({
   op: 'no_exit',
   detail: what + DOES_NOT_EXIT,
+  fields: { vcpu },
+}));
+const NO_EXIT_CHANGE = new SharedActions((vcpu: number, what: string, from: bigint, to: bigint) => ({
+  op: 'no_exit',
+  detail: noExitChange(what, from, to),
   fields: { vcpu },
 }));
 
@@ -209,7 +229,7 @@ function dispatch(c: Ctx, id: number, op: ModelOp): Outcome {
       const label = WRITE_LABEL[op.reg];
       if (!op.emulate && !guestWriteExits(c, v, op.reg, value)) {
         v[op.reg] = value;
-        return noExit(c, v, label, MOV_TO[op.reg], old, value);
+        return noExit(c, v, label, MOV_TO[op.reg], old, value, true);
       }
       return c.rec.call(exitHandler(c, op.emulate, op.reg), () => {
         if (op.reg === 'cr0') return faulted(c, v, label, kvm_set_cr0(c, v, value));
