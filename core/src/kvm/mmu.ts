@@ -202,7 +202,7 @@ export function kvm_mmu_free_roots(c: Ctx, v: VcpuState, mmu: MmuState, roots_to
   for (let i = 0; i < KVM_MMU_NUM_PREV_ROOTS; i++) {
     const slot = mmu.prev_roots[i]!;
     if (roots_to_free & KVM_MMU_ROOT_PREVIOUS(i) && VALID_PAGE(slot.hpa)) {
-      mmu_free_root_page(c, v, mmu, slot, `prev_roots[${i}]`, invalid_list, dropped);
+      mmu_free_root_page(c, v, mmu, slot, PREV_ROOT_SLOTS[i] as string, invalid_list, dropped);
     }
   }
   if (wantCurrent) {
@@ -212,7 +212,7 @@ export function kvm_mmu_free_roots(c: Ctx, v: VcpuState, mmu: MmuState, roots_to
         const id = mmu.pae_root[i];
         if (id === null || id === undefined) continue;
         const entry: RootInfo = { hpa: id, pgd: 0n };
-        mmu_free_root_page(c, v, mmu, entry, `pae_root[${i}]`, invalid_list, dropped);
+        mmu_free_root_page(c, v, mmu, entry, PAE_ROOT_SLOTS[i] as string, invalid_list, dropped);
         mmu.pae_root[i] = null;
       }
     } else if (typeof hpa === 'number') {
@@ -226,6 +226,21 @@ export function kvm_mmu_free_roots(c: Ctx, v: VcpuState, mmu: MmuState, roots_to
 }
 
 const NOTHING_DROPPED: readonly number[] = Object.freeze([]);
+/** Slot names, made once: they go into the keys of shared actions (see whoHolds). */
+const PREV_ROOT_SLOTS: readonly string[] = Array.from({ length: KVM_MMU_NUM_PREV_ROOTS }, (_, i) => `prev_roots[${i}]`);
+const PAE_ROOT_SLOTS: readonly string[] = Array.from({ length: 4 }, (_, i) => `pae_root[${i}]`);
+
+/**
+ * `vCPU N (mmu.slot)`, the holder of a root reference: one string per holder, so that the shared actions keyed by
+ * it compare one string by identity instead of building and comparing a new one per put.
+ */
+function whoHolds(v: VcpuState, mmu: MmuState, slotName: string): string {
+  const rest = [mmu.name, slotName] as const;
+  let who = HOLDERS.get(v.id, rest);
+  if (who === undefined) HOLDERS.set(v.id, rest, (who = `vCPU ${v.id} (${mmu.name}.${slotName})`));
+  return who;
+}
+const HOLDERS = new FixedKeyTree<string>(4096);
 
 /** `mmu_free_root_page`: TDP MMU page → put; shadow page → --root_count, zap if it was already invalid. */
 function mmu_free_root_page(
@@ -242,7 +257,7 @@ function mmu_free_root_page(
   slot.hpa = null;
   if (sp) {
     dropped.push(sp.id);
-    const who = `vCPU ${v.id} (${mmu.name}.${slotName})`;
+    const who = whoHolds(v, mmu, slotName);
     if (sp.tdp_mmu_page) {
       kvm_tdp_mmu_put_root(c, sp, who);
     } else {
