@@ -55,17 +55,25 @@ type Key = string | number | bigint | object;
  * per call path and key and shared after, frozen: a long scenario then holds a few thousand distinct objects, not
  * one per step, and the JSON writer encodes each once. `build` must depend only on the key, so the key holds
  * everything the action says (including the kernel when the wording depends on it); keys of one SharedActions
- * all have the same length. Bounded (FixedKeyTree).
+ * all have the same length: `build` takes the key's values as plain parameters (no defaults, no rest), and their
+ * count is the key's length. Bounded (FixedKeyTree).
  */
 export class SharedActions<K extends readonly Key[]> {
   private readonly made = new FixedKeyTree<Action>(MAX_SENTENCES);
+  /** How many values a key has (all keys of one SharedActions have the same length): `build`'s parameters. */
+  private readonly arity: number;
 
-  constructor(private readonly build: (...key: K) => ActionTemplate) {}
+  constructor(private readonly build: (...key: K) => ActionTemplate) {
+    if (build.length > MAX_KEY)
+      throw new RangeError(`SharedActions: keys of ${build.length} values (at most ${MAX_KEY})`);
+    this.arity = build.length;
+  }
 
-  /** @internal The recorder's lookup. */
-  lookup(frame: Frame, key: K): Action {
-    const known = this.made.get(frame, key);
+  /** @internal The recorder's lookup: the key's values one by one (see Recorder.emitShared). */
+  lookup(frame: Frame, k0?: Key, k1?: Key, k2?: Key, k3?: Key, k4?: Key, k5?: Key, k6?: Key): Action {
+    const known = this.made.getN(frame, this.arity, k0, k1, k2, k3, k4, k5, k6);
     if (known) return known;
+    const key = [k0, k1, k2, k3, k4, k5, k6].slice(0, this.arity) as unknown as K;
     const t = this.build(...key);
     const action = new PlainAction(t.op, frame.path, details.of(t.detail));
     if (t.fields) Object.assign(action, t.fields);
@@ -74,6 +82,9 @@ export class SharedActions<K extends readonly Key[]> {
     return action;
   }
 }
+
+/** The most values a shared action's key may have (FixedKeyTree.getN). */
+const MAX_KEY = 7;
 
 function deepFreeze(o: object): void {
   for (const v of Object.values(o) as unknown[])
@@ -177,8 +188,19 @@ export class Recorder {
    * Records an action from a shared set (see SharedActions): the same frozen object every time this call path
    * records it with this key.
    */
-  emitShared<K extends readonly Key[]>(actions: SharedActions<K>, ...key: K): Action {
-    const action = actions.lookup(this.frame, key);
+  emitShared<K extends readonly Key[]>(actions: SharedActions<K>, ...key: K): Action;
+  // The key's values are taken one by one, not as a rest array: this runs hundreds of thousands of times.
+  emitShared(
+    actions: SharedActions<readonly Key[]>,
+    k0?: Key,
+    k1?: Key,
+    k2?: Key,
+    k3?: Key,
+    k4?: Key,
+    k5?: Key,
+    k6?: Key,
+  ): Action {
+    const action = actions.lookup(this.frame, k0, k1, k2, k3, k4, k5, k6);
     this.actions.push(action);
     return action;
   }
@@ -187,8 +209,19 @@ export class Recorder {
    * `emitShared`, recorded ahead of everything recorded since `mark`: a summary that heads the actions it
    * summarises (an unload before the puts it made), although what it lists is only known at the end.
    */
-  emitSharedBefore<K extends readonly Key[]>(mark: number, actions: SharedActions<K>, ...key: K): Action {
-    const action = actions.lookup(this.frame, key);
+  emitSharedBefore<K extends readonly Key[]>(mark: number, actions: SharedActions<K>, ...key: K): Action;
+  emitSharedBefore(
+    mark: number,
+    actions: SharedActions<readonly Key[]>,
+    k0?: Key,
+    k1?: Key,
+    k2?: Key,
+    k3?: Key,
+    k4?: Key,
+    k5?: Key,
+    k6?: Key,
+  ): Action {
+    const action = actions.lookup(this.frame, k0, k1, k2, k3, k4, k5, k6);
     this.actions.splice(mark, 0, action);
     return action;
   }

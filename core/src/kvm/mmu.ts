@@ -152,12 +152,11 @@ export function kvm_init_mmu(c: Ctx, v: VcpuState): void {
 function rolesOf(c: Ctx, v: VcpuState, init: InitRoles): MmuRoles {
   // The small inputs as one number: MAXPHYADDR (≤ 52), SMM, guest mode and which init path.
   const flags = (v.maxphyaddr << 4) | (v.is_smm ? 8 : 0) | (v.is_guest_mode ? 4 : 0) | INIT_PATHS.indexOf(init);
-  const key = [c.vm, flags, v.cr0, v.cr4, v.efer] as const;
-  const known = ROLES.get(c.kernel, key);
+  const known = ROLES.getN(c.kernel, 5, c.vm, flags, v.cr0, v.cr4, v.efer);
   if (known) return known;
   const roles = init(roleEnv(c, v), roleRegs(v));
   Object.freeze(roles.cpu_role);
-  ROLES.set(c.kernel, key, Object.freeze(roles));
+  ROLES.set(c.kernel, [c.vm, flags, v.cr0, v.cr4, v.efer], Object.freeze(roles));
   return roles;
 }
 type InitRoles = (env: RoleEnv, regs: RoleRegs) => MmuRoles;
@@ -235,9 +234,8 @@ const PAE_ROOT_SLOTS: readonly string[] = Array.from({ length: 4 }, (_, i) => `p
  * it compare one string by identity instead of building and comparing a new one per put.
  */
 function whoHolds(v: VcpuState, mmu: MmuState, slotName: string): string {
-  const rest = [mmu.name, slotName] as const;
-  let who = HOLDERS.get(v.id, rest);
-  if (who === undefined) HOLDERS.set(v.id, rest, (who = `vCPU ${v.id} (${mmu.name}.${slotName})`));
+  let who = HOLDERS.getN(v.id, 2, mmu.name, slotName);
+  if (who === undefined) HOLDERS.set(v.id, [mmu.name, slotName], (who = `vCPU ${v.id} (${mmu.name}.${slotName})`));
   return who;
 }
 const HOLDERS = new FixedKeyTree<string>(4096);

@@ -19,6 +19,39 @@ export class FixedKeyTree<V> {
     return node as V | undefined;
   }
 
+  /**
+   * `get(first, [k0, …])` for keys of `n` ≤ 7 values after `first`, given one by one: the hot callers' lookups then
+   * build no array (the unused ones are not read).
+   */
+  getN(
+    first: unknown,
+    n: number,
+    k0?: unknown,
+    k1?: unknown,
+    k2?: unknown,
+    k3?: unknown,
+    k4?: unknown,
+    k5?: unknown,
+    k6?: unknown,
+  ): V | undefined {
+    if (n > 7) throw new RangeError(`FixedKeyTree.getN: ${n} keys (at most 7)`);
+    let node = this.root.get(first) as Node | undefined;
+    if (n === 0 || node === undefined) return node as V | undefined;
+    node = node.get(k0) as Node | undefined;
+    if (n === 1 || node === undefined) return node as V | undefined;
+    node = node.get(k1) as Node | undefined;
+    if (n === 2 || node === undefined) return node as V | undefined;
+    node = node.get(k2) as Node | undefined;
+    if (n === 3 || node === undefined) return node as V | undefined;
+    node = node.get(k3) as Node | undefined;
+    if (n === 4 || node === undefined) return node as V | undefined;
+    node = node.get(k4) as Node | undefined;
+    if (n === 5 || node === undefined) return node as V | undefined;
+    node = node.get(k5) as Node | undefined;
+    if (n === 6 || node === undefined) return node as V | undefined;
+    return node.get(k6) as V | undefined;
+  }
+
   /** Keeps `value` under `first, ...rest` (unless the tree is full: then it starts over, empty). */
   set(first: unknown, rest: readonly unknown[], value: V): void {
     if (++this.size > this.max) {

@@ -295,4 +295,20 @@ describe('shared actions and results', () => {
     assert.equal(tree.get(o, [1, 'a']), undefined);
     assert.equal(tree.get(o, [3, 'a']), undefined);
   });
+
+  it('FixedKeyTree.getN finds what get finds, for keys of every length it takes, and refuses longer ones', () => {
+    const o = {};
+    for (let n = 0; n <= 7; n++) {
+      const tree = new FixedKeyTree<string>(100);
+      const key = [1, 'a', 2n, o, 'b', 3, 'c'].slice(0, n);
+      tree.set(o, key, `v${n}`);
+      // The same values but the last one different, when there is one.
+      const other = n === 0 ? [] : [...key.slice(0, -1), 'z'];
+      assert.equal(tree.getN(o, n, ...key), `v${n}`, `length ${n}`);
+      assert.equal(tree.getN(o, n, ...key), tree.get(o, key));
+      if (n > 0) assert.equal(tree.getN(o, n, ...other), undefined, `length ${n}, last value differs`);
+      assert.equal(tree.getN({}, n, ...key), undefined);
+    }
+    assert.throws(() => new FixedKeyTree<string>(4).getN('k', 8, 1, 2, 3, 4, 5, 6, 7), RangeError);
+  });
 });
