@@ -470,7 +470,8 @@ export function vcpu_enter_guest(c: Ctx, v: VcpuState): void {
     if (!c.vm.tdp && c.kernel.has('flush_guest_unloads_shadow')) kvm_mmu_unload(c, v);
     c.rec.leave(inner);
   }
-  v.requests.length = 0;
+  // Usually there are none: storing an array's length is a runtime call even when it does not change.
+  if (v.requests.length !== 0) v.requests.length = 0;
   kvm_mmu_reload(c, v);
   markRunning(c, v);
   c.rec.leave(saved);

@@ -171,6 +171,56 @@ export class JsonByteWriter {
     else this.quotedOnce(this.stepTexts, key, text, start, end);
   }
 
+  /**
+   * The steps of a one-pass analysis, from its columns (StepLog), as `stepHead` and then `cached` or `writeResult`
+   * would write them one call at a time: `[0, n)` of `lines` (0-based), `vcpus`, `starts`/`ends` (each statement's
+   * part of `text`), `results` and `statements` (each a key for its text, as in `stepHead`). One loop with the common
+   * case written out — a statement's text and a shared result both copied from what was kept — because it runs once
+   * per step and mostly before the optimizing compiler has got to the functions it would otherwise call; a loop
+   * is optimized while it runs. `writeResult` writes a result not seen before (or not kept).
+   */
+  stepColumns(
+    text: string,
+    n: number,
+    lines: Int32Array,
+    vcpus: Int32Array,
+    starts: Int32Array,
+    ends: Int32Array,
+    results: readonly object[],
+    statements: readonly object[],
+    writeResult: (result: object) => void,
+  ): void {
+    const stepTexts = this.stepTexts;
+    const frozen = this.frozen;
+    for (let i = 0; i < n; i++) {
+      this.ensure(STEP_HEAD_ROOM);
+      const buf = this.buf;
+      let o = this.pos;
+      if (i > 0) buf[o++] = 44; // ,
+      for (let j = 0; j < LINE_KEY.length; j++) buf[o++] = LINE_KEY[j] as number;
+      this.pos = o;
+      this.uint((lines[i] as number) + 1);
+      o = this.pos;
+      for (let j = 0; j < VCPU_KEY.length; j++) buf[o++] = VCPU_KEY[j] as number;
+      this.pos = o;
+      this.uint(vcpus[i] as number);
+      o = this.pos;
+      for (let j = 0; j < TEXT_KEY.length; j++) buf[o++] = TEXT_KEY[j] as number;
+      this.pos = o;
+      const statement = statements[i] as object;
+      const textBytes = stepTexts.get(statement);
+      if (textBytes !== undefined) this.copy(textBytes);
+      else {
+        const end = Math.min(ends[i] as number, text.length);
+        this.quotedOnce(stepTexts, statement, text, Math.min(starts[i] as number, end), end);
+      }
+      const result = results[i] as object;
+      const resultBytes = frozen.get(result);
+      if (resultBytes !== undefined) this.copy(resultBytes);
+      else writeResult(result);
+    }
+  }
+
   /** Hands out what is buffered. */
   flush(): void {
     if (this.pos === 0) return;
@@ -404,6 +454,20 @@ export class JsonByteWriter {
   private byte(b: number): void {
     if (this.pos >= this.buf.length) this.flush();
     this.buf[this.pos++] = b;
+  }
+
+  /** `bytes`, for the step loop: room in the buffer is the usual case, and the copy is made there. */
+  private copy(b: Uint8Array): void {
+    const n = b.length;
+    if (this.pos + n > this.buf.length) return this.bytes(b);
+    const buf = this.buf;
+    let o = this.pos;
+    if (n <= 16) for (let j = 0; j < n; j++) buf[o++] = b[j] as number;
+    else {
+      buf.set(b, o);
+      o += n;
+    }
+    this.pos = o;
   }
 
   private bytes(b: Uint8Array): void {
