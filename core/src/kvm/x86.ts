@@ -449,29 +449,34 @@ const FLUSH_GUEST = new SharedActions((vcpu: number) => ({
   fields: { vcpu, request: 'KVM_REQ_TLB_FLUSH_GUEST' },
 }));
 
-/** `vcpu_enter_guest`: service pending requests in kernel order, then load the MMU. */
+/**
+ * `vcpu_enter_guest`: service pending requests in kernel order (only when any is pending, as the kernel tests
+ * `kvm_request_pending` first), then load the MMU.
+ */
 export function vcpu_enter_guest(c: Ctx, v: VcpuState): void {
   const saved = c.rec.enter('vcpu_enter_guest');
-  if (kvm_check_request(v, 'KVM_REQ_MMU_RELOAD')) kvm_mmu_unload(c, v);
-  if (kvm_check_request(v, 'KVM_REQ_MMU_FREE_OBSOLETE_ROOTS')) kvm_mmu_free_obsolete_roots(c, v);
-  kvm_check_request(v, 'KVM_REQ_MMU_SYNC');
-  kvm_check_request(v, 'KVM_REQ_LOAD_MMU_PGD');
-  if (kvm_check_request(v, 'KVM_REQ_TLB_FLUSH_CURRENT')) {
-    const inner = c.rec.enter('kvm_vcpu_flush_tlb_current');
-    stat(c, 'tlb_flush');
-    c.rec.emitShared(FLUSH_CURRENT, v.id);
-    c.rec.leave(inner);
+  if (v.requests.length !== 0) {
+    if (kvm_check_request(v, 'KVM_REQ_MMU_RELOAD')) kvm_mmu_unload(c, v);
+    if (kvm_check_request(v, 'KVM_REQ_MMU_FREE_OBSOLETE_ROOTS')) kvm_mmu_free_obsolete_roots(c, v);
+    kvm_check_request(v, 'KVM_REQ_MMU_SYNC');
+    kvm_check_request(v, 'KVM_REQ_LOAD_MMU_PGD');
+    if (kvm_check_request(v, 'KVM_REQ_TLB_FLUSH_CURRENT')) {
+      const inner = c.rec.enter('kvm_vcpu_flush_tlb_current');
+      stat(c, 'tlb_flush');
+      c.rec.emitShared(FLUSH_CURRENT, v.id);
+      c.rec.leave(inner);
+    }
+    if (kvm_check_request(v, 'KVM_REQ_TLB_FLUSH_GUEST')) {
+      const inner = c.rec.enter('kvm_vcpu_flush_tlb_guest');
+      stat(c, 'tlb_flush');
+      c.rec.emitShared(FLUSH_GUEST, v.id);
+      // v5.15 shadow paging: a guest flush unloads the MMU so the next load syncs everything.
+      if (!c.vm.tdp && c.kernel.has('flush_guest_unloads_shadow')) kvm_mmu_unload(c, v);
+      c.rec.leave(inner);
+    }
+    // Requests the model does not service are dropped here too (the ones above have been taken off).
+    v.requests.length = 0;
   }
-  if (kvm_check_request(v, 'KVM_REQ_TLB_FLUSH_GUEST')) {
-    const inner = c.rec.enter('kvm_vcpu_flush_tlb_guest');
-    stat(c, 'tlb_flush');
-    c.rec.emitShared(FLUSH_GUEST, v.id);
-    // v5.15 shadow paging: a guest flush unloads the MMU so the next load syncs everything.
-    if (!c.vm.tdp && c.kernel.has('flush_guest_unloads_shadow')) kvm_mmu_unload(c, v);
-    c.rec.leave(inner);
-  }
-  // Usually there are none: storing an array's length is a runtime call even when it does not change.
-  if (v.requests.length !== 0) v.requests.length = 0;
   kvm_mmu_reload(c, v);
   markRunning(c, v);
   c.rec.leave(saved);
