@@ -17,7 +17,7 @@ import { HeaderScan, LineChecker, type CheckedHeader, type CheckOptions } from '
 import { knownEventLine, parseLine } from '../syntax/parser.js';
 import { forEachLine } from '../text/positions.js';
 import type { AnalyzeOptions, ExpectationResult } from './analysis.js';
-import { allDiagnostics, checkOptionsOf, expectationCounts, runEvent, runExpect, type Progress } from './run.js';
+import { allDiagnostics, checkOptionsOf, expectationCounts, runEventResult, runExpect, type Progress } from './run.js';
 
 export interface OnePassAnalysis {
   readonly text: string;
@@ -84,9 +84,9 @@ function onePass(text: string, checkOptions: CheckOptions, known?: CheckedHeader
     if (statement && !bad) {
       const runsOn = vcpu < 0 ? 0 : vcpu;
       if (statement.kind === 'event') {
-        const step = runEvent(progress, m, steps.length, line, runsOn, statement);
-        steps.push(line, runsOn, start + statement.span.start, start + statement.span.end, step.result, statement);
-        lastActions = step.result.actions;
+        const result = runEventResult(progress, m, steps.length, line, runsOn, statement);
+        steps.push(line, runsOn, start + statement.span.start, start + statement.span.end, result, statement);
+        lastActions = result.actions;
       } else if (statement.kind === 'expect') {
         runExpect(progress, m, line, runsOn, statement, lastActions);
       }

@@ -3,7 +3,7 @@
  * is compared with the model's state. Shared by `analyze` (which keeps every step for the editor) and
  * `analyzeOnePass` (which keeps only what a report needs), so both run a line the same way.
  */
-import type { Action, KvmModel } from '../kvm/types.js';
+import type { Action, KvmModel, StepResult } from '../kvm/types.js';
 import type { CheckedHeader, CheckOptions } from '../syntax/check.js';
 import type { Diagnostic, Statement } from '../syntax/ast.js';
 import { suggest } from '../util/suggest.js';
@@ -39,6 +39,27 @@ export function runEvent(
 ): Step {
   const result = model.execute(vcpu, statement.op, line + 1);
   const step: Step = { index, line, vcpu, statement, result };
+  noteResult(p, step);
+  return step;
+}
+
+/** `runEvent` for a caller that keeps only the result (the one-pass analysis): no step object unless needed. */
+export function runEventResult(
+  p: Progress,
+  model: KvmModel,
+  index: number,
+  line: number,
+  vcpu: number,
+  statement: Statement & { kind: 'event' },
+): StepResult {
+  const result = model.execute(vcpu, statement.op, line + 1);
+  if (mayHaveDiagnostics(result)) noteResult(p, { index, line, vcpu, statement, result });
+  return result;
+}
+
+/** Counts the step's warnings and adds its diagnostics. */
+function noteResult(p: Progress, step: Step): void {
+  const result = step.result;
   const warningsBefore = p.warnings;
   const actions = result.actions;
   for (let i = 0; i < actions.length; i++) {
@@ -48,7 +69,17 @@ export function runEvent(
   // Most steps are plain `ok` with no WARN or hazard: they have no diagnostics to compute.
   if ((result.outcome !== 'ok' && result.outcome !== 'no_exit') || p.warnings > warningsBefore)
     for (const d of stepDiagnostics(step)) p.runDiagnostics.push(d);
-  return step;
+}
+
+/** Whether `noteResult` has anything to do: an outcome other than ok/no_exit, or a WARN or hazard action. */
+function mayHaveDiagnostics(result: StepResult): boolean {
+  if (result.outcome !== 'ok' && result.outcome !== 'no_exit') return true;
+  const actions = result.actions;
+  for (let i = 0; i < actions.length; i++) {
+    const op = (actions[i] as Action).op;
+    if (op === 'warn' || op === 'hazard') return true;
+  }
+  return false;
 }
 
 /** Evaluates the expectation on 0-based `line` against the state now; `lineActions`: the last step's actions. */
