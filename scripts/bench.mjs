@@ -6,7 +6,7 @@
 // stdio connection, root panel in Chromium, bundle sizes.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { randomBytes } from 'node:crypto';
@@ -16,6 +16,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const quick = process.argv.includes('--quick');
 const tmp = mkdtempSync(join(tmpdir(), 'kvmmu-bench-'));
 const rows = [];
+/** The host's load when the run began: on a shared machine it explains much of the spread between runs. */
+const loadAtStart = loadavg()[0];
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 const p95 = (xs) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(xs.length * 0.95) - 1)];
@@ -42,7 +44,8 @@ function record(section, operation, size, samples, extra = {}) {
   writeFileSync(scenario, text);
   writeFileSync(json, JSON.stringify(events));
   const floorScript = `const fs=require('fs');const e=JSON.parse(fs.readFileSync(${JSON.stringify(json)},'utf8'));if(!e.length)process.exit(1)`;
-  const runs = quick ? 3 : 7;
+  // Interleaved, 11 of each: on a 2-core shared host, medians of fewer runs move by 10 % between runs of the same code.
+  const runs = quick ? 3 : 11;
   const timeIt = (args) => {
     const t0 = now();
     const r = spawnSync('node', args, { cwd: root, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 30 });
@@ -328,7 +331,7 @@ console.log(
     : '\nno metric is worse than recorded beyond the noise',
 );
 
-const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version}, ${process.platform}`;
+const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version}, ${process.platform}; load average ${loadAtStart.toFixed(2)} when the run began`;
 if (!quick) {
   // Written as Prettier would format them, so `prettier --check` stays clean after a run.
   const prettier = await import('prettier');
