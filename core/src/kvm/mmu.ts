@@ -463,11 +463,11 @@ export function kvm_mmu_new_pgd(c: Ctx, v: VcpuState, pgd: bigint, role?: number
 export function kvm_mmu_reload(c: Ctx, v: VcpuState): void {
   const mmu = activeMmu(v);
   if (VALID_PAGE(mmu.root.hpa)) return;
-  c.rec.call('kvm_mmu_load', () => {
-    if (roleDirect(mmu.root_role)) mmu_alloc_direct_roots(c, v, mmu);
-    else mmu_alloc_shadow_roots(c, v, mmu);
-    c.rec.emitShared(FLUSH_AFTER_LOAD, v.id);
-  });
+  const saved = c.rec.enter('kvm_mmu_load');
+  if (roleDirect(mmu.root_role)) mmu_alloc_direct_roots(c, v, mmu);
+  else mmu_alloc_shadow_roots(c, v, mmu);
+  c.rec.emitShared(FLUSH_AFTER_LOAD, v.id);
+  c.rec.leave(saved);
 }
 
 /** The guest runs on the current root: leaf SPTEs get populated (used by MMU-notifier zaps). */

@@ -45,39 +45,45 @@ function describeRoleOf(kernel: Kernel, role: number): string {
 /** `kvm_tdp_mmu_get_vcpu_root_hpa` (E1–E4) / `kvm_tdp_mmu_alloc_root` (E5): reuse by exact role, else allocate. */
 export function kvm_tdp_mmu_get_vcpu_root_hpa(c: Ctx, v: VcpuState, mmu: MmuState): number {
   const fn = c.kernel.has('tdp_mmu_alloc_root') ? 'kvm_tdp_mmu_alloc_root' : 'kvm_tdp_mmu_get_vcpu_root_hpa';
-  return c.rec.call(fn, () => {
-    const role = mmu.root_role;
-    const asid = roleAsId(role);
-    for (const id of c.s.tdp_mmu_roots) {
-      const root = page(c, id);
-      if (roleAsId(root.role) !== asid || root.role !== role) continue;
-      // The invalid bit is part of the role word, so an invalid root never gets here.
-      if (root.refcount === 0) continue;
-      const before = root.refcount;
-      root.refcount++;
-      stat(c, 'root_reuses');
-      c.rec.emitShared(REUSE, c.kernel, v.id, mmu.name, id, before, root.refcount, root.role);
-      return id;
-    }
-    const own = c.kernel.has('tdp_mmu_root_ref');
-    const root = newPage(c, {
-      kind: 'tdp_mmu',
-      role,
-      gfn: null,
-      tdp_mmu_page: true,
-      refcount: own ? 2 : 1,
-      tdp_mmu_ref: own,
-    });
-    root.on_list = true;
-    c.s.tdp_mmu_roots.unshift(root.id);
-    c.rec.emit(
-      'alloc',
-      `allocate TDP MMU root #${root.id} (${describe(c, root)}) for vCPU ${v.id}, tdp_mmu_root_count ${root.refcount}` +
-        (own ? ' (one reference for the vCPU, one kept by the TDP MMU itself)' : ''),
-      { vcpu: v.id, mmu: mmu.name, root: root.id, refcount: [0, root.refcount], role: formatRole(role) },
-    );
-    return root.id;
+  const saved = c.rec.enter(fn);
+  const id = reuseOrAllocRoot(c, v, mmu);
+  c.rec.leave(saved);
+  return id;
+}
+
+/** The body of `kvm_tdp_mmu_get_vcpu_root_hpa`, in its frame. */
+function reuseOrAllocRoot(c: Ctx, v: VcpuState, mmu: MmuState): number {
+  const role = mmu.root_role;
+  const asid = roleAsId(role);
+  for (const id of c.s.tdp_mmu_roots) {
+    const root = page(c, id);
+    if (roleAsId(root.role) !== asid || root.role !== role) continue;
+    // The invalid bit is part of the role word, so an invalid root never gets here.
+    if (root.refcount === 0) continue;
+    const before = root.refcount;
+    root.refcount++;
+    stat(c, 'root_reuses');
+    c.rec.emitShared(REUSE, c.kernel, v.id, mmu.name, id, before, root.refcount, root.role);
+    return id;
+  }
+  const own = c.kernel.has('tdp_mmu_root_ref');
+  const root = newPage(c, {
+    kind: 'tdp_mmu',
+    role,
+    gfn: null,
+    tdp_mmu_page: true,
+    refcount: own ? 2 : 1,
+    tdp_mmu_ref: own,
   });
+  root.on_list = true;
+  c.s.tdp_mmu_roots.unshift(root.id);
+  c.rec.emit(
+    'alloc',
+    `allocate TDP MMU root #${root.id} (${describe(c, root)}) for vCPU ${v.id}, tdp_mmu_root_count ${root.refcount}` +
+      (own ? ' (one reference for the vCPU, one kept by the TDP MMU itself)' : ''),
+    { vcpu: v.id, mmu: mmu.name, root: root.id, refcount: [0, root.refcount], role: formatRole(role) },
+  );
+  return root.id;
 }
 
 export function newPage(
@@ -182,42 +188,47 @@ const REUSE = new SharedActions(
 
 /** `kvm_tdp_mmu_put_root`: drop one reference; era rules for the last one. */
 export function kvm_tdp_mmu_put_root(c: Ctx, p: MmuPage, who: string): void {
-  c.rec.call('kvm_tdp_mmu_put_root', () => {
-    const before = p.refcount;
-    p.refcount--;
-    c.rec.emitShared(PUT, who, p.id, before, p.refcount);
-    if (p.refcount > 0) return;
-    if (c.kernel.has('tdp_mmu_root_ref')) {
-      // The TDP MMU's own reference is only dropped at invalidation: reaching 0 on a valid root is a bug.
-      if (!p.invalid) {
-        c.rec.emit('warn', `KVM_BUG_ON: last reference to TDP MMU root #${p.id} put while the root is still valid`, {
-          root: p.id,
-        });
-      }
-      destroyRoot(c, p, 'last reference put');
-      return;
+  const saved = c.rec.enter('kvm_tdp_mmu_put_root');
+  putRoot(c, p, who);
+  c.rec.leave(saved);
+}
+
+/** The body of `kvm_tdp_mmu_put_root`, in its frame. */
+function putRoot(c: Ctx, p: MmuPage, who: string): void {
+  const before = p.refcount;
+  p.refcount--;
+  c.rec.emitShared(PUT, who, p.id, before, p.refcount);
+  if (p.refcount > 0) return;
+  if (c.kernel.has('tdp_mmu_root_ref')) {
+    // The TDP MMU's own reference is only dropped at invalidation: reaching 0 on a valid root is a bug.
+    if (!p.invalid) {
+      c.rec.emit('warn', `KVM_BUG_ON: last reference to TDP MMU root #${p.id} put while the root is still valid`, {
+        root: p.id,
+      });
     }
-    if (c.kernel.has('async_root_zap')) {
-      if (!p.invalid) {
-        // kvm_tdp_root_mark_invalid + re-arm one reference for the worker (E2).
-        markInvalid(c, p);
-        p.refcount = 1;
-        p.zap_worker_ref++;
-        c.rec.emit('invalidate', `TDP MMU root #${p.id} marked invalid; refcount re-armed for the zap worker`, {
-          root: p.id,
-          refcount: [0, 1],
-        });
-        tdp_mmu_schedule_zap_root(c, p);
-        return;
-      }
-      destroyRoot(c, p, 'last reference put');
-      return;
-    }
-    // E1: unlink, zap synchronously in the putting thread, free.
-    tdp_mmu_unlink_root(c, p);
-    tdp_mmu_zap_root(c, p);
     destroyRoot(c, p, 'last reference put');
-  });
+    return;
+  }
+  if (c.kernel.has('async_root_zap')) {
+    if (!p.invalid) {
+      // kvm_tdp_root_mark_invalid + re-arm one reference for the worker (E2).
+      markInvalid(c, p);
+      p.refcount = 1;
+      p.zap_worker_ref++;
+      c.rec.emit('invalidate', `TDP MMU root #${p.id} marked invalid; refcount re-armed for the zap worker`, {
+        root: p.id,
+        refcount: [0, 1],
+      });
+      tdp_mmu_schedule_zap_root(c, p);
+      return;
+    }
+    destroyRoot(c, p, 'last reference put');
+    return;
+  }
+  // E1: unlink, zap synchronously in the putting thread, free.
+  tdp_mmu_unlink_root(c, p);
+  tdp_mmu_zap_root(c, p);
+  destroyRoot(c, p, 'last reference put');
 }
 
 function tdp_mmu_schedule_zap_root(c: Ctx, p: MmuPage): void {
