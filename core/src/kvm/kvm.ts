@@ -195,8 +195,13 @@ function noExit(
   return { outcome: 'no_exit', label };
 }
 const DOES_NOT_EXIT = ' does not cause a VM-exit on this kernel/vendor/paging mode; only the register changes';
+/**
+ * Joined rather than concatenated: `join` makes one flat string, where `+` and template literals make a tree of
+ * pieces that has to be flattened (copied again) the first time it is read whole — by the report's writer, for
+ * each of thousands of these.
+ */
 const noExitChange = (what: string, from: bigint, to: bigint): string =>
-  `${what} (${hex(from)} → ${hex(to)})${DOES_NOT_EXIT}`;
+  [what, ' (', hex(from), ' → ', hex(to), ')', DOES_NOT_EXIT].join('');
 const NO_EXIT = new SharedActions((vcpu: number, what: string) => ({
   op: 'no_exit',
   detail: what + DOES_NOT_EXIT,
