@@ -284,7 +284,8 @@ function execute(run: Run & { parsed: ParseResult }, fromLine: number): void {
     if (statement.kind === 'event') {
       if (keepCheckpoints && run.steps.length > 0 && run.steps.length % CHECKPOINT_INTERVAL === 0)
         run.checkpoints.push({ stepIndex: run.steps.length, line, warnings: run.warnings, model: model.clone() });
-      run.steps.push(runEvent(run, model, run.steps.length, line, vcpu, statement));
+      const index = run.steps.length;
+      run.steps.push({ index, line, vcpu, statement, result: runEvent(run, model, index, line, vcpu, statement) });
     } else if (statement.kind === 'expect') {
       const previous = run.steps[run.steps.length - 1];
       runExpect(run, model, line, vcpu, statement, previous?.result.actions ?? []);

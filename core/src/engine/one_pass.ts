@@ -17,7 +17,7 @@ import { HeaderScan, LineChecker, type CheckedHeader, type CheckOptions } from '
 import { knownEventLine, parseLine } from '../syntax/parser.js';
 import { forEachLine } from '../text/positions.js';
 import type { AnalyzeOptions, ExpectationResult } from './analysis.js';
-import { allDiagnostics, checkOptionsOf, expectationCounts, runEventResult, runExpect, type Progress } from './run.js';
+import { allDiagnostics, checkOptionsOf, expectationCounts, runEvent, runExpect, type Progress } from './run.js';
 
 export interface OnePassAnalysis {
   readonly text: string;
@@ -84,7 +84,7 @@ function onePass(text: string, checkOptions: CheckOptions, known?: CheckedHeader
     if (statement && !bad) {
       const runsOn = vcpu < 0 ? 0 : vcpu;
       if (statement.kind === 'event') {
-        const result = runEventResult(progress, m, steps.length, line, runsOn, statement);
+        const result = runEvent(progress, m, steps.length, line, runsOn, statement);
         steps.push(line, runsOn, start + statement.span.start, start + statement.span.end, result, statement);
         lastActions = result.actions;
       } else if (statement.kind === 'expect') {

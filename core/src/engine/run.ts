@@ -28,23 +28,12 @@ export interface Progress {
   results: ExpectationResult[];
 }
 
-/** Runs the event on 0-based `line` on `vcpu` as step number `index`. */
+/**
+ * Runs the event on 0-based `line` on `vcpu` as step number `index` and returns its result, noting its warnings and
+ * diagnostics in `p`. The caller keeps the step (or only the result, as the one-pass analysis does): no step object
+ * is made here unless the step has diagnostics.
+ */
 export function runEvent(
-  p: Progress,
-  model: KvmModel,
-  index: number,
-  line: number,
-  vcpu: number,
-  statement: Statement & { kind: 'event' },
-): Step {
-  const result = model.execute(vcpu, statement.op, line + 1);
-  const step: Step = { index, line, vcpu, statement, result };
-  noteResult(p, step);
-  return step;
-}
-
-/** `runEvent` for a caller that keeps only the result (the one-pass analysis): no step object unless needed. */
-export function runEventResult(
   p: Progress,
   model: KvmModel,
   index: number,

@@ -209,19 +209,9 @@ export class Recorder {
    * `emitShared`, recorded ahead of everything recorded since `mark`: a summary that heads the actions it
    * summarises (an unload before the puts it made), although what it lists is only known at the end.
    */
-  emitSharedBefore<K extends readonly Key[]>(mark: number, actions: SharedActions<K>, ...key: K): Action;
-  emitSharedBefore(
-    mark: number,
-    actions: SharedActions<readonly Key[]>,
-    k0?: Key,
-    k1?: Key,
-    k2?: Key,
-    k3?: Key,
-    k4?: Key,
-    k5?: Key,
-    k6?: Key,
-  ): Action {
-    const action = actions.lookup(this.frame, k0, k1, k2, k3, k4, k5, k6);
+  emitSharedBefore<K extends readonly Key[]>(mark: number, actions: SharedActions<K>, ...key: K): Action {
+    // Less hot than `emitShared` (an unload that dropped roots): the key may come as an array.
+    const action = (actions as SharedActions<readonly Key[]>).lookup(this.frame, ...key);
     this.actions.splice(mark, 0, action);
     return action;
   }
