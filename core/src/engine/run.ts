@@ -7,7 +7,7 @@ import type { Action, KvmModel, StepResult } from '../kvm/types.js';
 import type { CheckedHeader, CheckOptions } from '../syntax/check.js';
 import type { Diagnostic, Statement } from '../syntax/ast.js';
 import { suggest } from '../util/suggest.js';
-import type { AnalyzeOptions, ExpectationResult, Step } from './analysis.js';
+import type { AnalyzeOptions, ExpectationResult } from './analysis.js';
 import { compare, knownPathExamples, resolvePath } from './expect.js';
 import { stepDiagnostics } from './step_diagnostics.js';
 
@@ -42,33 +42,17 @@ export function runEvent(
   statement: Statement & { kind: 'event' },
 ): StepResult {
   const result = model.execute(vcpu, statement.op, line + 1);
-  if (mayHaveDiagnostics(result)) noteResult(p, { index, line, vcpu, statement, result });
-  return result;
-}
-
-/** Counts the step's warnings and adds its diagnostics. */
-function noteResult(p: Progress, step: Step): void {
-  const result = step.result;
-  const warningsBefore = p.warnings;
+  let warnings = 0;
   const actions = result.actions;
   for (let i = 0; i < actions.length; i++) {
     const op = (actions[i] as Action).op;
-    if (op === 'warn' || op === 'hazard') p.warnings++;
+    if (op === 'warn' || op === 'hazard') warnings++;
   }
+  p.warnings += warnings;
   // Most steps are plain `ok` with no WARN or hazard: they have no diagnostics to compute.
-  if ((result.outcome !== 'ok' && result.outcome !== 'no_exit') || p.warnings > warningsBefore)
-    for (const d of stepDiagnostics(step)) p.runDiagnostics.push(d);
-}
-
-/** Whether `noteResult` has anything to do: an outcome other than ok/no_exit, or a WARN or hazard action. */
-function mayHaveDiagnostics(result: StepResult): boolean {
-  if (result.outcome !== 'ok' && result.outcome !== 'no_exit') return true;
-  const actions = result.actions;
-  for (let i = 0; i < actions.length; i++) {
-    const op = (actions[i] as Action).op;
-    if (op === 'warn' || op === 'hazard') return true;
-  }
-  return false;
+  if ((result.outcome !== 'ok' && result.outcome !== 'no_exit') || warnings > 0)
+    for (const d of stepDiagnostics({ index, line, vcpu, statement, result })) p.runDiagnostics.push(d);
+  return result;
 }
 
 /** Evaluates the expectation on 0-based `line` against the state now; `lineActions`: the last step's actions. */

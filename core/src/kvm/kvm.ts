@@ -424,9 +424,6 @@ const GROUPED: readonly [Action['op'], string][] = [
   ['free', 'free'],
 ];
 
-/** `LABEL: no root change`, the most common summary by far: one string per label, not one per step. */
-const NO_ROOT_CHANGE = new Map<string, string>();
-
 /**
  * Results of steps whose actions are all shared, by outcome and number of actions, then label and action identity
  * (identity is content for shared actions): within one tree every key has the same length.
@@ -451,29 +448,25 @@ function sharedResult(r: Outcome, actions: readonly Action[]): StepResult {
 
 /** Summaries, one copy each (a long scenario has a few dozen distinct ones; see Interner). */
 const summaries = new Interner(4096);
-function noRootChange(label: string): string {
-  let s = NO_ROOT_CHANGE.get(label);
-  if (s === undefined) {
-    s = `${label}: no root change`;
-    if (NO_ROOT_CHANGE.size < 256) NO_ROOT_CHANGE.set(label, s);
-  }
-  return s;
-}
 
-/** `LABEL: no VM-exit`: one string per label (a guest switching CR3 makes thousands of such steps). */
-const NO_VM_EXIT = new SmallMap<string, string>();
-function noVmExit(label: string): string {
-  let s = NO_VM_EXIT.get(label);
-  if (s === undefined) NO_VM_EXIT.set(label, (s = `${label}: no VM-exit`));
+/**
+ * `LABEL: what` for the summaries that say only that (`no root change`, by far the most common; `no VM-exit`, which a
+ * guest switching CR3 makes thousands of): one string per label and sentence, not one per step. Bounded: a label
+ * can quote the statement (`memslot delete 3`).
+ */
+function labelled(label: string, what: string): string {
+  let s = LABELLED.getN(label, 1, what);
+  if (s === undefined) LABELLED.set(label, [what], (s = `${label}: ${what}`));
   return s;
 }
+const LABELLED = new FixedKeyTree<string>(1024);
 
 /** One line per statement, in one pass over the actions. */
 function summarize(r: Outcome, actions: readonly Action[]): string {
   if (r.outcome === 'error' || r.outcome === 'gp' || r.outcome === 'vmfail')
     return `${r.label}: ${r.message ?? r.outcome}`;
-  if (r.outcome === 'no_exit') return noVmExit(r.label);
-  if (actions.length === 0) return noRootChange(r.label);
+  if (r.outcome === 'no_exit') return labelled(r.label, 'no VM-exit');
+  if (actions.length === 0) return labelled(r.label, 'no root change');
   // Most steps' actions are re-initialisations, requests and flushes: allocate only when something is said.
   let parts: string[] | undefined;
   let grouped: Map<Action['op'], Set<number>> | undefined;
@@ -531,7 +524,7 @@ function summarize(r: Outcome, actions: readonly Action[]): string {
   if (!parts && puts && puts.size > 0) parts = [`put ${[...puts].map((id) => `#${id}`).join(' ')}`];
   if (warn) (parts ??= []).push('WARN');
   if (hazard) (parts ??= []).push('HAZARD');
-  return parts ? `${r.label}: ${parts.join('; ')}` : noRootChange(r.label);
+  return parts ? `${r.label}: ${parts.join('; ')}` : labelled(r.label, 'no root change');
 }
 
 function fmtPgd(pgd: bigint): string {

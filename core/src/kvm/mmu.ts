@@ -372,7 +372,7 @@ function cached_root_available(c: Ctx, v: VcpuState, mmu: MmuState, pgd: bigint,
     }
     mmu.root = root;
     if (i < KVM_MMU_NUM_PREV_ROOTS) {
-      emitHit(c, v, mmu, `prev_roots[${i}]`);
+      emitHit(c, v, mmu, PREV_ROOT_SLOTS[i] as string);
       return true;
     }
     // Miss: the old LRU entry is now current and is freed by the caller. An invalid old current slot
@@ -394,7 +394,7 @@ function cached_root_find_and_keep_current(c: Ctx, v: VcpuState, mmu: MmuState, 
       mmu.root = mmu.prev_roots[i]!;
       mmu.prev_roots[i] = tmp;
       if (is_root_usable(c, mmu.root, pgd, role)) {
-        emitHit(c, v, mmu, `prev_roots[${i}]`);
+        emitHit(c, v, mmu, PREV_ROOT_SLOTS[i] as string);
         return true;
       }
     }

@@ -450,8 +450,8 @@ const FLUSH_GUEST = new SharedActions((vcpu: number) => ({
 }));
 
 /**
- * `vcpu_enter_guest`: service pending requests in kernel order (only when any is pending, as the kernel tests
- * `kvm_request_pending` first), then load the MMU.
+ * `vcpu_enter_guest` (arch/x86/kvm/x86.c, every era): service pending requests in kernel order, inside its
+ * `if (kvm_request_pending(vcpu))` block, then load the MMU (docs/kernel-notes.md §4).
  */
 export function vcpu_enter_guest(c: Ctx, v: VcpuState): void {
   const saved = c.rec.enter('vcpu_enter_guest');

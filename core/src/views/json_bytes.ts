@@ -40,11 +40,11 @@ const NATIVE_INTO_MIN = 40;
 /** What JSON.stringify escapes: quote, backslash, control characters, surrogates (lone ones; pairs are let through). */
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
-const LINE_KEY = utf8('{"line":');
-const VCPU_KEY = utf8(',"vcpu":');
-const TEXT_KEY = utf8(',"text":');
-/** Room for a step's head up to its text: a comma, the three keys and two numbers of up to ten digits. */
-const STEP_HEAD_ROOM = 1 + LINE_KEY.length + VCPU_KEY.length + TEXT_KEY.length + 20;
+/**
+ * Room for a step's opening (see stepOpening) before the vCPU part, which is copied with its own check: a comma,
+ * `{"line":` and up to ten digits.
+ */
+const STEP_OPENING_ROOM = 1 + 8 + 10;
 
 export class JsonByteWriter {
   private buf: Uint8Array;
@@ -59,6 +59,8 @@ export class JsonByteWriter {
   private readonly texts = new Map<string, Uint8Array>();
   /** Encoded short strings (see `string`). */
   private readonly shortStrings = new Map<string, Uint8Array>();
+  /** `,"vcpu":V,"text":` for each vCPU id V met so far (see stepOpening). */
+  private readonly vcpuHeads: Uint8Array[] = [];
   /** Encoded step texts, by the key `stepHead` was given. */
   private readonly stepTexts = new Map<object, Uint8Array>();
   /** `"key":` for each object key seen. */
@@ -156,19 +158,33 @@ export class JsonByteWriter {
    * the same T, and T is then encoded once and copied after.
    */
   stepHead(first: boolean, line: number, vcpu: number, text: string, start = 0, end = text.length, key?: object): void {
-    this.ensure(STEP_HEAD_ROOM);
-    if (!first) this.buf[this.pos++] = 44; // ,
-    this.put(LINE_KEY);
-    this.uint(line);
-    this.put(VCPU_KEY);
-    this.uint(vcpu);
-    this.put(TEXT_KEY);
+    this.stepOpening(first, line, vcpu);
     // The text is `text.slice(start, end)`, encoded from `text` without the slice.
     if (end > text.length) end = text.length;
     if (start > end) start = end;
     // With a key (a statement shared by repeated lines), the text's bytes are kept and copied when it comes again.
     if (key === undefined) this.quoted(text, start, end);
     else this.quotedOnce(this.stepTexts, key, text, start, end);
+  }
+
+  /** `{"line":L,"vcpu":V,"text":`, preceded by a comma unless `first`: the opening of every step. */
+  private stepOpening(first: boolean, line: number, vcpu: number): void {
+    this.ensure(STEP_OPENING_ROOM);
+    const buf = this.buf;
+    let o = this.pos;
+    if (!first) buf[o++] = 44; // ,
+    // {"line": as eight stores: this runs once per step, often before it is optimized, when a loop costs more.
+    buf[o] = 123; // {
+    buf[o + 1] = 34; // "
+    buf[o + 2] = 108; // l
+    buf[o + 3] = 105; // i
+    buf[o + 4] = 110; // n
+    buf[o + 5] = 101; // e
+    buf[o + 6] = 34; // "
+    buf[o + 7] = 58; // :
+    this.pos = o + 8;
+    this.uint(line);
+    this.bytes((this.vcpuHeads[vcpu] ??= utf8(`,"vcpu":${vcpu},"text":`)));
   }
 
   /**
@@ -192,36 +208,18 @@ export class JsonByteWriter {
   ): void {
     const stepTexts = this.stepTexts;
     const frozen = this.frozen;
-    /** `,"vcpu":V,"text":` for each vCPU id V met so far. */
-    const vcpuHeads: Uint8Array[] = [];
     for (let i = 0; i < n; i++) {
-      this.ensure(STEP_HEAD_ROOM);
-      const buf = this.buf;
-      let o = this.pos;
-      if (i > 0) buf[o++] = 44; // ,
-      // {"line": as eight stores: this runs once per step, often before it is optimized, when a loop costs more.
-      buf[o] = 123; // {
-      buf[o + 1] = 34; // "
-      buf[o + 2] = 108; // l
-      buf[o + 3] = 105; // i
-      buf[o + 4] = 110; // n
-      buf[o + 5] = 101; // e
-      buf[o + 6] = 34; // "
-      buf[o + 7] = 58; // :
-      this.pos = o + 8;
-      this.uint((lines[i] as number) + 1);
-      const vcpu = vcpus[i] as number;
-      this.copy((vcpuHeads[vcpu] ??= vcpuHead(vcpu)));
+      this.stepOpening(i === 0, (lines[i] as number) + 1, vcpus[i] as number);
       const statement = statements[i] as object;
       const textBytes = stepTexts.get(statement);
-      if (textBytes !== undefined) this.copy(textBytes);
+      if (textBytes !== undefined) this.bytes(textBytes);
       else {
         const end = Math.min(ends[i] as number, text.length);
         this.quotedOnce(stepTexts, statement, text, Math.min(starts[i] as number, end), end);
       }
       const result = results[i] as object;
       const resultBytes = frozen.get(result);
-      if (resultBytes !== undefined) this.copy(resultBytes);
+      if (resultBytes !== undefined) this.bytes(resultBytes);
       else writeResult(result);
     }
   }
@@ -443,14 +441,6 @@ export class JsonByteWriter {
     } while (x > 0);
   }
 
-  /** Bytes known to fit (after `ensure`). */
-  private put(b: Uint8Array): void {
-    const buf = this.buf;
-    let o = this.pos;
-    for (let i = 0; i < b.length; i++) buf[o++] = b[i] as number;
-    this.pos = o;
-  }
-
   private ascii(s: string): void {
     this.ensure(s.length);
     for (let i = 0; i < s.length; i++) this.buf[this.pos++] = s.charCodeAt(i);
@@ -461,10 +451,16 @@ export class JsonByteWriter {
     this.buf[this.pos++] = b;
   }
 
-  /** `bytes`, for the step loop: room in the buffer is the usual case, and the copy is made there. */
-  private copy(b: Uint8Array): void {
+  /** Copies `b`: in place when it fits (the usual case), else after handing out what is buffered. */
+  private bytes(b: Uint8Array): void {
     const n = b.length;
-    if (this.pos + n > this.buf.length) return this.bytes(b);
+    if (this.pos + n > this.buf.length) {
+      this.flush();
+      if (n > this.buf.length) {
+        this.sink(b.slice());
+        return;
+      }
+    }
     const buf = this.buf;
     let o = this.pos;
     if (n <= 16) for (let j = 0; j < n; j++) buf[o++] = b[j] as number;
@@ -475,30 +471,9 @@ export class JsonByteWriter {
     this.pos = o;
   }
 
-  private bytes(b: Uint8Array): void {
-    if (b.length <= 16) {
-      this.ensure(b.length);
-      for (let i = 0; i < b.length; i++) this.buf[this.pos++] = b[i] as number;
-      return;
-    }
-    if (b.length > this.buf.length) {
-      this.flush();
-      this.sink(b.slice());
-      return;
-    }
-    this.ensure(b.length);
-    this.buf.set(b, this.pos);
-    this.pos += b.length;
-  }
-
   private ensure(n: number): void {
     if (this.pos + n > this.buf.length) this.flush();
   }
-}
-
-/** `,"vcpu":V,"text":`, the part of a step's head between its line number and its text. */
-function vcpuHead(vcpu: number): Uint8Array {
-  return utf8(`,"vcpu":${vcpu},"text":`);
 }
 
 /** The letter after the backslash for the control characters JSON.stringify writes short (\b \t \n \f \r); 0 for the rest. */
