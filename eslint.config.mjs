@@ -2,6 +2,14 @@
 import tseslint from 'typescript-eslint';
 
 const restrict = (patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
+const PURE = {
+  group: ['vscode', 'vscode-*', 'node:*', 'fs', 'path', 'child_process'],
+  message: 'core/ is pure: no vscode, LSP, node or DOM imports',
+};
+const MODEL = {
+  group: ['**/kvm/*'],
+  message: 'only core/src/engine runs the model (core/src/kvm); import the kernel vocabulary from core/src/kernel',
+};
 
 export default tseslint.config(
   {
@@ -27,11 +35,21 @@ export default tseslint.config(
   },
   {
     files: ['core/src/**/*.ts'],
+    rules: restrict([PURE]),
+  },
+  {
+    // Only the engine runs the model: everything else speaks the kernel's vocabulary (core/src/kernel).
+    files: ['core/src/**/*.ts'],
+    ignores: ['core/src/engine/**', 'core/src/kvm/**'],
+    rules: restrict([PURE, MODEL]),
+  },
+  {
+    // The ground floor: the kernel's vocabulary imports nothing above it.
+    files: ['core/src/kernel/**/*.ts'],
     rules: restrict([
-      {
-        group: ['vscode', 'vscode-*', 'node:*', 'fs', 'path', 'child_process'],
-        message: 'core/ is pure: no vscode, LSP, node or DOM imports',
-      },
+      PURE,
+      MODEL,
+      { group: ['../*', '!../util/*'], message: 'core/src/kernel imports only itself and util' },
     ]),
   },
   {
@@ -39,6 +57,7 @@ export default tseslint.config(
     rules: {
       ...restrict([
         { group: ['vscode', 'vscode-languageclient*'], message: 'the server never imports the VS Code API' },
+        MODEL,
       ]),
       'no-console': 'error',
     },
@@ -47,7 +66,12 @@ export default tseslint.config(
     files: ['webview/src/**/*.ts'],
     rules: restrict([
       { group: ['vscode', 'vscode-language*', 'node:*'], message: 'the webview runs in a browser sandbox' },
+      MODEL,
     ]),
+  },
+  {
+    files: ['client/src/**/*.ts', 'cli/src/**/*.ts'],
+    rules: restrict([MODEL]),
   },
   {
     files: ['**/test/**/*.ts'],

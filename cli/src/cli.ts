@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { analyze } from '../../core/src/engine/analyze.js';
 import type { Analysis, AnalyzeOptions } from '../../core/src/engine/analysis.js';
 import { analyzeOnePass } from '../../core/src/engine/one_pass.js';
-import { kernelFor } from '../../core/src/kvm/behaviours.js';
+import { kernelFor } from '../../core/src/kernel/behaviours.js';
 import { kernelFromSpec } from '../../core/src/syntax/check.js';
 import { writeReports, type ReportItem } from '../../core/src/views/json.js';
 import {

@@ -3,7 +3,7 @@
  * and the messages between the client and the root panel webview. Documented in docs/protocol.md.
  * Only plain data crosses: snapshots and steps as the engine produces them (bigints never cross).
  */
-import type { Action, Snapshot, StepOutcome } from './kvm/types.js';
+import type { Action, Snapshot, StepOutcome } from './kernel/types.js';
 
 /** `kvmmu/timeline`: every step of the document. */
 export const TimelineRequest = 'kvmmu/timeline';

@@ -3,7 +3,7 @@
  * through the same function over `workspace/configuration`, and a test checks package.json's
  * `contributes.configuration` against `configurationContribution()`.
  */
-import { PROFILES } from './kvm/behaviours.js';
+import { PROFILES } from './kernel/behaviours.js';
 
 export type TraceLevel = 'off' | 'messages' | 'verbose';
 

@@ -2,7 +2,7 @@
  * Timing of the panel's pure work for N roots (the benchmark script and the tests call it; no DOM).
  * The browser test times the DOM side: first render and scroll steps of the virtualised grid.
  */
-import type { RootSnapshot } from '../../core/src/kvm/types.js';
+import type { RootSnapshot } from '../../core/src/kernel/types.js';
 import type { StateAtResult } from '../../core/src/protocol.js';
 import { coreDecoder } from './core_decoder.js';
 import { initialState, panelModel, reduce, exportPanel } from './state.js';

@@ -8,8 +8,8 @@ import {
   makeKernel,
   type BehaviourName,
   type Kernel,
-} from '../../core/src/kvm/behaviours.js';
-import { decodeCpuRole, decodePageRole, summarizePageRole, type DecodedRole } from '../../core/src/kvm/role.js';
+} from '../../core/src/kernel/behaviours.js';
+import { decodeCpuRole, decodePageRole, summarizePageRole, type DecodedRole } from '../../core/src/kernel/role_layout.js';
 import type { RoleDecoder } from './roles.js';
 
 const kernels = new Map<string, Kernel | null>();

@@ -10,10 +10,10 @@ import type {
   RootState,
   Snapshot,
   VcpuSnapshot,
-} from '../../core/src/kvm/types.js';
+} from '../../core/src/kernel/types.js';
 import type { PanelView, RootSort, RootSortKey } from './messages.js';
 import type { RoleDecoder } from './roles.js';
-import { STAT_NAMES } from '../../core/src/kvm/state.js';
+import { STAT_NAMES } from '../../core/src/kernel/stats.js';
 
 export interface Cell {
   text: string;

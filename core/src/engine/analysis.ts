@@ -3,8 +3,8 @@
  * with the model's actions, expectation results, and state snapshots on demand. Every view (CLI,
  * JSON, hints, hovers, the panel) reads this; none re-runs the model itself.
  */
-import type { Kernel } from '../kvm/behaviours.js';
-import type { Snapshot, StepResult, VmConfig } from '../kvm/types.js';
+import type { Kernel } from '../kernel/behaviours.js';
+import type { Snapshot, StepResult, VmConfig } from '../kernel/types.js';
 import type { Diagnostic, ParseResult, Span, Statement } from '../syntax/ast.js';
 
 export interface AnalyzeOptions {

@@ -7,7 +7,7 @@
  * and the simulation resumes from the last checkpoint before that line.
  */
 import { createKvm } from '../kvm/kvm.js';
-import type { KvmModel, Snapshot, VmConfig } from '../kvm/types.js';
+import type { KvmModel, Snapshot, VmConfig } from '../kernel/types.js';
 import type { Diagnostic, ParsedLine, ParseResult, Span, Statement } from '../syntax/ast.js';
 import { checkScenario, type CheckedScenario } from '../syntax/check.js';
 import { parseLine } from '../syntax/parser.js';

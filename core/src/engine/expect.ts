@@ -2,12 +2,12 @@
  * Expectation paths (SPEC §1.5): what `expect PATH OP VALUE` can look at, resolved against the state after the
  * previous statement for the current vCPU and its active MMU.
  */
-import type { Kernel } from '../kvm/behaviours.js';
-import { getRoleField, pageRoleLayout, type PageRoleField } from '../kvm/role.js';
-import type { Action, MmuSnapshot, RootSnapshot, Snapshot } from '../kvm/types.js';
+import type { Kernel } from '../kernel/behaviours.js';
+import { getRoleField, pageRoleLayout, type PageRoleField } from '../kernel/role_layout.js';
+import type { Action, MmuSnapshot, RootSnapshot, Snapshot } from '../kernel/types.js';
 import type { ExpectOp } from '../syntax/ast.js';
 
-import { STAT_NAMES } from '../kvm/state.js';
+import { STAT_NAMES } from '../kernel/stats.js';
 
 export { STAT_NAMES };
 

@@ -9,9 +9,9 @@
  * `kernel` or `vm` line after that is an error but still applies to the whole file, so then the text is read again:
  * once for the header, once to check and run each line.
  */
-import type { Kernel } from '../kvm/behaviours.js';
+import type { Kernel } from '../kernel/behaviours.js';
 import { createKvm } from '../kvm/kvm.js';
-import type { Action, KvmModel, Snapshot, StepResult, VmConfig } from '../kvm/types.js';
+import type { Action, KvmModel, Snapshot, StepResult, VmConfig } from '../kernel/types.js';
 import type { Diagnostic, ParsedLine, Statement } from '../syntax/ast.js';
 import { HeaderScan, LineChecker, type CheckedHeader, type CheckOptions } from '../syntax/check.js';
 import { knownEventLine, parseLine } from '../syntax/parser.js';

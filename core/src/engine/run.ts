@@ -3,7 +3,7 @@
  * is compared with the model's state. Shared by `analyze` (which keeps every step for the editor) and
  * `analyzeOnePass` (which keeps only what a report needs), so both run a line the same way.
  */
-import type { Action, KvmModel, StepResult } from '../kvm/types.js';
+import type { Action, KvmModel, StepResult } from '../kernel/types.js';
 import type { CheckedHeader, CheckOptions } from '../syntax/check.js';
 import type { Diagnostic, Statement } from '../syntax/ast.js';
 import { suggest } from '../util/suggest.js';

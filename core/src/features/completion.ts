@@ -2,10 +2,10 @@
  * Completion from the text before the cursor: the language is line oriented, so the line prefix says
  * what may come next (a keyword, a flag of the register being written, a profile, a behaviour, …).
  */
-import type { Kernel } from '../kvm/behaviours.js';
-import { BEHAVIOURS, PROFILES } from '../kvm/behaviours.js';
-import type { FlagRegName } from '../kvm/regs.js';
-import { FLAGS } from '../kvm/regs.js';
+import type { Kernel } from '../kernel/behaviours.js';
+import { BEHAVIOURS, PROFILES } from '../kernel/behaviours.js';
+import type { FlagRegName } from '../kernel/regs.js';
+import { FLAGS } from '../kernel/regs.js';
 import { pageRoleFieldNames } from './roles.js';
 import { EVENTS, EXPECT_OPS, EXPECT_PATHS, HEADER_KEYWORDS, REGISTERS, SUBWORDS, VM_KEYS } from './vocabulary.js';
 import { commentStart } from './words.js';

@@ -4,7 +4,7 @@
  * alignment survives); a line with a parse error is only right-trimmed (we do not know what its tokens mean).
  */
 import type { ParseResult, Statement, TextEdit } from '../syntax/ast.js';
-import { findFlag } from '../kvm/regs.js';
+import { findFlag } from '../kernel/regs.js';
 
 const TOKEN = /\s+|\|=|&=|==|!=|<=|>=|\.\.|[=|~:<>]|[^\s=|~:<>&!]+|./g;
 

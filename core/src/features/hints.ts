@@ -3,8 +3,8 @@
  * (the model already decided everything; this only words it). The hover has the long form.
  */
 import type { Analysis, Step } from '../engine/analysis.js';
-import type { Kernel } from '../kvm/behaviours.js';
-import type { Action, ActionOp } from '../kvm/types.js';
+import type { Kernel } from '../kernel/behaviours.js';
+import type { Action, ActionOp } from '../kernel/types.js';
 import { roleSummary } from './roles.js';
 
 export const MAX_HINT_LENGTH = 48;

@@ -3,11 +3,11 @@
  * file's kernel layout, a profile or behaviour with its commits. Markdown, built from the analysis.
  */
 import type { Analysis, Step } from '../engine/analysis.js';
-import type { Behaviour, Kernel, Profile } from '../kvm/behaviours.js';
-import { BEHAVIOURS, findBehaviour, findProfile } from '../kvm/behaviours.js';
-import type { FlagRegName } from '../kvm/regs.js';
-import { findFlag } from '../kvm/regs.js';
-import type { Action, MmuSnapshot, RootSnapshot, Snapshot } from '../kvm/types.js';
+import type { Behaviour, Kernel, Profile } from '../kernel/behaviours.js';
+import { BEHAVIOURS, findBehaviour, findProfile } from '../kernel/behaviours.js';
+import type { FlagRegName } from '../kernel/regs.js';
+import { findFlag } from '../kernel/regs.js';
+import type { Action, MmuSnapshot, RootSnapshot, Snapshot } from '../kernel/types.js';
 import type { Statement } from '../syntax/ast.js';
 import { callPathMarkdown, commitMarkdown, identLink, kernelTag } from './kernel_links.js';
 import type { DecodedPageRole } from './roles.js';

@@ -1,6 +1,6 @@
 /** Links from model call paths to the kernel source of the profile's version (elixir.bootlin.com). */
-import type { Kernel } from '../kvm/behaviours.js';
-import { PROFILES } from '../kvm/behaviours.js';
+import type { Kernel } from '../kernel/behaviours.js';
+import { PROFILES } from '../kernel/behaviours.js';
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 

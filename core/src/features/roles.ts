@@ -2,10 +2,10 @@
  * The one place features call the role decoder (core/src/kvm/role.ts) and the role-bit masks
  * (core/src/kvm/mmu_role.ts), so a change in their signatures touches one file.
  */
-import type { Kernel } from '../kvm/behaviours.js';
-import type { FlagRegName } from '../kvm/regs.js';
-import { decodeCpuRole, decodePageRole, summarizePageRole } from '../kvm/role.js';
-import { kvm_mmu_cr0_role_bits, kvm_mmu_cr4_role_bits, kvm_mmu_efer_role_bits } from '../kvm/mmu_role.js';
+import type { Kernel } from '../kernel/behaviours.js';
+import type { FlagRegName } from '../kernel/regs.js';
+import { decodeCpuRole, decodePageRole, summarizePageRole } from '../kernel/role_layout.js';
+import { kvm_mmu_cr0_role_bits, kvm_mmu_cr4_role_bits, kvm_mmu_efer_role_bits } from '../kernel/regs.js';
 
 export interface RoleField {
   name: string;

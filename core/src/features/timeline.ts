@@ -3,9 +3,9 @@
  * after a line, a two-kernel comparison and the profile list. Plain data; the server only forwards it.
  */
 import type { Analysis, Step } from '../engine/analysis.js';
-import { BEHAVIOURS, PROFILES } from '../kvm/behaviours.js';
+import { BEHAVIOURS, PROFILES } from '../kernel/behaviours.js';
 import type { CompareLine, ProfilesResult, StateAtResult, TimelineResult, TimelineStep } from '../protocol.js';
-import type { VcpuSnapshot } from '../kvm/types.js';
+import type { VcpuSnapshot } from '../kernel/types.js';
 import { lineText } from './text.js';
 import { diffOutcomes } from '../views/text.js';
 

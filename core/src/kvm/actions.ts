@@ -6,7 +6,7 @@
 import { Interner } from '../util/intern.js';
 import { FixedKeyTree } from '../util/key_tree.js';
 import { SmallMap } from '../util/small_map.js';
-import type { Action, ActionOp } from './types.js';
+import type { Action, ActionOp } from '../kernel/types.js';
 
 export type ActionFields = Omit<Action, 'op' | 'path' | 'detail'>;
 

@@ -7,16 +7,17 @@ import { Interner } from '../util/intern.js';
 import { FixedKeyTree } from '../util/key_tree.js';
 import { SmallMap } from '../util/small_map.js';
 import { Recorder, SharedActions } from './actions.js';
-import type { Kernel } from './behaviours.js';
-import { getRoleField } from './role.js';
-import { formatCpuRole, formatRole } from './role.js';
+import type { Kernel } from '../kernel/behaviours.js';
+import { getRoleField } from '../kernel/role_layout.js';
+import { formatCpuRole, formatRole } from '../kernel/role_layout.js';
 import { kvm_init_mmu, kvm_mmu_unload, kvm_mmu_zap_all_fast } from './mmu.js';
 import { nested_checks, nested_enter, nested_vmexit } from './nested.js';
 import { handle_invept, handle_invvpid } from './nested_vmx.js';
 import { kvm_flush_remote_tlbs, kvm_handle_gfn_range_shadow, kvm_mmu_zap_all_shadow } from './shadow_mmu.js';
 import { emulator_leave_smm, enter_smm } from './smm.js';
 import type { Ctx, MmuPage, MmuState, NestedState, Regs, VcpuState, VmState } from './state.js';
-import { cloneState, hex, INVALID_PGD, mmuOf, newMmu, page, STAT_NAMES } from './state.js';
+import { cloneState, hex, INVALID_PGD, mmuOf, newMmu, page } from './state.js';
+import { STAT_NAMES } from '../kernel/stats.js';
 import {
   flush_tdp_mmu_zap_wq,
   kvm_mmu_uninit_tdp_mmu,
@@ -36,7 +37,7 @@ import type {
   StepResult,
   VcpuSnapshot,
   VmConfig,
-} from './types.js';
+} from '../kernel/types.js';
 import {
   __set_sregs,
   guestWriteExits,

@@ -14,7 +14,7 @@ import {
 } from './mmu_role.js';
 import { SharedActions } from './actions.js';
 import { FixedKeyTree } from '../util/key_tree.js';
-import { formatCpuRole, getRoleField } from './role.js';
+import { formatCpuRole, getRoleField } from '../kernel/role_layout.js';
 import {
   __kvm_mmu_prepare_zap_page,
   kvm_mmu_commit_zap_page,
@@ -44,7 +44,7 @@ import {
   kvm_tdp_mmu_zap_invalidated_roots,
   tdp_mmu_enabled,
 } from './tdp_mmu.js';
-import type { MmuName } from './types.js';
+import type { MmuName } from '../kernel/types.js';
 
 export function roleEnv(c: Ctx, v: VcpuState): RoleEnv {
   return { kernel: c.kernel, vm: c.vm, maxphyaddr: v.maxphyaddr, is_smm: v.is_smm, is_guest_mode: v.is_guest_mode };

@@ -7,23 +7,23 @@
  *     `kvm_calc_*_root_page_role` family that folds everything into one `mmu_role`,
  *   - `efer_lma_ext_role`, `passthrough_role`, `pge_role_bit`, `efer_lme_role_bit` as named.
  */
-import type { Kernel } from './behaviours.js';
+import type { Kernel } from '../kernel/behaviours.js';
 import {
   EFER_LMA,
-  EFER_LME,
   EFER_NX,
   X86_CR0_PG,
   X86_CR0_WP,
   X86_CR4_LA57,
   X86_CR4_PAE,
-  X86_CR4_PGE,
   X86_CR4_PKE,
   X86_CR4_PSE,
   X86_CR4_SMAP,
   X86_CR4_SMEP,
-} from './regs.js';
-import { setExtField, setRole4ByteGpte, setRoleField, getRoleField } from './role.js';
-import type { VmConfig } from './types.js';
+  kvm_mmu_cr0_role_bits,
+  kvm_mmu_cr4_role_bits,
+} from '../kernel/regs.js';
+import { setExtField, setRole4ByteGpte, setRoleField, getRoleField } from '../kernel/role_layout.js';
+import type { VmConfig } from '../kernel/types.js';
 
 /** Full architectural registers; masked inside as `vcpu_to_role_regs()` does. */
 export interface RoleRegs {
@@ -67,22 +67,6 @@ const PT64_ROOT_5LEVEL = 5;
 
 // ---------------------------------------------------------------------------------------------------
 // Role bits (mmu.h / x86.c, facts §2.5)
-
-/** KVM_MMU_CR0_ROLE_BITS: PG | WP in every era. */
-export function kvm_mmu_cr0_role_bits(_k: Kernel): bigint {
-  return X86_CR0_PG | X86_CR0_WP;
-}
-
-/** KVM_MMU_CR4_ROLE_BITS: PSE | PAE | LA57 | SMEP | SMAP | PKE, plus PGE with `pge_role_bit`. */
-export function kvm_mmu_cr4_role_bits(k: Kernel): bigint {
-  const bits = X86_CR4_PSE | X86_CR4_PAE | X86_CR4_LA57 | X86_CR4_SMEP | X86_CR4_SMAP | X86_CR4_PKE;
-  return k.has('pge_role_bit') ? bits | X86_CR4_PGE : bits;
-}
-
-/** KVM_MMU_EFER_ROLE_BITS: LME | NX with `efer_lme_role_bit`, else only NX resets the MMU. */
-export function kvm_mmu_efer_role_bits(k: Kernel): bigint {
-  return k.has('efer_lme_role_bit') ? EFER_LME | EFER_NX : EFER_NX;
-}
 
 /** `vcpu_to_role_regs()`: CR0/CR4 masked to the role bits, EFER whole. */
 function vcpu_to_role_regs(k: Kernel, regs: RoleRegs): RoleRegs {

@@ -4,7 +4,7 @@
  */
 import { kvm_init_shadow_npt_mmu_roles, role_regs_to_root_level } from './mmu_role.js';
 import { applyRoles, kvm_init_mmu, kvm_mmu_new_pgd, roleEnv } from './mmu.js';
-import { EFER_LME, EFER_SVME, X86_CR0_PE, X86_CR0_PG, X86_CR4_PAE } from './regs.js';
+import { EFER_LME, EFER_SVME, X86_CR0_PE, X86_CR0_PG, X86_CR4_PAE } from '../kernel/regs.js';
 import type { Ctx, NestedState, Regs, VcpuState } from './state.js';
 import { hex, kvm_make_request } from './state.js';
 import { vendor_set_cr0 } from './x86.js';

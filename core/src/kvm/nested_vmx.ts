@@ -11,7 +11,7 @@ import {
   kvm_mmu_new_pgd,
   roleEnv,
 } from './mmu.js';
-import { EFER_LMA, EFER_LME, X86_CR0_PE, X86_CR0_PG, X86_CR4_PAE, X86_CR4_VMXE } from './regs.js';
+import { EFER_LMA, EFER_LME, X86_CR0_PE, X86_CR0_PG, X86_CR4_PAE, X86_CR4_VMXE } from '../kernel/regs.js';
 import type { Ctx, NestedState, Regs, VcpuState } from './state.js';
 import {
   hex,

@@ -11,7 +11,7 @@
  *   - make_mmu_pages_available() recycling (n_max_mmu_pages) is not modelled: pages are never recycled.
  *   - Every root gfn is assumed to be in a visible memslot (no dummy roots).
  */
-import { formatRole, setRoleField } from './role.js';
+import { formatRole, setRoleField } from '../kernel/role_layout.js';
 import type { Ctx, MmuPage, MmuState, VcpuState } from './state.js';
 import { hex, kvm_make_all_cpus_request, page, roleLevel, stat } from './state.js';
 import {
@@ -22,7 +22,7 @@ import {
   newPage,
   tdp_mmu_enabled,
 } from './tdp_mmu.js';
-import type { RootKind } from './types.js';
+import type { RootKind } from '../kernel/types.js';
 
 const PT32_ROOT_LEVEL = 2;
 

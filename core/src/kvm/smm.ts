@@ -4,7 +4,7 @@
  * the per-VM structures (shadow hash, TDP MMU list with `tdp_mmu_root_ref`, other vCPUs' references).
  */
 import { kvm_mmu_reset_context } from './mmu.js';
-import { EFER_LMA, X86_CR0_PE, X86_CR0_PG, X86_CR4_PAE, X86_CR4_PCIDE } from './regs.js';
+import { EFER_LMA, X86_CR0_PE, X86_CR0_PG, X86_CR4_PAE, X86_CR4_PCIDE } from '../kernel/regs.js';
 import type { Ctx, VcpuState } from './state.js';
 import { kvm_set_cr0, kvm_set_cr3, kvm_set_cr4, set_efer, vendor_set_cr0 } from './x86.js';
 import { leave_guest_mode_for_smm, reenter_guest_mode_after_rsm } from './nested.js';

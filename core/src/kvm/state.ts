@@ -3,9 +3,10 @@
  * per-vCPU MMUs whose slots hold root ids. Field names follow struct kvm_arch / kvm_vcpu_arch / kvm_mmu.
  */
 import { SharedActions, type Recorder } from './actions.js';
-import type { Kernel } from './behaviours.js';
+import type { Kernel } from '../kernel/behaviours.js';
 import type { CpuRole } from './mmu_role.js';
-import type { MmuName, RootKind, VmConfig } from './types.js';
+import type { MmuName, RootKind, VmConfig } from '../kernel/types.js';
+import type { StatName } from '../kernel/stats.js';
 
 /** INVALID_PAGE is `null`; special roots without a shadow page of their own are named. */
 export type Hpa = number | 'pae_root' | 'pml4_root' | 'pml5_root' | 'dummy' | null;
@@ -141,18 +142,7 @@ export interface Ctx {
   readonly line: number;
 }
 
-export const STAT_NAMES = [
-  'roots_allocated',
-  'roots_freed',
-  'root_reuses',
-  'prev_root_hits',
-  'mmu_cache_miss',
-  'mmu_shadow_zapped',
-  'remote_tlb_flush_requests',
-  'tlb_flush',
-] as const;
-
-export function stat(c: Ctx, name: (typeof STAT_NAMES)[number], by = 1): void {
+export function stat(c: Ctx, name: StatName, by = 1): void {
   c.s.stats[name] = (c.s.stats[name] ?? 0) + by;
 }
 

@@ -13,9 +13,9 @@
  * the walk returns); the references that outlive a statement are.
  */
 import { SharedActions } from './actions.js';
-import type { Kernel } from './behaviours.js';
-import { formatRole, setRoleField, summarizePageRole } from './role.js';
-import type { MmuName } from './types.js';
+import type { Kernel } from '../kernel/behaviours.js';
+import { formatRole, setRoleField, summarizePageRole } from '../kernel/role_layout.js';
+import type { MmuName } from '../kernel/types.js';
 import type { Ctx, MmuPage, MmuState, VcpuState } from './state.js';
 import { hex, page, roleAsId, stat } from './state.js';
 

@@ -5,7 +5,7 @@
  * Functions return null on success or the reason a write faults (#GP); a faulting write changes nothing.
  */
 import { SharedActions } from './actions.js';
-import { kvm_mmu_cr0_role_bits, kvm_mmu_cr4_role_bits, kvm_mmu_efer_role_bits } from './mmu_role.js';
+import { kvm_mmu_cr0_role_bits, kvm_mmu_cr4_role_bits, kvm_mmu_efer_role_bits } from '../kernel/regs.js';
 import {
   activeMmu,
   kvm_init_mmu,
@@ -36,8 +36,8 @@ import {
   X86_CR4_VMXE,
   CR0_FLAGS,
   CR4_FLAGS,
-} from './regs.js';
-import { setExtField, setRoleField } from './role.js';
+} from '../kernel/regs.js';
+import { setExtField, setRoleField } from '../kernel/role_layout.js';
 import type { Ctx, VcpuState } from './state.js';
 import {
   hex,

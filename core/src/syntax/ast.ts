@@ -3,7 +3,7 @@
  * Positions are 0-based lines and UTF-16 columns; spans are half-open [start, end) on one line.
  * The CLI and JSON print them 1-based; conversion happens in one place (core/src/text/positions.ts).
  */
-import type { ModelOp } from '../kvm/types.js';
+import type { ModelOp } from '../kernel/types.js';
 
 export interface Span {
   line: number;

@@ -13,8 +13,8 @@ import {
   PROFILES,
   type BehaviourName,
   type Kernel,
-} from '../kvm/behaviours.js';
-import { DEFAULT_VM, type VmConfig } from '../kvm/types.js';
+} from '../kernel/behaviours.js';
+import { DEFAULT_VM, type VmConfig } from '../kernel/types.js';
 import { suggest } from '../util/suggest.js';
 import type { Diagnostic, KernelMod, Named, ParsedLine, ParseResult, Span, Statement } from './ast.js';
 import { parseLine } from './parser.js';

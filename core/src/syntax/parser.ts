@@ -6,8 +6,8 @@
  * Events are lowered here to the model's ModelOp: flags become bits, `&= ~X` becomes the kept mask,
  * `cr3 = … pcid=N noflush` becomes one CR3 value.
  */
-import { FLAGS, findFlag, type FlagRegName } from '../kvm/regs.js';
-import { MAX_VCPUS, type ModelOp } from '../kvm/types.js';
+import { FLAGS, findFlag, type FlagRegName } from '../kernel/regs.js';
+import { MAX_VCPUS, type ModelOp } from '../kernel/types.js';
 import { suggest } from '../util/suggest.js';
 import type {
   Diagnostic,

@@ -4,7 +4,7 @@
  */
 import type { Analysis } from '../engine/analysis.js';
 import { StepLog, type OnePassAnalysis } from '../engine/one_pass.js';
-import type { Action, RootSnapshot, StepOutcome, StepResult, VcpuSnapshot } from '../kvm/types.js';
+import type { Action, RootSnapshot, StepOutcome, StepResult, VcpuSnapshot } from '../kernel/types.js';
 import type { Severity } from '../syntax/ast.js';
 import { splitLines } from '../text/positions.js';
 import { JsonByteWriter, utf8 } from './json_bytes.js';

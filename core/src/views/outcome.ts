@@ -2,9 +2,9 @@
  * Compact renderings of a step's actions — the one vocabulary the CLI, diff and JSON summaries share.
  * Everything here is derived from the action list; nothing re-runs the model.
  */
-import type { Kernel } from '../kvm/behaviours.js';
-import { summarizePageRole } from '../kvm/role.js';
-import type { Action, StepResult } from '../kvm/types.js';
+import type { Kernel } from '../kernel/behaviours.js';
+import { summarizePageRole } from '../kernel/role_layout.js';
+import type { Action, StepResult } from '../kernel/types.js';
 
 const rc = (a: Action): string => (a.refcount ? ` rc ${a.refcount[0]}→${a.refcount[1]}` : '');
 const id = (n: number | undefined): string => (n === undefined ? '' : `#${n}`);

@@ -3,9 +3,9 @@
  * profile/behaviour lists and role decoding. Pure: colour comes in as a Style (identity functions for plain text).
  */
 import type { Analysis } from '../engine/analysis.js';
-import { BEHAVIOURS, PROFILES, type Kernel } from '../kvm/behaviours.js';
-import { decodeCpuRole, decodePageRole, formatRole, summarizePageRole, type DecodedField } from '../kvm/role.js';
-import type { Snapshot } from '../kvm/types.js';
+import { BEHAVIOURS, PROFILES, type Kernel } from '../kernel/behaviours.js';
+import { decodeCpuRole, decodePageRole, formatRole, summarizePageRole, type DecodedField } from '../kernel/role_layout.js';
+import type { Snapshot } from '../kernel/types.js';
 import type { Diagnostic } from '../syntax/ast.js';
 import { formatLocation, splitLines } from '../text/positions.js';
 import { formatAction, formatOutcome } from './outcome.js';

@@ -13,7 +13,7 @@ import type {
   RootSnapshot,
   Snapshot,
   VcpuSnapshot,
-} from '../../src/kvm/types.js';
+} from '../../src/kernel/types.js';
 
 /** Profiles by facts.md era (§0.3). */
 export const E1 = ['v5.15', 'v5.17'] as const;

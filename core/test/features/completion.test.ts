@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { complete } from '../../src/features/completion.js';
-import { kernelFor } from '../../src/kvm/behaviours.js';
+import { kernelFor } from '../../src/kernel/behaviours.js';
 
 const k = kernelFor('v6.4');
 const labels = (line: string, headerDone = false): string[] =>

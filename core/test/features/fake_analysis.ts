@@ -3,10 +3,10 @@
  * model's current opinions (the server tests run the real engine end to end).
  */
 import type { Analysis, ExpectationResult, Step } from '../../src/engine/analysis.js';
-import { kernelFor } from '../../src/kvm/behaviours.js';
-import type { Kernel } from '../../src/kvm/behaviours.js';
-import type { Action, RootSnapshot, Snapshot, StepResult, VcpuSnapshot } from '../../src/kvm/types.js';
-import { DEFAULT_VM } from '../../src/kvm/types.js';
+import { kernelFor } from '../../src/kernel/behaviours.js';
+import type { Kernel } from '../../src/kernel/behaviours.js';
+import type { Action, RootSnapshot, Snapshot, StepResult, VcpuSnapshot } from '../../src/kernel/types.js';
+import { DEFAULT_VM } from '../../src/kernel/types.js';
 import { parse } from '../../src/syntax/parser.js';
 
 export function root(id: number, over: Partial<RootSnapshot> = {}): RootSnapshot {

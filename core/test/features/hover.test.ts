@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { hover } from '../../src/features/hover.js';
-import { kernelFor } from '../../src/kvm/behaviours.js';
+import { kernelFor } from '../../src/kernel/behaviours.js';
 import { act, fakeAnalysis, ok, root, snapshot, vcpu } from './fake_analysis.js';
 
 /** `^` in the fixture marks the cursor; returns the text without it and the position. */

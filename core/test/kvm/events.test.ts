@@ -10,7 +10,7 @@ import {
   X86_CR4_PAE,
   X86_CR4_PCIDE,
   X86_CR4_PGE,
-} from '../../src/kvm/regs.js';
+} from '../../src/kernel/regs.js';
 import { LONG_MODE, ops, refTrace, vmOn } from './helpers.js';
 
 const PAE_PAGING = { cr0: X86_CR0_PE | X86_CR0_PG | X86_CR0_WP, cr4: X86_CR4_PAE, efer: EFER_NX, cr3: 0x1000n };

@@ -1,7 +1,7 @@
 /** Helpers for the model tests: a VM on a profile, ops built directly (no parser). */
-import { kernelFor, makeKernel, findProfile, type BehaviourName } from '../../src/kvm/behaviours.js';
+import { kernelFor, makeKernel, findProfile, type BehaviourName } from '../../src/kernel/behaviours.js';
 import { createKvm } from '../../src/kvm/kvm.js';
-import { EFER_LMA, EFER_LME, EFER_NX, X86_CR0_PE, X86_CR0_PG, X86_CR0_WP, X86_CR4_PAE } from '../../src/kvm/regs.js';
+import { EFER_LMA, EFER_LME, EFER_NX, X86_CR0_PE, X86_CR0_PG, X86_CR0_WP, X86_CR4_PAE } from '../../src/kernel/regs.js';
 import {
   DEFAULT_VM,
   type Action,
@@ -9,7 +9,7 @@ import {
   type ModelOp,
   type StepResult,
   type VmConfig,
-} from '../../src/kvm/types.js';
+} from '../../src/kernel/types.js';
 
 export function vmOn(
   profile: string,

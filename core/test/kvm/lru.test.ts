@@ -8,7 +8,7 @@ import {
   X86_CR4_PAE,
   X86_CR4_PCIDE,
   X86_CR4_SMEP,
-} from '../../src/kvm/regs.js';
+} from '../../src/kernel/regs.js';
 import { LONG_MODE, ops, vmOn, type Harness } from './helpers.js';
 
 const A = 0x1000n;

@@ -8,8 +8,8 @@ import {
   X86_CR0_PG,
   X86_CR4_PAE,
   X86_CR4_VMXE,
-} from '../../src/kvm/regs.js';
-import type { ModelOp } from '../../src/kvm/types.js';
+} from '../../src/kernel/regs.js';
+import type { ModelOp } from '../../src/kernel/types.js';
 import { LONG_MODE, ops, vmOn, type Harness } from './helpers.js';
 
 const EPTP_A = 0x501en; // WB, 4-level, PML4 at 0x5000

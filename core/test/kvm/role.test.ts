@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { findProfile, kernelFor, makeKernel } from '../../src/kvm/behaviours.js';
+import { findProfile, kernelFor, makeKernel } from '../../src/kernel/behaviours.js';
 import {
   decodeCpuRole,
   decodePageRole,
@@ -14,7 +14,7 @@ import {
   setRoleField,
   summarizePageRole,
   type PageRoleField,
-} from '../../src/kvm/role.js';
+} from '../../src/kernel/role_layout.js';
 
 const v5_15 = kernelFor('v5.15');
 const v5_17 = kernelFor('v5.17');

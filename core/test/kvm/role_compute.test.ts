@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { findProfile, kernelFor, makeKernel, type Kernel } from '../../src/kvm/behaviours.js';
+import { findProfile, kernelFor, makeKernel, type Kernel } from '../../src/kernel/behaviours.js';
 import {
   ACC_ALL,
   eptp_walk_level,
@@ -10,13 +10,12 @@ import {
   kvm_init_shadow_ept_mmu_roles,
   kvm_init_shadow_npt_mmu_roles,
   kvm_mmu_calc_root_page_role,
-  kvm_mmu_cr4_role_bits,
-  kvm_mmu_efer_role_bits,
   kvm_mmu_get_tdp_level,
   role_regs_to_root_level,
   type RoleEnv,
   type RoleRegs,
 } from '../../src/kvm/mmu_role.js';
+import { kvm_mmu_cr4_role_bits, kvm_mmu_efer_role_bits } from '../../src/kernel/regs.js';
 import {
   EFER_LMA,
   EFER_LME,
@@ -31,7 +30,7 @@ import {
   X86_CR4_PSE,
   X86_CR4_SMAP,
   X86_CR4_SMEP,
-} from '../../src/kvm/regs.js';
+} from '../../src/kernel/regs.js';
 import {
   formatCpuRole,
   formatRole,
@@ -39,8 +38,8 @@ import {
   getRoleField,
   roleHas4ByteGpte,
   type PageRoleField,
-} from '../../src/kvm/role.js';
-import { DEFAULT_VM, type VmConfig } from '../../src/kvm/types.js';
+} from '../../src/kernel/role_layout.js';
+import { DEFAULT_VM, type VmConfig } from '../../src/kernel/types.js';
 
 const v5_15 = kernelFor('v5.15');
 const v5_17 = kernelFor('v5.17');

@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { analyze } from '../../src/engine/analyze.js';
 import { Recorder, SharedActions } from '../../src/kvm/actions.js';
-import type { Action } from '../../src/kvm/types.js';
+import type { Action } from '../../src/kernel/types.js';
 import { FixedKeyTree } from '../../src/util/key_tree.js';
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { X86_CR0_WP, X86_CR4_PAE } from '../../src/kvm/regs.js';
+import { X86_CR0_WP, X86_CR4_PAE } from '../../src/kernel/regs.js';
 import { ops, refTrace, vmOn } from './helpers.js';
 
 describe('kvm model: TDP MMU root lifecycle', () => {

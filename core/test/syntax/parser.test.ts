@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { ModelOp } from '../../src/kvm/types.js';
+import type { ModelOp } from '../../src/kernel/types.js';
 import type { Diagnostic, Statement } from '../../src/syntax/ast.js';
 import { parse, parseLine } from '../../src/syntax/parser.js';
 

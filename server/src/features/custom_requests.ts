@@ -11,7 +11,7 @@ import type {
   TimelineResult,
 } from '../../../core/src/protocol.js';
 import { CompareRequest, ProfilesRequest, StateAtRequest, TimelineRequest } from '../../../core/src/protocol.js';
-import { findProfile } from '../../../core/src/kvm/behaviours.js';
+import { findProfile } from '../../../core/src/kernel/behaviours.js';
 import type { ServerContext } from '../context.js';
 import { guard } from '../context.js';
 

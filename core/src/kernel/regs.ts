@@ -2,6 +2,7 @@
  * Architectural register bits the scenario language names (SDM vol. 3 §2.5, APM vol. 2 §3.1).
  * One table feeds the parser (flag names → values), hover (what a flag is) and the model.
  */
+import type { Kernel } from './behaviours.js';
 export type RegName = 'cr0' | 'cr3' | 'cr4' | 'efer';
 export type FlagRegName = 'cr0' | 'cr4' | 'efer';
 
@@ -101,3 +102,22 @@ export const EFER_NX = 1n << 11n;
 export const EFER_SVME = 1n << 12n;
 /** CR3 bit 63: with CR4.PCIDE=1, "do not flush this PCID". */
 export const X86_CR3_PCID_NOFLUSH = 1n << 63n;
+
+// ---------------------------------------------------------------------------------------------------
+// Which register bits are MMU role bits on a kernel (mmu.h KVM_MMU_*_ROLE_BITS; docs/kernel-notes.md)
+
+/** KVM_MMU_CR0_ROLE_BITS: PG | WP in every era. */
+export function kvm_mmu_cr0_role_bits(_k: Kernel): bigint {
+  return X86_CR0_PG | X86_CR0_WP;
+}
+
+/** KVM_MMU_CR4_ROLE_BITS: PSE | PAE | LA57 | SMEP | SMAP | PKE, plus PGE with `pge_role_bit`. */
+export function kvm_mmu_cr4_role_bits(k: Kernel): bigint {
+  const bits = X86_CR4_PSE | X86_CR4_PAE | X86_CR4_LA57 | X86_CR4_SMEP | X86_CR4_SMAP | X86_CR4_PKE;
+  return k.has('pge_role_bit') ? bits | X86_CR4_PGE : bits;
+}
+
+/** KVM_MMU_EFER_ROLE_BITS: LME | NX with `efer_lme_role_bit`, else only NX resets the MMU. */
+export function kvm_mmu_efer_role_bits(k: Kernel): bigint {
+  return k.has('efer_lme_role_bit') ? EFER_LME | EFER_NX : EFER_NX;
+}
