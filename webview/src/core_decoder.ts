@@ -9,7 +9,12 @@ import {
   type BehaviourName,
   type Kernel,
 } from '../../core/src/kernel/behaviours.js';
-import { decodeCpuRole, decodePageRole, summarizePageRole, type DecodedRole } from '../../core/src/kernel/role_layout.js';
+import {
+  decodeCpuRole,
+  decodePageRole,
+  summarizePageRole,
+  type DecodedRole,
+} from '../../core/src/kernel/role_layout.js';
 import type { RoleDecoder } from './roles.js';
 
 const kernels = new Map<string, Kernel | null>();

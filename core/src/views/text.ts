@@ -4,7 +4,13 @@
  */
 import type { Analysis } from '../engine/analysis.js';
 import { BEHAVIOURS, PROFILES, type Kernel } from '../kernel/behaviours.js';
-import { decodeCpuRole, decodePageRole, formatRole, summarizePageRole, type DecodedField } from '../kernel/role_layout.js';
+import {
+  decodeCpuRole,
+  decodePageRole,
+  formatRole,
+  summarizePageRole,
+  type DecodedField,
+} from '../kernel/role_layout.js';
 import type { Snapshot } from '../kernel/types.js';
 import type { Diagnostic } from '../syntax/ast.js';
 import { formatLocation, splitLines } from '../text/positions.js';
