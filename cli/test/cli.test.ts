@@ -117,7 +117,11 @@ describe('kvmmu CLI', () => {
 
   it('lists profiles and behaviours', async () => {
     const p = await cli('profiles');
-    assert.match(p.out, /v6\.4\s+E3/);
+    assert.match(p.out, /v6\.4\s+mainline v6\.4\s+async_zap_own_ref\s+cpu_role_split/);
+    assert.match(p.out, /async_zap_own_ref: the TDP MMU holds its own root reference until invalidation/);
+    assert.match(p.out, /v6\.1\.y\s+Debian bookworm's 6\.1\.y.*sync_zap_own_ref/);
+    assert.match(p.out, /= v6\.1 \+ cr0_wp_fast_path \(6\.1\.37-1\).*nnpt_guest_mode_first \(6\.1\.129-1\)/);
+    assert.doesNotMatch(p.out, /\bE[1-5]\b/);
     const b = await cli('behaviours');
     assert.match(b.out, /tdp_mmu_root_ref/);
     assert.match(b.out, /edbdb43fc96b11b3bfa531be306a1993d9fe89ec/);

@@ -3,7 +3,8 @@
  * through the same function over `workspace/configuration`, and a test checks package.json's
  * `contributes.configuration` against `configurationContribution()`.
  */
-import { PROFILES } from './kernel/behaviours.js';
+import { PROFILES, profileEras } from './kernel/behaviours.js';
+import { eraSummary } from './kernel/eras.js';
 
 export type TraceLevel = 'off' | 'messages' | 'verbose';
 
@@ -39,7 +40,7 @@ export const SETTINGS: readonly [
     default: 'latest',
     description: 'Kernel profile for scenarios without a `kernel` line.',
     enum: PROFILES.map((p) => p.name),
-    enumDescriptions: PROFILES.map((p) => `${p.release} (${p.era})`),
+    enumDescriptions: PROFILES.map((p) => `${p.release} — ${eraSummary(profileEras(p))}`),
     scope: 'resource',
   },
   {

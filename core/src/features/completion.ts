@@ -3,7 +3,8 @@
  * what may come next (a keyword, a flag of the register being written, a profile, a behaviour, …).
  */
 import type { Kernel } from '../kernel/behaviours.js';
-import { BEHAVIOURS, PROFILES } from '../kernel/behaviours.js';
+import { BEHAVIOURS, PROFILES, profileEras } from '../kernel/behaviours.js';
+import { eraSummary } from '../kernel/eras.js';
 import type { FlagRegName } from '../kernel/regs.js';
 import { FLAGS } from '../kernel/regs.js';
 import { pageRoleFieldNames } from './roles.js';
@@ -76,7 +77,8 @@ export function complete(kernel: Kernel, lineText: string, character: number, he
           mk(b.name, 'behaviour', b.description, `${b.version}${b.whatIf ? ' (what-if)' : ''} — ${b.title}`),
         );
       }
-      if (head.length === 1) return PROFILES.map((p) => mk(p.name, 'profile', p.note, `${p.release} · ${p.era}`));
+      if (head.length === 1)
+        return PROFILES.map((p) => mk(p.name, 'profile', p.note, `${p.release} · ${eraSummary(profileEras(p))}`));
       return [];
     }
     case 'vm': {

@@ -4,7 +4,8 @@
  */
 import type { Analysis, Step } from '../engine/analysis.js';
 import type { Behaviour, Kernel, Profile } from '../kernel/behaviours.js';
-import { BEHAVIOURS, findBehaviour, findProfile } from '../kernel/behaviours.js';
+import { BEHAVIOURS, findBehaviour, findProfile, profileEras } from '../kernel/behaviours.js';
+import { describeEras } from '../kernel/eras.js';
 import type { FlagRegName } from '../kernel/regs.js';
 import { findFlag } from '../kernel/regs.js';
 import type { Action, MmuSnapshot, RootSnapshot, Snapshot } from '../kernel/types.js';
@@ -132,12 +133,18 @@ export function flagMarkdown(kernel: Kernel, reg: FlagRegName, name: string, bit
 }
 
 export function profileMarkdown(p: Profile, kernel: Kernel): string {
-  const lines = [`**Kernel ${p.name}** — ${p.release} · era ${p.era}`];
-  if (kernel.profile.name === p.name && (kernel.added.length || kernel.removed.length)) {
-    lines.push(`In effect: ${code(kernel.label)}`);
+  const lines = [`**Kernel ${p.name}** — ${p.release}`];
+  const modified = kernel.profile.name === p.name && (kernel.added.length || kernel.removed.length);
+  if (modified) lines.push(`In effect: ${code(kernel.label)}`);
+  const eras = describeEras(modified ? kernel.eras : profileEras(p));
+  lines.push(eras.map((e) => `- ${e.title}: ${e.name}`).join('\n'));
+  if (p.stable) {
+    const backports = p.stable.backports.map((b) => `${code(b.behaviour)} (${b.since})`).join(', ');
+    lines.push(`Stable line: ${code(p.stable.base)} plus the backports ${backports}${p.note ? `. ${p.note}` : '.'}`);
+  } else {
+    lines.push(`Mainline versions, not stable backports${p.note ? `: ${p.note}` : '.'}`);
   }
   lines.push(
-    `Mainline versions, not stable backports${p.note ? `: ${p.note}` : '.'}`,
     `Source at [${kernelTag(p.name)}](https://elixir.bootlin.com/linux/${kernelTag(p.name)}/source/arch/x86/kvm/mmu/mmu.c).`,
   );
   const active = kernel.profile.name === p.name ? kernel.behaviours : p.behaviours;
@@ -157,6 +164,13 @@ export function behaviourMarkdown(b: Behaviour, kernel: Kernel, mod?: 'added' | 
     `Source: ${b.source}`,
   ];
   if (b.stable) lines.push(`Stable: ${b.stable}`);
+  const needs = [
+    ...(b.requires ?? []).map((n) => `builds on ${code(n)}`),
+    ...(b.replaces ?? []).map((n) => `replaced ${code(n)}`),
+    ...(b.excludes ?? []).map((n) => `cannot coexist with ${code(n)}`),
+  ];
+  if (needs.length) lines.push(`Neighbours: ${needs.join('; ')}.`);
+  if (b.notModelled) lines.push(`_Not modelled: ${b.notModelled}._`);
   if (b.whatIf) lines.push('_What-if: never merged; in no profile._');
   if (mod)
     lines.push(

@@ -1,12 +1,12 @@
 /** Links from model call paths to the kernel source of the profile's version (elixir.bootlin.com). */
 import type { Kernel } from '../kernel/behaviours.js';
-import { PROFILES } from '../kernel/behaviours.js';
+import { PROFILES, findProfile } from '../kernel/behaviours.js';
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** The git tag a profile stands for: `latest` is the newest named profile. */
 export function kernelTag(profileName: string): string {
-  if (profileName !== 'latest') return profileName;
+  if (profileName !== 'latest') return findProfile(profileName)?.tag ?? profileName;
   const named = PROFILES.filter((p) => p.name !== 'latest');
   return named[named.length - 1]?.name ?? 'latest';
 }

@@ -3,7 +3,8 @@
  * after a line, a two-kernel comparison and the profile list. Plain data; the server only forwards it.
  */
 import type { Analysis, Step } from '../engine/analysis.js';
-import { BEHAVIOURS, PROFILES } from '../kernel/behaviours.js';
+import { BEHAVIOURS, PROFILES, profileEras } from '../kernel/behaviours.js';
+import { eraSummary } from '../kernel/eras.js';
 import type { CompareLine, ProfilesResult, StateAtResult, TimelineResult, TimelineStep } from '../protocol.js';
 import type { VcpuSnapshot } from '../kernel/types.js';
 import { lineText } from './text.js';
@@ -81,7 +82,7 @@ export function compareAnalyses(a: Analysis, b: Analysis): CompareLine[] {
 
 export function profiles(): ProfilesResult {
   return {
-    profiles: PROFILES.map((p) => ({ name: p.name, release: p.release, era: p.era })),
+    profiles: PROFILES.map((p) => ({ name: p.name, release: p.release, era: eraSummary(profileEras(p)) })),
     behaviours: BEHAVIOURS.map((b) => ({ name: b.name, title: b.title, version: b.version, whatIf: !!b.whatIf })),
   };
 }

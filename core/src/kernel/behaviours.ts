@@ -1,46 +1,19 @@
 /**
  * Kernel behaviours and profiles: the one place where "which kernel does what" lives.
- * The model asks `kernel.has('name')` at the single spot the behaviour matters; nothing else in the
- * model compares versions. Sources: ../shared/kvm/facts.md sections (cited per entry) and
- * docs/kernel-notes.md for what was verified in kernel source beyond facts.md.
+ *
+ * A behaviour is one upstream change (or a removal, or a what-if that was never merged) that the model can tell
+ * apart. Each declares its neighbours: what it `requires` (a later commit built on an earlier one), what it
+ * `replaces` (a rework whose revert brings the old code back) and what it `excludes` (code that cannot coexist
+ * with it). `resolveKernel` (resolve.ts) checks a profile plus `+`/`-` modifications against them, and
+ * `makeKernel` resolves the eras (eras.ts) once, so the model asks per subsystem rather than walking `has()`
+ * chains. Where each fact was read is recorded in docs/kernel-notes.md.
  */
+import { type Eras, resolveEras } from './eras.js';
 
-export type BehaviourName =
-  | 'gpte_is_8_bytes'
-  | 'has_4_byte_gpte'
-  | 'efer_lma_ext_role'
-  | 'pge_role_bit'
-  | 'pcid0_frees_prev_roots'
-  | 'flush_guest_unloads_shadow'
-  | 'pcide_reload'
-  | 'pcide_clear_resets'
-  | 'tlb_flush_split'
-  | 'pcide_shadow_unload'
-  | 'new_pgd_base_only_role'
-  | 'cached_root_find_without_current'
-  | 'efer_lme_role_bit'
-  | 'cpu_role_split'
-  | 'passthrough_role'
-  | 'async_root_zap'
-  | 'free_obsolete_roots'
-  | 'notifier_skips_invalid_roots'
-  | 'tdp_mmu_root_ref'
-  | 'cr0_wp_fast_path'
-  | 'cr0_wp_guest_owned'
-  | 'roots_all_mask'
-  | 'sync_invalidated_zap'
-  | 'dummy_root'
-  | 'tdp_mmu_alloc_root'
-  | 'cpuid_invalid_root_role'
-  | 'sregs_flush_guest'
-  | 'slot_zap_all_quirk'
-  | 'nnpt_guest_mode_first'
-  | 'is_mirror_role'
-  | 'invept_precise'
-  | 'invalidated_roots_off_list';
+export type { Eras } from './eras.js';
 
-export interface Behaviour {
-  readonly name: BehaviourName;
+interface BehaviourEntry<N extends string> {
+  readonly name: N;
   /** Upstream commit id(s) (12+ hex digits) or a Message-Id/Link where the hash is not known. */
   readonly commits: readonly string[];
   /** Commit title (or, for a behaviour later removed, the title of what removed it). */
@@ -49,41 +22,32 @@ export interface Behaviour {
   readonly version: string;
   /** One sentence: what the model does differently when the behaviour is present. */
   readonly description: string;
-  /** Where this comes from: facts.md section and/or kernel file/function. */
+  /** Where this comes from: kernel file/function and the versions compared, and how the commit was confirmed. */
   readonly source: string;
   /** A proposal that was never merged: in no profile, only reachable with `+name`. */
   readonly whatIf?: boolean;
-  /** Stable-backport note shown in hover. */
+  /** Stable-backport note shown in hover and `kvmmu behaviours`. */
   readonly stable?: string;
+  /** Commits this one was built on: each must be present, or replaced by a present behaviour. */
+  readonly requires?: readonly NoInfer<N>[];
+  /** Code this rework replaced: never present together; reverting this brings them back. */
+  readonly replaces?: readonly NoInfer<N>[];
+  /** Code this one cannot coexist with (it was written on top of their removal). */
+  readonly excludes?: readonly NoInfer<N>[];
+  /** Set when the model never consults the behaviour: why (the table still lists it for the record). */
+  readonly notModelled?: string;
 }
 
-export interface Profile {
-  readonly name: string;
-  /** The mainline release it stands for, e.g. "v6.3 (mainline v6.3.0)". */
-  readonly release: string;
-  /** facts.md era: E1 … E5. */
-  readonly era: string;
-  readonly behaviours: readonly BehaviourName[];
-  readonly note?: string;
-}
-
-/** A resolved kernel: a profile plus `+`/`-` modifications. Immutable. */
-export interface Kernel {
-  readonly profile: Profile;
-  readonly added: readonly BehaviourName[];
-  readonly removed: readonly BehaviourName[];
-  has(name: BehaviourName): boolean;
-  /** Behaviours in effect, in table order. */
-  readonly behaviours: readonly BehaviourName[];
-  /** "v6.3 +tdp_mmu_root_ref" */
-  readonly label: string;
+/** Ties the table's names into one literal type; `requires`/`replaces`/`excludes` can only name entries. */
+function defineBehaviours<const N extends string>(entries: readonly BehaviourEntry<N>[]): readonly BehaviourEntry<N>[] {
+  return entries;
 }
 
 /*
  * The table. Order: roughly chronological. A commit id is recorded only when it was verified (the rule and the
- * evidence for each are in docs/kernel-notes.md); one that could not be would be marked "title only".
+ * evidence for each are in docs/kernel-notes.md).
  */
-export const BEHAVIOURS: readonly Behaviour[] = [
+export const BEHAVIOURS = defineBehaviours([
   {
     name: 'pge_role_bit',
     commits: ['a91a7c7096005113d8e749fd8dfdd3e1eecee263'],
@@ -92,7 +56,7 @@ export const BEHAVIOURS: readonly Behaviour[] = [
     description:
       'CR4.PGE is in KVM_MMU_CR4_ROLE_BITS, so toggling it resets the MMU (unloads every root) instead of only flushing the guest TLB.',
     source:
-      'facts §2.5, §4.2 (mmu.h KVM_MMU_CR4_ROLE_BITS, K5.15 vs K5.17); docs/kernel-notes.md (commit a91a7c709600, v5.16)',
+      'mmu.h KVM_MMU_CR4_ROLE_BITS, v5.15 vs v5.17; a91a7c709600 is named by the Fixes: tag of 2c5653caecc4 (docs/kernel-notes.md)',
   },
   {
     name: 'pcid0_frees_prev_roots',
@@ -102,7 +66,7 @@ export const BEHAVIOURS: readonly Behaviour[] = [
     description:
       'A flushing MOV CR3 or single-context INVPCID frees every prev_roots slot whose PGD has the same PCID; with PCIDE=0 every PGD has PCID 0, so every CR3 write empties prev_roots, TDP included.',
     source:
-      'facts §4.4 step 5 (x86.c kvm_invalidate_pcid, K5.15); docs/kernel-notes.md (509bfe3d9796 undoes the prev_roots wipe that 21823fbda552 "Invalidate all PGDs for the current PCID on MOV CR3 w/ flush" caused with PCIDE=0)',
+      'x86.c kvm_invalidate_pcid, v5.15; 509bfe3d9796 undoes the prev_roots wipe that 21823fbda552 "Invalidate all PGDs for the current PCID on MOV CR3 w/ flush" caused with PCIDE=0',
   },
   {
     name: 'flush_guest_unloads_shadow',
@@ -111,7 +75,7 @@ export const BEHAVIOURS: readonly Behaviour[] = [
     version: '≤v5.15 (removed in v5.16)',
     description:
       'With shadow paging a guest TLB flush (INVPCID all-context, nested transitions without VPID) unloads every root instead of syncing them.',
-    source: 'facts §4.5 (x86.c kvm_vcpu_flush_tlb_guest, K5.15 vs K5.17); docs/kernel-notes.md (61b05a9fd4ae, v5.16)',
+    source: 'x86.c kvm_vcpu_flush_tlb_guest, v5.15 vs v5.17; 61b05a9fd4ae is in the v5.16 linux-next batch',
   },
   {
     name: 'has_4_byte_gpte',
@@ -119,9 +83,9 @@ export const BEHAVIOURS: readonly Behaviour[] = [
     title: 'KVM: X86: Rename gpte_is_8_bytes to has_4_byte_gpte and invert the direction',
     version: 'v5.17',
     description:
-      'Page-role bit 4 is has_4_byte_gpte (1 for 32-bit non-PAE guest page tables) instead of gpte_is_8_bytes (the inverse).',
+      'Page-role bit 4 is has_4_byte_gpte (1 for 32-bit non-PAE guest page tables) instead of gpte_is_8_bytes.',
     source:
-      'facts §1.1 (kvm_host.h, K5.15 vs K5.17); docs/kernel-notes.md (listed in the "First batch of KVM changes for Linux 5.17" pull)',
+      'kvm_host.h union kvm_mmu_page_role, v5.15 vs v5.17; listed in the "First batch of KVM changes for Linux 5.17" pull',
   },
   {
     name: 'efer_lma_ext_role',
@@ -129,10 +93,20 @@ export const BEHAVIOURS: readonly Behaviour[] = [
     title: 'KVM: x86/mmu: include EFER.LMA in extended mmu role',
     version: 'v5.16 (v5.16-rc2)',
     description:
-      'EFER.LMA is an extended-role bit, so a switch between PAE and 64-bit paging that changes nothing else still re-initialises the MMU; without it the re-init is skipped and the guest root level goes stale (seed 001).',
+      'EFER.LMA is an extended-role bit, so a switch between PAE and 64-bit paging that changes nothing else still re-initialises the MMU; without it the re-init is skipped and the guest root level goes stale.',
     source:
-      'facts §1.2, §2.2; seed 001 (Sean Christopherson, 2021-11-10); docs/kernel-notes.md (5.15.5 stable backport cites it as upstream)',
+      'mmu.c kvm_calc_mmu_role_ext, v5.15 vs v5.17; the bug report and fix by Maxim Levitsky (2021-11); the 5.15.5 stable backport names b8453cdcf260 upstream',
     stable: '5.15.y carries it from 5.15.5 (stable review of 2021-11-24); mainline v5.15.0 does not.',
+  },
+  {
+    name: 'pcide_clear_resets',
+    commits: ['552617382c197949ff965a3559da8952bf3c1fa5'],
+    title:
+      'KVM: X86: Don\'t reset mmu context when X86_CR4_PCIDE 1->0 (removal; the reset dates from ad756a1603c5 "KVM: VMX: Implement PCID/INVPCID for guests with EPT")',
+    version: '≤v5.15 (removed in v5.16)',
+    description:
+      'Clearing CR4.PCIDE resets the MMU (kvm_mmu_reset_context, every root unloaded) like a role-bit change; later kernels request a reload (v5.16) or only flush the guest TLB.',
+    source: 'x86.c kvm_post_set_cr4, v5.15; stable backports name 552617382c19 upstream',
   },
   {
     name: 'pcide_reload',
@@ -142,18 +116,9 @@ export const BEHAVIOURS: readonly Behaviour[] = [
     version: 'v5.16 (v5.16/v5.17 only; ended in v5.18)',
     description: 'Any CR4.PCIDE toggle requests KVM_REQ_MMU_RELOAD (a full unload at the next entry).',
     source:
-      'facts §4.2 (x86.c kvm_post_set_cr4, K5.17); docs/kernel-notes.md (509bfe3d9796 adds the request; both commits in torvalds/linux master pushes)',
-  },
-  {
-    name: 'pcide_clear_resets',
-    commits: ['552617382c197949ff965a3559da8952bf3c1fa5'],
-    title:
-      'KVM: X86: Don\'t reset mmu context when X86_CR4_PCIDE 1->0 (removal; the reset dates from ad756a1603c5 "KVM: VMX: Implement PCID/INVPCID for guests with EPT")',
-    version: '≤v5.15 (removed in v5.16)',
-    description:
-      'Clearing CR4.PCIDE resets the MMU (kvm_mmu_reset_context, every root unloaded) like a role-bit change; later kernels request a reload (v5.17) or only flush the guest TLB.',
-    source:
-      'facts §4.2 (x86.c kvm_post_set_cr4, K5.15); docs/kernel-notes.md (552617382c19: stable backports name it upstream)',
+      'x86.c kvm_post_set_cr4, v5.17; 509bfe3d9796 adds the request and f6d0a2521ce1 ends it (both in torvalds/linux master pushes)',
+    replaces: ['pcid0_frees_prev_roots'],
+    excludes: ['pcide_clear_resets'],
   },
   {
     name: 'tlb_flush_split',
@@ -162,8 +127,9 @@ export const BEHAVIOURS: readonly Behaviour[] = [
     version: 'v5.18',
     description:
       'CR0/CR4 writes raise their own TLB-flush requests instead of relying on the MMU reset: KVM_REQ_TLB_FLUSH_GUEST when CR0.PG is cleared or CR4.PGE/PCIDE change, KVM_REQ_TLB_FLUSH_CURRENT when CR4.PAE changes or CR4.SMEP is set, and shadow paging unloads on CR4.PCIDE 0→1.',
-    source:
-      'facts §4.1, §4.2 (x86.c kvm_post_set_cr0/kvm_post_set_cr4, K5.17 vs K5.19); docs/kernel-notes.md (torvalds/linux master push of 2022-03-24)',
+    source: 'x86.c kvm_post_set_cr0 and kvm_post_set_cr4, v5.17 vs v5.19; torvalds/linux master push of 2022-03-24',
+    replaces: ['pcide_reload'],
+    excludes: ['pcide_clear_resets', 'pge_role_bit'],
   },
   {
     name: 'new_pgd_base_only_role',
@@ -172,8 +138,7 @@ export const BEHAVIOURS: readonly Behaviour[] = [
     version: '≤v5.17 (removed in v5.18)',
     description:
       'The fast PGD switch compares cached roots against a base-only role in which smep_andnot_wp/smap_andnot_wp are always 0, and only switches when both the old guest and KVM root levels are ≥4.',
-    source:
-      'facts §3.5.1 (mmu.c __kvm_mmu_new_pgd, K5.15, K5.17); docs/kernel-notes.md (d2e5f3334169 in the kvm/next push of 2022-03-06)',
+    source: 'mmu.c __kvm_mmu_new_pgd, v5.15 and v5.17; d2e5f3334169 is in the kvm/next push of 2022-03-06',
   },
   {
     name: 'cached_root_find_without_current',
@@ -182,8 +147,8 @@ export const BEHAVIOURS: readonly Behaviour[] = [
     version: 'v5.18',
     description:
       'fast_pgd_switch uses mmu->root_role, frees PAE/special current roots first, and looks in prev_roots even when the current root is invalid (cached_root_find_without_current).',
-    source:
-      'facts §3.5.2 (mmu.c fast_pgd_switch, K5.19…K6.19); docs/kernel-notes.md (kvm/next push of 2022-03-06, with d2e5f3334169)',
+    source: 'mmu.c fast_pgd_switch, v5.19 through v6.19; kvm/next push of 2022-03-06, after d2e5f3334169',
+    excludes: ['new_pgd_base_only_role'],
   },
   {
     name: 'efer_lme_role_bit',
@@ -191,9 +156,40 @@ export const BEHAVIOURS: readonly Behaviour[] = [
     title: 'KVM: x86: Reinitialize context if host userspace toggles EFER.LME',
     version: 'v5.18',
     description: 'KVM_MMU_EFER_ROLE_BITS = LME|NX: an EFER.LME change resets the MMU, not only an EFER.NX change.',
-    source:
-      'facts §2.5, §4.3 (x86.c set_efer); docs/kernel-notes.md (kvm/next push of 2022-03-06; 5.15.y backport cites it as upstream)',
+    source: 'x86.c set_efer and mmu.h KVM_MMU_EFER_ROLE_BITS; the 5.15.y backport names d6174299365d upstream',
     stable: 'Backported to 5.15.y (stable review of 2022-04-05; present in 5.15.100).',
+  },
+  {
+    name: 'free_obsolete_roots',
+    commits: ['527d5cd7eece9f9f5e9c5b6692cd6814a46df6fe'],
+    title: 'KVM: x86/mmu: Zap only obsolete roots if a root shadow page is zapped',
+    version: 'v5.18',
+    description:
+      'Zapping roots requests KVM_REQ_MMU_FREE_OBSOLETE_ROOTS (drop only obsolete/invalid roots) instead of KVM_REQ_MMU_RELOAD (unload everything).',
+    source:
+      'x86.c vcpu_enter_guest, v5.17 vs v5.19; named by the Fixes: tag of a later prev_roots fix, which says it "escaped into v5.18"',
+  },
+  {
+    name: 'notifier_skips_invalid_roots',
+    commits: ['d62007edf01f5c11f75d0f4b1e538fc52a5b1982'],
+    title:
+      'tdp_mmu_next_root skips invalid roots for MMU-notifier unmaps (ended by d62007edf01f "KVM: x86/mmu: Zap _all_ roots when unmapping gfn range in TDP MMU")',
+    version: 'v5.17 (ended in v5.18)',
+    description:
+      'MMU-notifier unmaps walk only valid TDP MMU roots, so a root that was invalidated but is still being zapped keeps SPTEs the notifier should have zapped (the hazard Sean Christopherson described in 2021-12).',
+    source:
+      'tdp_mmu.c kvm_tdp_mmu_unmap_gfn_range, v5.17-rc5; d62007edf01f is in the torvalds/linux master push of 2022-03-24',
+  },
+  {
+    name: 'async_root_zap',
+    commits: ['22b94c4b63ebf2cf976d6f4eba230105984a7eb6'],
+    title: 'KVM: x86/mmu: Zap invalidated roots via asynchronous worker',
+    version: 'v5.18 … v6.5',
+    description:
+      'Invalidated TDP MMU roots are zapped by a per-VM workqueue (tdp_mmu_zap_wq) that holds its own reference; a put that reaches 0 on a valid root marks it invalid and queues it.',
+    source:
+      'tdp_mmu.c kvm_tdp_mmu_put_root and tdp_mmu_schedule_zap_root, v5.19 through v6.5; named by the Fixes: tag of a later tdp_mmu_zap_wq fix',
+    excludes: ['notifier_skips_invalid_roots'],
   },
   {
     name: 'cpu_role_split',
@@ -211,7 +207,8 @@ export const BEHAVIOURS: readonly Behaviour[] = [
     description:
       'Each MMU has cpu_role (guest paging mode) and a separate root_role; the TDP root role no longer contains guest CR0.WP/EFER.NX (constants 1), nested-EPT roles have smm=0, and the ext role loses cr0_pg/cr4_pae.',
     source:
-      'facts §1.2, §1.3, §2.3 (mmu.c kvm_calc_cpu_role, kvm_calc_tdp_mmu_root_page_role, K5.19); docs/kernel-notes.md (Paolo Bonzini series, kvm/queue 2022-04-29 and next-20220513)',
+      "mmu.c kvm_calc_cpu_role and kvm_calc_tdp_mmu_root_page_role, v5.19; Paolo Bonzini's series, kvm/queue 2022-04-29 and next-20220513",
+    requires: ['has_4_byte_gpte', 'efer_lma_ext_role'],
   },
   {
     name: 'passthrough_role',
@@ -219,37 +216,7 @@ export const BEHAVIOURS: readonly Behaviour[] = [
     title: 'KVM: X86/MMU: Fix shadowing 5-level NPT for 4-level NPT L1 guest (with: KVM: X86/MMU: Add sp_has_gptes())',
     version: 'v5.19',
     description: 'Page-role bit 18 is passthrough, set for a 5-level nested-NPT root that shadows a 4-level L1 NPT.',
-    source: 'facts §1.1, §2.3.4 (kvm_host.h, K5.19); docs/kernel-notes.md (kvm/queue 2022-04-29, next-20220513)',
-  },
-  {
-    name: 'free_obsolete_roots',
-    commits: ['527d5cd7eece9f9f5e9c5b6692cd6814a46df6fe'],
-    title: 'KVM: x86/mmu: Zap only obsolete roots if a root shadow page is zapped',
-    version: 'v5.18',
-    description:
-      'Zapping roots requests KVM_REQ_MMU_FREE_OBSOLETE_ROOTS (drop only obsolete/invalid roots) instead of KVM_REQ_MMU_RELOAD (unload everything).',
-    source:
-      'facts §3.7, §4.13 (x86.c vcpu_enter_guest, K5.17 vs K5.19); docs/kernel-notes.md (Fixes: tag of a later fix, which says it "escaped into v5.18")',
-  },
-  {
-    name: 'async_root_zap',
-    commits: ['22b94c4b63ebf2cf976d6f4eba230105984a7eb6'],
-    title: 'KVM: x86/mmu: Zap invalidated roots via asynchronous worker',
-    version: 'v5.18 … v6.5',
-    description:
-      'Invalidated TDP MMU roots are zapped by a per-VM workqueue (tdp_mmu_zap_wq) that holds its own reference; a put that reaches 0 on a valid root marks it invalid and queues it.',
-    source: 'facts §5.3 (tdp_mmu.c, K5.19…K6.4s); docs/kernel-notes.md (hash from a later Fixes: tag)',
-  },
-  {
-    name: 'notifier_skips_invalid_roots',
-    commits: ['d62007edf01f5c11f75d0f4b1e538fc52a5b1982'],
-    title:
-      'tdp_mmu_next_root skips invalid roots for MMU-notifier unmaps (ended by d62007edf01f "KVM: x86/mmu: Zap _all_ roots when unmapping gfn range in TDP MMU")',
-    version: 'v5.17 (ended in v5.18)',
-    description:
-      'MMU-notifier unmaps walk only valid TDP MMU roots, so a root that was invalidated but is still being zapped keeps SPTEs the notifier should have zapped (the hazard Sean describes in seed 003).',
-    source:
-      'facts §4.14 (tdp_mmu.c kvm_tdp_mmu_unmap_gfn_range, K5.17-rc5); seed 003; docs/kernel-notes.md (commit evidence)',
+    source: 'kvm_host.h union kvm_mmu_page_role, v5.19; kvm/queue 2022-04-29, next-20220513',
   },
   {
     name: 'tdp_mmu_root_ref',
@@ -258,19 +225,33 @@ export const BEHAVIOURS: readonly Behaviour[] = [
     version: 'v6.4',
     description:
       'The TDP MMU holds its own reference to every root it allocates (refcount starts at 2) until the root is invalidated, so vCPUs unloading roots (SMI/RSM, resets) no longer free them.',
-    source: 'facts §5.4; seed 000 (commit message)',
-    stable: '6.3.8 and later 6.3.y, and 6.1.y from a 2023-08 backport, carry it.',
+    source:
+      'tdp_mmu.c kvm_tdp_mmu_get_vcpu_root_hpa, kvm_tdp_mmu_put_root and kvm_tdp_mmu_invalidate_all_roots, v6.3 vs v6.4; the commit message',
+    stable: '6.3.8 and later 6.3.y, and Debian 6.1.y from 6.1.52-1, carry it.',
+    requires: ['async_root_zap'],
   },
   {
     name: 'cr0_wp_fast_path',
-    commits: ['01b31714bd90be2784f7145bf93b7f78f3d081e1', 'e40bcf9f3a187126ce74a05d3b177fc16874446f'],
+    commits: ['01b31714bd90be2784f7145bf93b7f78f3d081e1'],
     title: 'KVM: x86: Do not unload MMU roots when only toggling CR0.WP with TDP enabled',
     version: 'v6.4',
     description:
-      'With TDP, a CR0 write that toggles only WP re-initialises the MMU (kvm_init_mmu) without unloading roots; with CR0.PG=0 it does nothing.',
+      'With TDP, a CR0 write that toggles only WP re-initialises the MMU (kvm_init_mmu) without unloading roots, whether or not paging is on.',
     source:
-      'facts §4.1 (x86.c kvm_post_set_cr0, K6.3s/K6.4s); docs/kernel-notes.md (6.3.y backport cites 01b31714bd90 as upstream; e40bcf9f3a18 "Ignore CR0.WP toggles in non-paging mode" is the PG=0 half)',
-    stable: '6.3.y and 6.1.y carry it (Mathias Krause backports posted 2023-05-12 and 2023-05-08); 6.3.8 has it.',
+      'x86.c kvm_post_set_cr0, v6.3 vs v6.4; the 6.3.y backport names 01b31714bd90 upstream (docs/kernel-notes.md)',
+    stable:
+      '6.3.8 and Debian 6.1.y from 6.1.37-1 carry it without e40bcf9f3a18 (cr0_wp_nonpaging_ignored): a WP-only toggle with paging off still resets the MMU under shadow paging there.',
+  },
+  {
+    name: 'cr0_wp_nonpaging_ignored',
+    commits: ['e40bcf9f3a187126ce74a05d3b177fc16874446f'],
+    title: 'KVM: x86: Ignore CR0.WP toggles in non-paging mode',
+    version: 'v6.4',
+    description:
+      'A CR0 write that toggles only WP while CR0.PG=0 does nothing at all (no re-init, and no reset under shadow paging).',
+    source: 'x86.c kvm_post_set_cr0, v6.4 (the early return for !CR0.PG inside the WP-only branch)',
+    stable: 'Not in 6.3.y nor in Debian 6.1.y (their CR0.WP backports stop before it).',
+    requires: ['cr0_wp_fast_path'],
   },
   {
     name: 'cr0_wp_guest_owned',
@@ -279,8 +260,9 @@ export const BEHAVIOURS: readonly Behaviour[] = [
     version: 'v6.4',
     description: 'With EPT, CR0.WP is guest-owned on VMX: a guest MOV CR0 that flips only WP (and TS) does not exit.',
     source:
-      'facts §4.0, §4.1 (kvm_cache_regs.h KVM_POSSIBLE_CR0_GUEST_BITS, vmx.c); docs/kernel-notes.md (hash from the linux-next push before the v6.4 merge window)',
-    stable: '6.3.8 carries it.',
+      'kvm_cache_regs.h KVM_POSSIBLE_CR0_GUEST_BITS and vmx.c, v6.4; hash from the linux-next push before the v6.4 merge window',
+    stable: '6.3.8 and Debian 6.1.y from 6.1.37-1 carry it.',
+    requires: ['cr0_wp_fast_path'],
   },
   {
     name: 'roots_all_mask',
@@ -289,7 +271,8 @@ export const BEHAVIOURS: readonly Behaviour[] = [
       'KVM: x86/mmu: Sanity check input to kvm_mmu_free_roots() (KVM_MMU_ROOTS_ALL = BIT(1 + KVM_MMU_NUM_PREV_ROOTS) - 1)',
     version: 'v6.4',
     description: 'KVM_MMU_ROOTS_ALL is 0xF instead of ~0UL; no change in which roots are freed.',
-    source: 'facts §3.1 (kvm_host.h, K6.4s); docs/kernel-notes.md (commit evidence)',
+    source: 'kvm_host.h KVM_MMU_ROOTS_ALL, v6.4; its diff turns ~0UL into BIT(1 + KVM_MMU_NUM_PREV_ROOTS) - 1',
+    notModelled: 'the mask selects the same roots either way, so nothing the model shows depends on it',
   },
   {
     name: 'sync_invalidated_zap',
@@ -298,8 +281,10 @@ export const BEHAVIOURS: readonly Behaviour[] = [
     version: 'v6.6',
     description:
       'The zap workqueue is gone: invalidation flags roots (tdp_mmu_scheduled_root_to_zap) and kvm_tdp_mmu_zap_invalidated_roots zaps them synchronously, then puts the TDP MMU reference.',
-    source: 'facts §5.5 (tdp_mmu.c, K6.6s)',
-    stable: 'Backported to 6.1.y (2023-10).',
+    source: 'tdp_mmu.c kvm_tdp_mmu_invalidate_all_roots and kvm_tdp_mmu_zap_invalidated_roots, v6.6',
+    stable: 'Debian 6.1.y carries it from 6.1.64-1.',
+    requires: ['tdp_mmu_root_ref'],
+    replaces: ['async_root_zap'],
   },
   {
     name: 'dummy_root',
@@ -307,7 +292,8 @@ export const BEHAVIOURS: readonly Behaviour[] = [
     title: 'KVM: x86/mmu: Use dummy root, backed by zero page, for !visible guest roots',
     version: 'v6.6',
     description: 'A shadow-paging guest CR3 outside any visible memslot gets a dummy root instead of a triple fault.',
-    source: 'facts §5.5, §6.1; docs/kernel-notes.md (commit evidence)',
+    source: 'mmu.c mmu_alloc_shadow_roots and kvm_mmu_load, v6.6; torvalds/linux master push of 2023-09-07',
+    notModelled: 'scenarios have no guest memory map, so every guest CR3 counts as visible',
   },
   {
     name: 'tdp_mmu_alloc_root',
@@ -316,7 +302,8 @@ export const BEHAVIOURS: readonly Behaviour[] = [
     version: 'v6.9',
     description:
       'Root lookup/allocation is kvm_tdp_mmu_alloc_root under mmu_lock held for read; kvm_mmu_free_roots takes the read lock for TDP MMU roots.',
-    source: 'facts §5.6 (tdp_mmu.c, K6.12); docs/kernel-notes.md (commit evidence)',
+    source: 'tdp_mmu.c kvm_tdp_mmu_alloc_root, v6.9 through v6.12; in the "KVM x86 MMU changes for 6.9" merge',
+    requires: ['tdp_mmu_root_ref'],
   },
   {
     name: 'cpuid_invalid_root_role',
@@ -325,7 +312,7 @@ export const BEHAVIOURS: readonly Behaviour[] = [
     version: 'v6.9',
     description:
       'KVM_SET_CPUID marks root_role invalid (role.invalid=1) instead of zeroing it, forcing the next re-init.',
-    source: 'facts §2.5 (mmu.c kvm_mmu_after_set_cpuid, K6.12); docs/kernel-notes.md (commit evidence)',
+    source: 'mmu.c kvm_mmu_after_set_cpuid, v6.12; the diff sets root_role.invalid = 1',
   },
   {
     name: 'sregs_flush_guest',
@@ -333,7 +320,7 @@ export const BEHAVIOURS: readonly Behaviour[] = [
     title: 'KVM: x86: Force TLB flush on userspace changes to special registers',
     version: 'v6.7',
     description: 'After KVM_SET_SREGS resets the MMU, KVM also requests KVM_REQ_TLB_FLUSH_GUEST.',
-    source: 'facts §4.8 (x86.c __set_sregs_common, K6.12 vs K6.6s); docs/kernel-notes.md (commit evidence)',
+    source: 'x86.c __set_sregs_common, v6.6 vs v6.12; torvalds/linux master push of 2023-11-03',
   },
   {
     name: 'slot_zap_all_quirk',
@@ -342,7 +329,7 @@ export const BEHAVIOURS: readonly Behaviour[] = [
     version: 'v6.12',
     description:
       'Memslot DELETE/MOVE zaps everything (kvm_mmu_zap_all_fast) only while the quirk is enabled (the default); with `vm slot_zap_all=off` it zaps only the slot and invalidates no root.',
-    source: 'facts §4.12 (x86.c kvm_arch_flush_shadow_memslot, K6.12); docs/kernel-notes.md (commit evidence)',
+    source: 'x86.c kvm_arch_flush_shadow_memslot, v6.12; kvm.git queue push of 2024-08-14',
   },
   {
     name: 'nnpt_guest_mode_first',
@@ -350,7 +337,9 @@ export const BEHAVIOURS: readonly Behaviour[] = [
     title: 'KVM: nSVM: Enter guest mode before initializing nested NPT MMU',
     version: 'v6.14',
     description: 'nSVM enters guest mode before building the nested NPT MMU, so nested-NPT roles have guest_mode=1.',
-    source: 'facts §2.3.4, §4.11 (svm/nested.c, K6.12 vs K6.18s); docs/kernel-notes.md (commit evidence)',
+    source:
+      'svm/nested.c nested_svm_vmrun → enter_svm_guest_mode, v6.12 vs v6.18; the 6.13.y stable review names 46d6c6f3ef0e upstream',
+    stable: 'Debian 6.1.y carries it from 6.1.129-1 and 6.12.y from 6.12.16-1 (their changelogs list it).',
   },
   {
     name: 'is_mirror_role',
@@ -358,7 +347,8 @@ export const BEHAVIOURS: readonly Behaviour[] = [
     title: 'KVM: x86/mmu: Add an is_mirror member for union kvm_mmu_page_role (TDX mirror roots)',
     version: 'v6.14',
     description: 'Page-role bit 19 is is_mirror (TDX mirror roots); layout only for non-TDX VMs.',
-    source: 'facts §1.1 (kvm_host.h, K6.18s); docs/kernel-notes.md (commit evidence)',
+    source: 'kvm_host.h union kvm_mmu_page_role, v6.18',
+    requires: ['passthrough_role'],
   },
   {
     name: 'invept_precise',
@@ -367,7 +357,7 @@ export const BEHAVIOURS: readonly Behaviour[] = [
     version: '≤v5.15 (believed v5.8)',
     description:
       'Single-context INVEPT frees only guest_mmu roots whose EPTP matches; without it (the 2020 f8aa7e3958bc behaviour) every guest_mmu root is freed.',
-    source: 'facts §4.10 (vmx/nested.c handle_invept, K5.15…K6.19); seed 002; docs/kernel-notes.md (commit evidence)',
+    source: 'vmx/nested.c handle_invept, v5.15 through v6.19',
   },
   {
     name: 'invalidated_roots_off_list',
@@ -376,21 +366,56 @@ export const BEHAVIOURS: readonly Behaviour[] = [
     version: 'never merged (posted 2021-11-20, withdrawn 2021-12-14)',
     description:
       'What-if: invalidating all roots moves them to a caller-local list and WARNs on any reference to an invalid root, so MMU-notifier unmaps no longer reach roots still being zapped (the use-after-free hazard that got it withdrawn).',
-    source: 'facts §5.7; seed 003 (patch 15/28 and Sean Christopherson, 2021-12-14)',
+    source:
+      "the patch (15/28 of the 2021-11-20 TDP MMU series) and Sean Christopherson's reply of 2021-12-14 withdrawing it",
     whatIf: true,
   },
-];
+]);
 
-const E1_COMMON: readonly BehaviourName[] = ['new_pgd_base_only_role', 'invept_precise'];
+/** A behaviour name: exactly the table's names. */
+export type BehaviourName = (typeof BEHAVIOURS)[number]['name'];
+export type Behaviour = BehaviourEntry<BehaviourName>;
+
+export interface Profile {
+  readonly name: string;
+  /** The kernel it stands for, e.g. "mainline v6.3.0" or "Debian 6.1.y (checked against 6.1.192)". */
+  readonly release: string;
+  readonly behaviours: readonly BehaviourName[];
+  readonly note?: string;
+  /** The kernel tag its source is read at (elixir.bootlin.com), when not the profile's name. */
+  readonly tag?: string;
+  /** For a stable line: the mainline profile it starts from and each backport with the package version that brought it. */
+  readonly stable?: {
+    readonly base: string;
+    readonly backports: readonly { readonly behaviour: BehaviourName; readonly since: string }[];
+  };
+}
+
+/** A resolved kernel: a profile plus `+`/`-` modifications. Immutable. */
+export interface Kernel {
+  readonly profile: Profile;
+  readonly added: readonly BehaviourName[];
+  readonly removed: readonly BehaviourName[];
+  has(name: BehaviourName): boolean;
+  /** Behaviours in effect, in table order. */
+  readonly behaviours: readonly BehaviourName[];
+  /** Per subsystem, which generation of KVM's code runs (resolved once). */
+  readonly eras: Eras;
+  /** "v6.3 +tdp_mmu_root_ref" */
+  readonly label: string;
+}
+
 const V5_15: readonly BehaviourName[] = [
-  ...E1_COMMON,
+  'new_pgd_base_only_role',
+  'invept_precise',
   'pge_role_bit',
   'pcide_clear_resets',
   'pcid0_frees_prev_roots',
   'flush_guest_unloads_shadow',
 ];
 const V5_17: readonly BehaviourName[] = [
-  ...E1_COMMON,
+  'new_pgd_base_only_role',
+  'invept_precise',
   'has_4_byte_gpte',
   'efer_lma_ext_role',
   'pcide_reload',
@@ -412,6 +437,7 @@ const V6_4: readonly BehaviourName[] = [
   ...V6_1,
   'tdp_mmu_root_ref',
   'cr0_wp_fast_path',
+  'cr0_wp_nonpaging_ignored',
   'cr0_wp_guest_owned',
   'roots_all_mask',
 ];
@@ -429,50 +455,94 @@ const V6_12: readonly BehaviourName[] = [
 ];
 const V6_18: readonly BehaviourName[] = [...V6_12, 'nnpt_guest_mode_first', 'is_mirror_role'];
 
+/** Debian bookworm's 6.1.y: each backport with the first Debian package version whose changelog lists it. */
+const V6_1_Y_BACKPORTS = [
+  { behaviour: 'cr0_wp_fast_path', since: '6.1.37-1' },
+  { behaviour: 'cr0_wp_guest_owned', since: '6.1.37-1' },
+  { behaviour: 'tdp_mmu_root_ref', since: '6.1.52-1' },
+  { behaviour: 'sync_invalidated_zap', since: '6.1.64-1' },
+  { behaviour: 'nnpt_guest_mode_first', since: '6.1.129-1' },
+] as const satisfies readonly { behaviour: BehaviourName; since: string }[];
+const V6_12_Y_BACKPORTS = [{ behaviour: 'nnpt_guest_mode_first', since: '6.12.16-1' }] as const satisfies readonly {
+  behaviour: BehaviourName;
+  since: string;
+}[];
+
+function stableLine(
+  base: readonly BehaviourName[],
+  backports: readonly { behaviour: BehaviourName }[],
+  replaced: readonly BehaviourName[],
+): readonly BehaviourName[] {
+  const set = new Set<BehaviourName>(base);
+  for (const r of replaced) set.delete(r);
+  for (const b of backports) set.add(b.behaviour);
+  return [...set];
+}
+
 export const PROFILES: readonly Profile[] = [
   {
     name: 'v5.15',
     release: 'mainline v5.15.0',
-    era: 'E1',
     behaviours: V5_15,
     note: '5.15.y stable differs: it has efer_lma_ext_role (from 5.15.5) and efer_lme_role_bit (by 5.15.100).',
   },
-  { name: 'v5.17', release: 'mainline v5.17', era: 'E1', behaviours: V5_17 },
+  { name: 'v5.17', release: 'mainline v5.17', behaviours: V5_17 },
   {
     name: 'v6.1',
     release: 'mainline v6.1.0',
-    era: 'E2',
     behaviours: V6_1,
-    note: '6.1.y stable later gained tdp_mmu_root_ref, sync_invalidated_zap and the CR0.WP series.',
+    note: 'Debian 6.1.y carries later TDP MMU and CR0.WP work: see v6.1.y.',
+  },
+  {
+    name: 'v6.1.y',
+    release: "Debian bookworm's 6.1.y kernels from 6.1.129-1 (compared with 6.1.192-3)",
+    behaviours: stableLine(V6_1, V6_1_Y_BACKPORTS, ['async_root_zap']),
+    stable: { base: 'v6.1', backports: V6_1_Y_BACKPORTS },
+    tag: 'v6.1.192',
+    note: 'Its CR0.WP backport stops before e40bcf9f3a18 (cr0_wp_nonpaging_ignored).',
   },
   {
     name: 'v6.3',
     release: 'mainline v6.3.0',
-    era: 'E2',
     behaviours: V6_1,
     note: '6.3.8 and later 6.3.y carry edbdb43f (tdp_mmu_root_ref) and the CR0.WP series.',
   },
-  { name: 'v6.4', release: 'mainline v6.4', era: 'E3', behaviours: V6_4 },
-  { name: 'v6.6', release: 'mainline v6.6', era: 'E4', behaviours: V6_6 },
-  { name: 'v6.12', release: 'mainline v6.12', era: 'E5', behaviours: V6_12 },
-  { name: 'v6.18', release: 'mainline v6.18 (verified identical through v6.19.0)', era: 'E5', behaviours: V6_18 },
-  { name: 'latest', release: 'the newest profile, = v6.18', era: 'E5', behaviours: V6_18 },
+  { name: 'v6.4', release: 'mainline v6.4', behaviours: V6_4 },
+  { name: 'v6.6', release: 'mainline v6.6', behaviours: V6_6 },
+  { name: 'v6.12', release: 'mainline v6.12', behaviours: V6_12 },
+  {
+    name: 'v6.12.y',
+    release: "Debian bookworm's 6.12.y kernels from 6.12.16-1 (compared with 6.12.117-1~deb12u1)",
+    behaviours: stableLine(V6_12, V6_12_Y_BACKPORTS, []),
+    stable: { base: 'v6.12', backports: V6_12_Y_BACKPORTS },
+    tag: 'v6.12.117',
+  },
+  { name: 'v6.18', release: 'mainline v6.18 (verified identical through v6.19.0)', behaviours: V6_18 },
+  { name: 'latest', release: 'the newest profile, = v6.18', behaviours: V6_18 },
 ];
 
 export const DEFAULT_PROFILE = 'latest';
 
-const BY_NAME = new Map(BEHAVIOURS.map((b) => [b.name, b]));
+/** The eras a profile's own behaviours resolve to. */
+export function profileEras(p: Profile): Eras {
+  return resolveEras((name) => p.behaviours.includes(name as BehaviourName));
+}
+
+const BY_NAME = new Map<string, Behaviour>(BEHAVIOURS.map((b) => [b.name, b]));
 const PROFILE_BY_NAME = new Map(PROFILES.map((p) => [p.name, p]));
 
 export function findBehaviour(name: string): Behaviour | undefined {
-  return BY_NAME.get(name as BehaviourName);
+  return BY_NAME.get(name);
 }
 
 export function findProfile(name: string): Profile | undefined {
   return PROFILE_BY_NAME.get(name);
 }
 
-/** Builds a kernel from a profile and modifications; names must already be validated. */
+/**
+ * Builds a kernel from a profile and modifications; names must already be validated, and the combination
+ * should have passed `checkKernel` (resolve.ts) — `makeKernel` itself does not judge it.
+ */
 export function makeKernel(
   profile: Profile,
   added: readonly BehaviourName[] = [],
@@ -483,7 +553,9 @@ export function makeKernel(
   for (const b of removed) set.delete(b);
   const behaviours = BEHAVIOURS.map((b) => b.name).filter((n) => set.has(n));
   const label = [profile.name, ...added.map((b) => `+${b}`), ...removed.map((b) => `-${b}`)].join(' ');
-  return { profile, added, removed, behaviours, label, has: (name) => set.has(name) };
+  const has = (name: BehaviourName): boolean => set.has(name);
+  const eras = resolveEras((name) => set.has(name as BehaviourName));
+  return { profile, added, removed, behaviours, label, has, eras };
 }
 
 /** The kernel for a profile name (throws on an unknown name: callers validate first). */

@@ -421,26 +421,26 @@ function cached_root_find_without_current(c: Ctx, v: VcpuState, mmu: MmuState, p
   });
 }
 
-/** `fast_pgd_switch` per era. */
+/** `fast_pgd_switch` per era of the cached-root lookup (`kernel.eras.prev_roots`). */
 function fast_pgd_switch(c: Ctx, v: VcpuState, mmu: MmuState, pgd: bigint, role: number): boolean {
   return c.rec.call('fast_pgd_switch', () => {
-    if (c.kernel.has('cached_root_find_without_current')) {
+    if (c.kernel.eras.prev_roots === 'root_role_without_current') {
       // Roots without a page of their own (PAE/special) never enter the cache.
       if (VALID_PAGE(mmu.root.hpa) && !root_to_sp(c, mmu.root.hpa)) kvm_mmu_free_roots(c, v, mmu, KVM_MMU_ROOT_CURRENT);
       if (VALID_PAGE(mmu.root.hpa)) return cached_root_find_and_keep_current(c, v, mmu, pgd, role);
       return cached_root_find_without_current(c, v, mmu, pgd, role);
     }
-    // E1: only 64-bit hosts + 64-bit guests, judged by the MMU's current levels.
+    // Before 5499ea73e7db: only 64-bit hosts + 64-bit guests, judged by the MMU's current levels.
     if (mmu.root_level >= 4 && mmu.guest_level >= 4) return cached_root_available(c, v, mmu, pgd, role);
     return false;
   });
 }
 
-/** `kvm_mmu_new_pgd` on vcpu->arch.mmu (E1: `__kvm_mmu_new_pgd` with kvm_mmu_calc_root_page_role). */
+/** `kvm_mmu_new_pgd` on vcpu->arch.mmu (≤v5.17: `__kvm_mmu_new_pgd` with kvm_mmu_calc_root_page_role). */
 export function kvm_mmu_new_pgd(c: Ctx, v: VcpuState, pgd: bigint, role?: number): void {
   c.rec.call('kvm_mmu_new_pgd', () => {
     const mmu = activeMmu(v);
-    if (c.kernel.has('new_pgd_base_only_role')) {
+    if (c.kernel.eras.prev_roots === 'base_role') {
       const new_role = role ?? kvm_mmu_calc_root_page_role(roleEnv(c, v), roleRegs(v));
       c.rec.call('__kvm_mmu_new_pgd', () => {
         if (!fast_pgd_switch(c, v, mmu, pgd, new_role)) {

@@ -1,14 +1,14 @@
 /**
- * TDP MMU roots (arch/x86/kvm/mmu/tdp_mmu.c, facts §5): the per-VM `tdp_mmu_roots` list, root
- * allocation/reuse, reference counting and invalidation, per era:
- *   E1 (neither `async_root_zap` nor `tdp_mmu_root_ref`): refcount 1 at alloc, the last put zaps and frees;
- *   E2 `async_root_zap`: a put reaching 0 on a valid root marks it invalid, re-arms refcount 1 for the
+ * TDP MMU roots (arch/x86/kvm/mmu/tdp_mmu.c): the per-VM `tdp_mmu_roots` list, root allocation/reuse,
+ * reference counting and invalidation, per era of the root lifecycle (`kernel.eras.tdp_roots`, eras.ts):
+ *   vcpu_refs (≤v5.17): refcount 1 at alloc, the last put zaps and frees;
+ *   async_zap (v5.18–v6.3): a put reaching 0 on a valid root marks it invalid, re-arms refcount 1 for the
  *      worker and queues it on tdp_mmu_zap_wq;
- *   E3 `tdp_mmu_root_ref`: the TDP MMU holds its own reference (refcount 2 at alloc) until invalidation,
- *      which gifts it to the worker;
- *   E4 `sync_invalidated_zap`: invalidation flags roots (tdp_mmu_scheduled_root_to_zap) and
- *      kvm_tdp_mmu_zap_invalidated_roots zaps them synchronously;
- *   E5 `tdp_mmu_alloc_root`: the lookup/alloc function's name.
+ *   async_zap_own_ref (v6.4–v6.5): the TDP MMU holds its own reference (refcount 2 at alloc) until
+ *      invalidation, which gifts it to the worker;
+ *   sync_zap_own_ref (v6.6+): invalidation flags roots (tdp_mmu_scheduled_root_to_zap) and
+ *      kvm_tdp_mmu_zap_invalidated_roots zaps them synchronously.
+ * The what-if `invalidated_roots_off_list` (2021, never merged) replaces the invalidation path on top of any era.
  * Temporary references taken by the yield-safe root iterators are not recorded (they are dropped before
  * the walk returns); the references that outlive a statement are.
  */
@@ -66,7 +66,8 @@ function reuseOrAllocRoot(c: Ctx, v: VcpuState, mmu: MmuState): number {
     c.rec.emitShared(REUSE, c.kernel, v.id, mmu.name, id, before, root.refcount, root.role);
     return id;
   }
-  const own = c.kernel.has('tdp_mmu_root_ref');
+  const era = c.kernel.eras.tdp_roots;
+  const own = era === 'async_zap_own_ref' || era === 'sync_zap_own_ref';
   const root = newPage(c, {
     kind: 'tdp_mmu',
     role,
@@ -199,7 +200,8 @@ function putRoot(c: Ctx, p: MmuPage, who: string): void {
   p.refcount--;
   c.rec.emitShared(PUT, who, p.id, before, p.refcount);
   if (p.refcount > 0) return;
-  if (c.kernel.has('tdp_mmu_root_ref')) {
+  const era = c.kernel.eras.tdp_roots;
+  if (era === 'async_zap_own_ref' || era === 'sync_zap_own_ref') {
     // The TDP MMU's own reference is only dropped at invalidation: reaching 0 on a valid root is a bug.
     if (!p.invalid) {
       c.rec.emit('warn', `KVM_BUG_ON: last reference to TDP MMU root #${p.id} put while the root is still valid`, {
@@ -209,9 +211,9 @@ function putRoot(c: Ctx, p: MmuPage, who: string): void {
     destroyRoot(c, p, 'last reference put');
     return;
   }
-  if (c.kernel.has('async_root_zap')) {
+  if (era === 'async_zap') {
     if (!p.invalid) {
-      // kvm_tdp_root_mark_invalid + re-arm one reference for the worker (E2).
+      // kvm_tdp_root_mark_invalid + re-arm one reference for the worker.
       markInvalid(c, p);
       p.refcount = 1;
       p.zap_worker_ref++;
@@ -225,7 +227,7 @@ function putRoot(c: Ctx, p: MmuPage, who: string): void {
     destroyRoot(c, p, 'last reference put');
     return;
   }
-  // E1: unlink, zap synchronously in the putting thread, free.
+  // vcpu_refs: unlink, zap synchronously in the putting thread, free.
   tdp_mmu_unlink_root(c, p);
   tdp_mmu_zap_root(c, p);
   destroyRoot(c, p, 'last reference put');
@@ -279,45 +281,56 @@ export function kvm_tdp_mmu_invalidate_all_roots(c: Ctx): void {
       if (local.length > 0) c.s.invalidated_roots = { roots: local, resumeAt: c.s.seq + 1 };
       return;
     }
+    const era = k.eras.tdp_roots;
     for (const id of c.s.tdp_mmu_roots) {
       const p = page(c, id);
-      if (k.has('sync_invalidated_zap')) {
-        if (p.invalid) continue;
-        markInvalid(c, p);
-        p.scheduled_to_zap = true;
-        c.rec.emit('invalidate', `root #${id} invalidated and flagged tdp_mmu_scheduled_root_to_zap`, { root: id });
-      } else if (k.has('tdp_mmu_root_ref')) {
-        if (p.invalid) continue;
-        markInvalid(c, p);
-        // The worker is gifted the TDP MMU's own reference.
-        p.tdp_mmu_ref = false;
-        p.zap_worker_ref++;
-        c.rec.emit('invalidate', `root #${id} invalidated; the TDP MMU's reference passes to the zap worker`, {
-          root: id,
-        });
-        tdp_mmu_schedule_zap_root(c, p);
-      } else if (k.has('async_root_zap')) {
-        if (p.invalid) continue;
-        const before = p.refcount;
-        p.refcount++;
-        p.zap_worker_ref++;
-        c.rec.emit('get', `the zap worker takes a reference to root #${id}`, {
-          root: id,
-          refcount: [before, p.refcount],
-        });
-        markInvalid(c, p);
-        c.rec.emit('invalidate', `root #${id} invalidated`, { root: id });
-        tdp_mmu_schedule_zap_root(c, p);
-      } else {
-        // E1: every root whose refcount can be raised, already-invalid ones included.
-        if (p.refcount === 0) continue;
-        const before = p.refcount;
-        p.refcount++;
-        p.zap_worker_ref++;
-        c.rec.emit('get', `the zapper takes a reference to root #${id}`, { root: id, refcount: [before, p.refcount] });
-        if (!p.invalid) {
+      switch (era) {
+        case 'sync_zap_own_ref':
+          if (p.invalid) continue;
+          markInvalid(c, p);
+          p.scheduled_to_zap = true;
+          c.rec.emit('invalidate', `root #${id} invalidated and flagged tdp_mmu_scheduled_root_to_zap`, { root: id });
+          break;
+        case 'async_zap_own_ref':
+          if (p.invalid) continue;
+          markInvalid(c, p);
+          // The worker is gifted the TDP MMU's own reference.
+          p.tdp_mmu_ref = false;
+          p.zap_worker_ref++;
+          c.rec.emit('invalidate', `root #${id} invalidated; the TDP MMU's reference passes to the zap worker`, {
+            root: id,
+          });
+          tdp_mmu_schedule_zap_root(c, p);
+          break;
+        case 'async_zap': {
+          if (p.invalid) continue;
+          const before = p.refcount;
+          p.refcount++;
+          p.zap_worker_ref++;
+          c.rec.emit('get', `the zap worker takes a reference to root #${id}`, {
+            root: id,
+            refcount: [before, p.refcount],
+          });
           markInvalid(c, p);
           c.rec.emit('invalidate', `root #${id} invalidated`, { root: id });
+          tdp_mmu_schedule_zap_root(c, p);
+          break;
+        }
+        case 'vcpu_refs': {
+          // Every root whose refcount can be raised, already-invalid ones included.
+          if (p.refcount === 0) continue;
+          const before = p.refcount;
+          p.refcount++;
+          p.zap_worker_ref++;
+          c.rec.emit('get', `the zapper takes a reference to root #${id}`, {
+            root: id,
+            refcount: [before, p.refcount],
+          });
+          if (!p.invalid) {
+            markInvalid(c, p);
+            c.rec.emit('invalidate', `root #${id} invalidated`, { root: id });
+          }
+          break;
         }
       }
     }
@@ -340,28 +353,30 @@ export function kvm_tdp_mmu_zap_invalidated_roots(c: Ctx): void {
       }
       return;
     }
-    if (k.has('sync_invalidated_zap')) {
-      for (const id of [...c.s.tdp_mmu_roots]) {
-        const p = page(c, id);
-        if (!p.scheduled_to_zap) continue;
-        p.scheduled_to_zap = false;
-        tdp_mmu_zap_root(c, p);
-        p.tdp_mmu_ref = false;
-        kvm_tdp_mmu_put_root(c, p, 'the TDP MMU (its own reference)');
-      }
-      return;
-    }
-    if (k.has('async_root_zap') || k.has('tdp_mmu_root_ref')) {
-      c.rec.call('flush_workqueue', () => flush_tdp_mmu_zap_wq(c));
-      return;
-    }
-    // E1: walk invalid roots that still have references, zap and put the zapper's reference.
-    for (const id of [...c.s.tdp_mmu_roots]) {
-      const p = page(c, id);
-      if (!p.invalid || p.zap_worker_ref === 0) continue;
-      tdp_mmu_zap_root(c, p);
-      p.zap_worker_ref--;
-      kvm_tdp_mmu_put_root(c, p, 'the zapper');
+    switch (k.eras.tdp_roots) {
+      case 'sync_zap_own_ref':
+        for (const id of [...c.s.tdp_mmu_roots]) {
+          const p = page(c, id);
+          if (!p.scheduled_to_zap) continue;
+          p.scheduled_to_zap = false;
+          tdp_mmu_zap_root(c, p);
+          p.tdp_mmu_ref = false;
+          kvm_tdp_mmu_put_root(c, p, 'the TDP MMU (its own reference)');
+        }
+        return;
+      case 'async_zap':
+      case 'async_zap_own_ref':
+        c.rec.call('flush_workqueue', () => flush_tdp_mmu_zap_wq(c));
+        return;
+      case 'vcpu_refs':
+        // Walk invalid roots that still have references, zap and put the zapper's reference.
+        for (const id of [...c.s.tdp_mmu_roots]) {
+          const p = page(c, id);
+          if (!p.invalid || p.zap_worker_ref === 0) continue;
+          tdp_mmu_zap_root(c, p);
+          p.zap_worker_ref--;
+          kvm_tdp_mmu_put_root(c, p, 'the zapper');
+        }
     }
   });
 }
@@ -390,10 +405,11 @@ export function resume_yielded_zapper(c: Ctx): void {
 export function kvm_mmu_uninit_tdp_mmu(c: Ctx): void {
   c.rec.call('kvm_mmu_uninit_tdp_mmu', () => {
     const k = c.kernel;
-    if (k.has('tdp_mmu_root_ref')) {
+    const era = k.eras.tdp_roots;
+    if (era === 'async_zap_own_ref' || era === 'sync_zap_own_ref') {
       kvm_tdp_mmu_invalidate_all_roots(c);
       kvm_tdp_mmu_zap_invalidated_roots(c);
-    } else if (k.has('async_root_zap')) {
+    } else if (era === 'async_zap') {
       c.rec.call('destroy_workqueue', () => flush_tdp_mmu_zap_wq(c));
     }
     if (k.has('invalidated_roots_off_list') && c.s.invalidated_roots) {

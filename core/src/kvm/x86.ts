@@ -158,10 +158,12 @@ const tlbFlushSeparateFromReset = (c: Ctx): boolean => c.kernel.has('tlb_flush_s
 function kvm_post_set_cr0(c: Ctx, v: VcpuState, old: bigint, cr0: bigint): void {
   const saved = c.rec.enter('kvm_post_set_cr0');
   const changed = old ^ cr0;
-  if (c.kernel.has('cr0_wp_fast_path') && changed === X86_CR0_WP && (!is(cr0, X86_CR0_PG) || c.vm.tdp)) {
-    // Only CR0.WP: nothing to do without paging; with TDP refresh the role but keep the roots. (With shadow
-    // paging and paging on, a WP change takes the path below: a role bit, so a reset.)
-    if (is(cr0, X86_CR0_PG)) kvm_init_mmu(c, v);
+  if (changed === X86_CR0_WP && !is(cr0, X86_CR0_PG) && c.kernel.has('cr0_wp_nonpaging_ignored')) {
+    // e40bcf9f3a18: only CR0.WP with paging off — no permission bits to emulate, nothing to do.
+  } else if (changed === X86_CR0_WP && c.vm.tdp && c.kernel.has('cr0_wp_fast_path')) {
+    // 01b31714bd90: only CR0.WP with TDP — refresh the role, keep the roots. (With shadow paging a WP change
+    // takes the path below: a role bit, so a reset — with paging off too, before e40bcf9f3a18.)
+    kvm_init_mmu(c, v);
   } else {
     if (changed & X86_CR0_PG && !is(cr0, X86_CR0_PG) && tlbFlushSeparateFromReset(c)) {
       kvm_make_request(c, v, 'KVM_REQ_TLB_FLUSH_GUEST', 'CR0.PG cleared');

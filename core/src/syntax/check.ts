@@ -14,6 +14,7 @@ import {
   type BehaviourName,
   type Kernel,
 } from '../kernel/behaviours.js';
+import { checkKernel, describeConflict, kernelSpec } from '../kernel/resolve.js';
 import { DEFAULT_VM, type VmConfig } from '../kernel/types.js';
 import { suggest } from '../util/suggest.js';
 import type { Diagnostic, KernelMod, Named, ParsedLine, ParseResult, Span, Statement } from './ast.js';
@@ -287,6 +288,8 @@ function vmConfig(stmt: (Statement & { kind: 'vm' }) | undefined): VmConfig {
 export function resolveKernel(
   profile: Named,
   mods: readonly KernelMod[],
+  /** A file's `kernel` line (the scenario still runs) rather than an override (which is refused). */
+  inFile = true,
 ): { kernel: Kernel | undefined; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const p = findProfile(profile.name);
@@ -359,7 +362,30 @@ export function resolveKernel(
     (m.sign === '+' ? added : removed).push(b.name);
   }
   const ok = p && !diagnostics.some((d) => d.severity === 'error');
-  return { kernel: ok ? makeKernel(p, added, removed) : undefined, diagnostics };
+  if (!ok) return { kernel: undefined, diagnostics };
+  const check = checkKernel(p, added, removed);
+  if (check.conflicts.length === 0) return { kernel: makeKernel(p, added, removed), diagnostics };
+  // Not a kernel that existed: say why, offer the nearest that did, and run the plain profile meanwhile.
+  const last = mods[mods.length - 1]!;
+  const span: Span = { line: profile.span.line, start: profile.span.start, end: last.span.end };
+  const set = new Set(makeKernel(p, added, removed).behaviours);
+  const why = check.conflicts.map((c) => describeConflict(c, set)).join('; ');
+  const diagnostic: Diagnostic = {
+    span,
+    severity: 'error',
+    code: 'impossible-kernel',
+    message: `no kernel has this combination: ${why}.`,
+  };
+  if (check.fix) {
+    const spec = kernelSpec(p.name, check.fix.added, check.fix.removed);
+    diagnostic.message += ` The nearest that could exist: \`kernel ${spec}\`.`;
+    diagnostic.fix = { title: `Change to \`kernel ${spec}\``, edits: [{ span, newText: spec }] };
+  } else {
+    diagnostic.message += ' The + and - on this line ask for both sides; drop one.';
+  }
+  if (inFile) diagnostic.message += ` Until then the scenario runs on plain ${p.name}.`;
+  diagnostics.push(diagnostic);
+  return { kernel: makeKernel(p), diagnostics };
 }
 
 /** "v6.3 +tdp_mmu_root_ref" (an override or default) → Kernel, parsed with the `kernel` line's grammar. */
@@ -368,7 +394,7 @@ export function kernelFromSpec(spec: string): { kernel?: Kernel; error?: string 
   const s = line.statement;
   const firstError = line.diagnostics.find((d) => d.severity === 'error');
   if (!s || s.kind !== 'kernel') return { error: firstError?.message ?? 'expected a profile and +/-behaviours' };
-  const r = resolveKernel(s.profile, s.mods);
+  const r = resolveKernel(s.profile, s.mods, false);
   const err = r.diagnostics.find((d) => d.severity === 'error');
   if (!r.kernel || err) return { error: err?.message ?? 'invalid kernel' };
   return { kernel: r.kernel };

@@ -3,7 +3,8 @@
  * profile/behaviour lists and role decoding. Pure: colour comes in as a Style (identity functions for plain text).
  */
 import type { Analysis } from '../engine/analysis.js';
-import { BEHAVIOURS, PROFILES, type Kernel } from '../kernel/behaviours.js';
+import { BEHAVIOURS, PROFILES, profileEras, type Kernel } from '../kernel/behaviours.js';
+import { type EraInfo, SUBSYSTEMS, type Subsystem } from '../kernel/eras.js';
 import {
   decodeCpuRole,
   decodePageRole,
@@ -177,10 +178,25 @@ export function renderDiagnostics(file: string, diags: readonly Diagnostic[], st
 }
 
 export function renderProfiles(st: Style = PLAIN): string {
-  const rows = PROFILES.map((p) => [p.name, p.era, p.release, String(p.behaviours.length)]);
-  const out = table(['profile', 'era', 'release', 'behaviours'], rows, st);
-  for (const p of PROFILES)
-    out.push('', `${st.bold(p.name)}: ${p.behaviours.join(' ')}`, ...(p.note ? [st.dim(`  ${p.note}`)] : []));
+  const rows = PROFILES.map((p) => {
+    const e = profileEras(p);
+    return [p.name, p.release, e.tdp_roots, e.roles, e.prev_roots, e.pcid, String(p.behaviours.length)];
+  });
+  const out = table(['profile', 'release', 'TDP roots', 'roles', 'prev_roots', 'PCID', 'behaviours'], rows, st);
+  out.push('', st.bold('Eras'));
+  for (const s of Object.keys(SUBSYSTEMS) as Subsystem[]) {
+    out.push(`  ${SUBSYSTEMS[s].title}:`);
+    for (const [id, info] of Object.entries(SUBSYSTEMS[s].eras) as [string, EraInfo][])
+      out.push(`    ${id}: ${info.name}`);
+  }
+  for (const p of PROFILES) {
+    out.push('', `${st.bold(p.name)}: ${p.behaviours.join(' ')}`);
+    if (p.stable)
+      out.push(
+        st.dim(`  = ${p.stable.base} + ${p.stable.backports.map((b) => `${b.behaviour} (${b.since})`).join(', ')}`),
+      );
+    if (p.note) out.push(st.dim(`  ${p.note}`));
+  }
   return out.join('\n');
 }
 
@@ -195,6 +211,10 @@ export function renderBehaviours(st: Style = PLAIN): string {
       `  ${b.description}`,
       `  profiles: ${inProfiles.length > 0 ? inProfiles.join(' ') : 'none (add with +' + b.name + ')'}`,
       ...(b.stable ? [`  stable: ${b.stable}`] : []),
+      ...(b.requires?.length ? [`  builds on: ${b.requires.join(' ')}`] : []),
+      ...(b.replaces?.length ? [`  replaced: ${b.replaces.join(' ')}`] : []),
+      ...(b.excludes?.length ? [`  cannot coexist with: ${b.excludes.join(' ')}`] : []),
+      ...(b.notModelled ? [`  not modelled: ${b.notModelled}`] : []),
       `  source: ${b.source}`,
       '',
     );

@@ -58,7 +58,7 @@ describe('syntax/check', () => {
           'unknown-profile',
           7,
           13,
-          'unknown kernel profile `banana` (known: v5.15, v5.17, v6.1, v6.3, v6.4, v6.6, v6.12, v6.18, latest)',
+          'unknown kernel profile `banana` (known: v5.15, v5.17, v6.1, v6.1.y, v6.3, v6.4, v6.6, v6.12, v6.12.y, v6.18, latest)',
         ],
       ]);
     });
