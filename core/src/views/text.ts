@@ -186,8 +186,7 @@ export function renderProfiles(st: Style = PLAIN): string {
   out.push('', st.bold('Eras'));
   for (const s of Object.keys(SUBSYSTEMS) as Subsystem[]) {
     out.push(`  ${SUBSYSTEMS[s].title}:`);
-    for (const [id, info] of Object.entries(SUBSYSTEMS[s].eras) as [string, EraInfo][])
-      out.push(`    ${id}: ${info.name}`);
+    for (const [id, info] of Object.entries<EraInfo>(SUBSYSTEMS[s].eras)) out.push(`    ${id}: ${info.name}`);
   }
   for (const p of PROFILES) {
     out.push('', `${st.bold(p.name)}: ${p.behaviours.join(' ')}`);

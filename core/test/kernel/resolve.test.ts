@@ -73,7 +73,10 @@ describe('kernel/resolve: kernels that could exist', () => {
       const r = checkKernel(p, m.added, m.removed);
       if (r.conflicts.length === 0) continue;
       invalid++;
-      assert.ok(r.fix, `${m.profile} ${m.added.map((a) => '+' + a)}${m.removed.map((a) => '-' + a)}: no fix`);
+      assert.ok(
+        r.fix,
+        `${m.profile} ${[...m.added.map((a) => '+' + a), ...m.removed.map((a) => '-' + a)].join(' ')}: no fix`,
+      );
       const k = makeKernel(p, r.fix.added, r.fix.removed);
       assert.deepEqual(conflictsOf(new Set(k.behaviours)), [], 'the fix is itself valid');
       for (const a of m.added) assert.ok(k.has(a), `the fix keeps +${a}`);
@@ -93,7 +96,7 @@ describe('kernel/resolve: kernels that could exist', () => {
     assert.match(d.message, /sync_invalidated_zap \(0df9dab891ff\) builds on tdp_mmu_root_ref \(edbdb43fc96b\)/);
     assert.equal(d.fix?.edits[0]?.newText, 'v6.6 +async_root_zap -tdp_mmu_root_ref -sync_invalidated_zap');
     assert.equal(r.kernel.label, 'v6.6');
-    const fixed = check(parse(`kernel ${d.fix.edits[0]!.newText}\n`));
+    const fixed = check(parse(`kernel ${d.fix.edits[0].newText}\n`));
     assert.deepEqual(fixed.diagnostics, []);
     assert.equal(fixed.kernel.eras.tdp_roots, 'async_zap');
   });
