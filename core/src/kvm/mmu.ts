@@ -258,6 +258,14 @@ function mmu_free_root_page(
     const who = whoHolds(v, mmu, slotName);
     if (sp.tdp_mmu_page) {
       kvm_tdp_mmu_put_root(c, sp, who);
+    } else if (sp.refcount <= 0) {
+      // root_count is a plain int in the kernel; mmu_free_root_page never sees it at 0 unless references leak.
+      c.rec.emit('warn', `${who} drops a root reference to shadow page #${sp.id} whose root_count is already 0`, {
+        vcpu: v.id,
+        mmu: mmu.name,
+        root: sp.id,
+        slot: slotName,
+      });
     } else {
       const before = sp.refcount;
       sp.refcount--;

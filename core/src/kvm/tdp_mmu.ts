@@ -120,6 +120,12 @@ export function markInvalid(c: Ctx, p: MmuPage): void {
 
 /** The root is destroyed (RCU free of the page table). */
 export function destroyRoot(c: Ctx, p: MmuPage, why: string): void {
+  if (p.freed) {
+    c.rec.emit('warn', `root #${p.id} would be freed a second time${why ? ` (${why})` : ''}: a model bug`, {
+      root: p.id,
+    });
+    return;
+  }
   p.freed = true;
   p.freedAt = c.line;
   c.s.live.delete(p.id);
@@ -196,6 +202,14 @@ export function kvm_tdp_mmu_put_root(c: Ctx, p: MmuPage, who: string): void {
 
 /** The body of `kvm_tdp_mmu_put_root`, in its frame. */
 function putRoot(c: Ctx, p: MmuPage, who: string): void {
+  if (p.refcount <= 0) {
+    // refcount_t: a decrement at zero saturates and WARNs ("underflow; use-after-free"); nothing is freed again.
+    c.rec.emit('warn', `refcount_t: underflow; use-after-free: ${who} puts TDP MMU root #${p.id} at refcount 0`, {
+      root: p.id,
+      refcount: [0, 0],
+    });
+    return;
+  }
   const before = p.refcount;
   p.refcount--;
   c.rec.emitShared(PUT, who, p.id, before, p.refcount);

@@ -1,0 +1,163 @@
+/**
+ * Property: under every profile and every single `+`/`-` modification that is a kernel that could exist, on
+ * generated scenarios, after every step: refcounts are ≥ 0, no root is freed twice, every live root's holders
+ * match its refcount, and every live root is reachable (held) or invalid.
+ */
+import assert from 'node:assert/strict';
+import { analyze } from '../../src/engine/analyze.js';
+import { BEHAVIOURS, findProfile, PROFILES } from '../../src/kernel/behaviours.js';
+import { kernelSpec, checkKernel } from '../../src/kernel/resolve.js';
+
+/** A seeded scenario body for two vCPUs in long mode: runs, SMM, CR3 switches, CR0.WP, memslots, notifiers. */
+export function generateBody(seed: number, steps: number, opts: { nested: boolean; vendor: 'intel' | 'amd' }): string {
+  let s = seed >>> 0 || 1;
+  const next = (n: number): number => {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    return (s >>> 16) % n;
+  };
+  const lines: string[] = [];
+  const inSmm = [false, false];
+  const inL2 = [false, false];
+  const l2BeforeSmi = [false, false];
+  const long =
+    opts.vendor === 'intel'
+      ? `sregs cr0=PE|ET|PG|WP cr4=PAE${opts.nested ? '|VMXE' : ''} efer=LME|LMA|NX cr3=0x1000`
+      : `sregs cr0=PE|ET|PG|WP cr4=PAE efer=LME|LMA|NX${opts.nested ? '|SVME' : ''} cr3=0x1000`;
+  for (const v of [0, 1]) lines.push(`vcpu ${v}`, long, 'run');
+  let cur = 1;
+  for (let i = 0; i < steps; i++) {
+    const v = next(2);
+    if (v !== cur) {
+      lines.push(`vcpu ${v}`);
+      cur = v;
+    }
+    const r = next(20);
+    if (r < 3) {
+      // SMI from L2 leaves guest mode; RSM goes back to it.
+      if (inSmm[v]) inL2[v] = l2BeforeSmi[v]!;
+      else {
+        l2BeforeSmi[v] = inL2[v]!;
+        inL2[v] = false;
+      }
+      lines.push(inSmm[v] ? 'rsm' : 'smi');
+      inSmm[v] = !inSmm[v];
+    } else if (r < 7) {
+      lines.push('run');
+    } else if (r < 10 && !inSmm[v]) {
+      lines.push(`cr3 = 0x${(0x1000 * (1 + next(6))).toString(16)}`, 'run');
+    } else if (r < 11 && !inSmm[v]) {
+      lines.push(next(2) ? 'cr0 &= ~WP' : 'cr0 |= WP');
+    } else if (r < 12) {
+      lines.push(`memslot ${['delete', 'move', 'create'][next(3)]} ${next(3)}`);
+    } else if (r < 13) {
+      const a = next(0x200);
+      lines.push(`notifier unmap 0x${a.toString(16)}..0x${(a + 1 + next(0x40)).toString(16)}`);
+    } else if (r < 14 && !inSmm[v] && !inL2[v]) {
+      lines.push(long);
+    } else if (r < 15 && opts.nested && !inSmm[v]) {
+      if (inL2[v]) lines.push('vmexit');
+      else if (opts.vendor === 'intel')
+        lines.push(`vmenter ept=on eptp=0x${(0x501e + 0x1000 * next(3)).toString(16)} cr3=0x9000`);
+      else lines.push(`vmenter npt=on ncr3=0x${(0x5000 + 0x1000 * next(3)).toString(16)} cr3=0x9000`);
+      inL2[v] = !inL2[v];
+    } else if (r < 16 && !inSmm[v]) {
+      lines.push('invpcid all');
+    } else {
+      lines.push('run');
+    }
+  }
+  lines.push('destroy vm');
+  return lines.join('\n') + '\n';
+}
+
+const VMS = [
+  { vm: 'vendor=intel tdp=on tdp_mmu=on vcpus=2 nested=on', nested: true, vendor: 'intel' as const },
+  { vm: 'vendor=amd tdp=on tdp_mmu=on vcpus=2 nested=on', nested: true, vendor: 'amd' as const },
+  { vm: 'vendor=intel tdp=on tdp_mmu=off vcpus=2', nested: false, vendor: 'intel' as const },
+  { vm: 'vendor=intel tdp=off vcpus=2', nested: false, vendor: 'intel' as const },
+];
+
+/** Every kernel spec the property covers: each profile, and each single modification that could exist. */
+function kernels(): string[] {
+  const out: string[] = [];
+  for (const p of PROFILES) {
+    if (p.name === 'latest') continue;
+    out.push(p.name);
+    for (const b of BEHAVIOURS) {
+      const add = !p.behaviours.includes(b.name);
+      const r = checkKernel(findProfile(p.name)!, add ? [b.name] : [], add ? [] : [b.name]);
+      if (r.conflicts.length === 0) out.push(kernelSpec(p.name, add ? [b.name] : [], add ? [] : [b.name]));
+    }
+  }
+  return out;
+}
+
+/** Action kinds seen across every checked scenario: the generator must reach the interesting paths. */
+const counts = new Map<string, number>();
+
+function checkInvariants(text: string, kernel: string): void {
+  const a = analyze(text, { kernelOverride: kernel });
+  assert.equal(a.kernel.label, kernel);
+  const errors = a.diagnostics.filter((d) => d.severity === 'error' && d.code !== 'gp');
+  assert.deepEqual(
+    errors.map((d) => `${d.span.line + 1}: ${d.message}`),
+    [],
+    kernel,
+  );
+  const freed = new Map<number, number>();
+  for (const step of a.steps) {
+    for (const act of step.result.actions) {
+      counts.set(act.op, (counts.get(act.op) ?? 0) + 1);
+      if (act.op === 'warn')
+        assert.doesNotMatch(act.detail, /underflow|second time|root_count is already 0/, `${kernel} line ${step.line}`);
+      if (act.op === 'free' && act.root !== undefined) {
+        const n = (freed.get(act.root) ?? 0) + 1;
+        freed.set(act.root, n);
+        assert.equal(n, 1, `${kernel} line ${step.line}: root #${act.root} freed twice`);
+      }
+    }
+    const snap = a.stateAt(step.line);
+    for (const r of snap.roots) {
+      const where = `${kernel} line ${step.line} root #${r.id}`;
+      assert.ok(r.refcount >= 0, `${where}: refcount ${r.refcount}`);
+      if (r.state === 'freed') continue;
+      assert.equal(r.holders.length, r.refcount, `${where}: holders ${r.holders.join(',')} vs refcount ${r.refcount}`);
+      assert.ok(
+        r.holders.length > 0 || r.state === 'invalid' || r.obsolete || r.kind !== 'tdp_mmu',
+        `${where}: unreachable and valid`,
+      );
+    }
+  }
+}
+
+describe('kernel: refcounts behave like refcount_t under every kernel that could exist (property)', function () {
+  this.timeout(120_000);
+  const specs = kernels();
+
+  it(`covers every profile and every valid single modification (${specs.length} kernels)`, () => {
+    assert.ok(specs.length > 200);
+  });
+
+  it('refcounts ≥ 0, each root freed at most once, holders = refcount, live roots held or invalid', () => {
+    let scenarios = 0;
+    specs.forEach((spec, i) => {
+      const vm = VMS[i % VMS.length]!;
+      const body = generateBody(1000 + i, 40, vm);
+      checkInvariants(`vm ${vm.vm}\n${body}`, spec);
+      scenarios++;
+    });
+    assert.equal(scenarios, specs.length);
+    for (const op of ['alloc', 'reuse', 'cache_hit', 'put', 'free', 'invalidate', 'unload'])
+      assert.ok((counts.get(op) ?? 0) > 20, `${op}: ${counts.get(op) ?? 0}`);
+  });
+
+  it('the example that used to free a root twice is refused, and its fix keeps refcounts sane', () => {
+    const text =
+      'vm vendor=intel tdp=on tdp_mmu=on vcpus=1\nsregs cr0=PE|ET|PG|WP cr4=PAE efer=LME|LMA|NX cr3=0x1000\nrun\nsmi\nrun\nrsm\nrun\nmemslot delete 1\nrun\ndestroy vm\n';
+    const refused = analyze(`kernel v6.6 -tdp_mmu_root_ref\n${text}`);
+    assert.ok(
+      refused.diagnostics.some((d) => d.code === 'impossible-kernel' && /sync_invalidated_zap/.test(d.message)),
+    );
+    checkInvariants(text, 'v6.6 +async_root_zap -tdp_mmu_root_ref -sync_invalidated_zap');
+  });
+});
