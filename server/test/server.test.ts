@@ -19,12 +19,12 @@ import { at, messageOf, startClient } from './harness.js';
 const SCENARIO = [
   'kernel v6.4', // 0
   'vm vcpus=1',
-  'cr0 = PE|PG', // 2: #GP (PG with LME needs PAE? no: PE|PG is fine in 32-bit) — see below
-  'cr4 = PAE',
+  'sregs cr0=PE|PG', // 2: userspace sets the registers: no entry before `run`
+  'sregs cr4=PAE',
   'run  # allocates #1', // 4
   'smi',
-  'rsm',
-  'expect roots.live == 1',
+  'rsm', // the entry before RSM loads the SMM root, which the TDP MMU keeps (v6.4)
+  'expect roots.live == 2',
   '', // 8
   'vcpu 0',
   'rms', // 10
@@ -121,7 +121,7 @@ describe('language server over streams', function () {
   it('hovers a role word and a flag in the file kernel layout', async () => {
     const role = await client.request<Hover>('textDocument/hover', at(URI, 13, 15));
     assert.match((role.contents as { value: string }).value, /\| 24–31 \| `smm` \| 1 \|/);
-    const flag = await client.request<Hover>('textDocument/hover', at(URI, 2, 10));
+    const flag = await client.request<Hover>('textDocument/hover', at(URI, 2, 14));
     assert.match((flag.contents as { value: string }).value, /CR0\.PG.*is an MMU role bit/s);
   });
 
@@ -139,7 +139,7 @@ describe('language server over streams', function () {
     });
     assert.deepEqual(
       symbols.map((s) => s.name),
-      ['header', 'cr0 = PE|PG', 'cr4 = PAE', 'run', 'smi', 'rsm', 'expect roots.live == 1', 'vCPU 0'],
+      ['header', 'sregs cr0=PE|PG', 'sregs cr4=PAE', 'run', 'smi', 'rsm', 'expect roots.live == 2', 'vCPU 0'],
     );
     const folds = await client.request<FoldingRange[]>('textDocument/foldingRange', { textDocument: { uri: URI } });
     assert.ok(folds.some((f) => f.startLine === 9 && f.endLine === 13));
@@ -176,7 +176,7 @@ describe('language server over streams', function () {
     const t = await client.request<TimelineResult>('kvmmu/timeline', { uri: URI });
     assert.equal(t.kernel.profile, 'v6.4');
     assert.equal(t.version, 1);
-    assert.deepEqual(t.steps[0] && [t.steps[0].line, t.steps[0].text], [2, 'cr0 = PE|PG']);
+    assert.deepEqual(t.steps[0] && [t.steps[0].line, t.steps[0].text], [2, 'sregs cr0=PE|PG']);
 
     const s = await client.request<StateAtResult>('kvmmu/stateAt', { uri: URI, line: 4 });
     assert.equal(s.step?.line, 4);

@@ -51,6 +51,7 @@ import {
   RESET_CR0,
   set_efer,
   vcpu_enter_guest,
+  enter_guest_before_instruction,
   type Fault,
 } from './x86.js';
 
@@ -230,6 +231,7 @@ function dispatch(c: Ctx, id: number, op: ModelOp): Outcome {
   if (v.destroyed && op.op !== 'destroy_vm') return error(op.op, `vCPU ${id} has been destroyed`);
   switch (op.op) {
     case 'write_cr': {
+      if (!op.emulate) enter_guest_before_instruction(c, v);
       const old = v[op.reg];
       const value = applyMode(old, op.mode, op.value);
       const label = WRITE_LABEL[op.reg];
@@ -244,6 +246,7 @@ function dispatch(c: Ctx, id: number, op: ModelOp): Outcome {
       });
     }
     case 'write_cr3': {
+      if (!op.emulate) enter_guest_before_instruction(c, v);
       const label = 'cr3 write';
       if (!op.emulate && !guestWriteExits(c, v, 'cr3', op.value)) {
         if (op.noflush && !(v.cr4 & (1n << 17n)))
@@ -265,6 +268,7 @@ function dispatch(c: Ctx, id: number, op: ModelOp): Outcome {
       return OK_SMI;
     case 'rsm':
       if (!v.is_smm) return error('RSM', 'RSM outside SMM raises #UD');
+      enter_guest_before_instruction(c, v);
       emulator_leave_smm(c, v);
       return OK_RSM;
     case 'sregs': {
@@ -281,9 +285,11 @@ function dispatch(c: Ctx, id: number, op: ModelOp): Outcome {
       c.rec.call('kvm_apic_accept_events', () => kvm_vcpu_reset(c, v));
       return ok('INIT');
     case 'invpcid':
+      enter_guest_before_instruction(c, v);
       if (c.vm.tdp) return noExit(c, v, 'INVPCID', 'INVPCID');
       return faulted(c, v, 'INVPCID', kvm_handle_invpcid(c, v, op.type, op.pcid, op.addr));
     case 'invlpg':
+      enter_guest_before_instruction(c, v);
       if (c.vm.tdp) return noExit(c, v, 'INVLPG', 'INVLPG');
       kvm_mmu_invlpg(c, v, op.addr);
       return ok('INVLPG');
@@ -291,12 +297,14 @@ function dispatch(c: Ctx, id: number, op: ModelOp): Outcome {
       return vmenter(c, v, op);
     case 'vmexit':
       if (!v.is_guest_mode) return error('VM-Exit', 'vmexit outside guest mode');
+      enter_guest_before_instruction(c, v);
       nested_vmexit(c, v);
       return ok('VM-Exit');
     case 'invept': {
       if (!c.vm.nested || c.vm.vendor !== 'intel')
         return error('INVEPT', 'INVEPT needs nested VMX (vm vendor=intel nested=on)');
       if (v.is_guest_mode) return error('INVEPT', 'INVEPT executed by L2 exits to L1; issue it from L1 (after vmexit)');
+      enter_guest_before_instruction(c, v);
       const bad = handle_invept(c, v, op.type, op.eptp);
       return bad ? { outcome: 'vmfail', label: 'INVEPT', message: bad } : ok(`INVEPT ${op.type}`);
     }
@@ -304,6 +312,7 @@ function dispatch(c: Ctx, id: number, op: ModelOp): Outcome {
       if (!c.vm.nested || c.vm.vendor !== 'intel')
         return error('INVVPID', 'INVVPID needs nested VMX (vm vendor=intel nested=on)');
       if (v.is_guest_mode) return error('INVVPID', 'INVVPID executed by L2 exits to L1; issue it from L1');
+      enter_guest_before_instruction(c, v);
       handle_invvpid(c, v);
       return ok(`INVVPID ${op.type}`);
     case 'memslot':
@@ -344,6 +353,7 @@ function vmenter(c: Ctx, v: VcpuState, op: Extract<ModelOp, { op: 'vmenter' }>):
   if ((nested.ept || nested.npt) && !c.vm.tdp) {
     return error('VM-Enter', 'nested EPT/NPT needs EPT/NPT in L0 (vm tdp=on)');
   }
+  enter_guest_before_instruction(c, v);
   const bad = nested_checks(c, v, nested, l2);
   if (bad) {
     return { outcome: 'vmfail', label: 'VM-Enter', message: bad };

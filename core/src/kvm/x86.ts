@@ -41,6 +41,7 @@ import { setExtField, setRoleField } from '../kernel/role_layout.js';
 import type { Ctx, VcpuState } from './state.js';
 import {
   hex,
+  VALID_PAGE,
   KVM_MMU_NUM_PREV_ROOTS,
   KVM_MMU_ROOT_PREVIOUS,
   kvm_check_request,
@@ -482,4 +483,17 @@ export function vcpu_enter_guest(c: Ctx, v: VcpuState): void {
   kvm_mmu_reload(c, v);
   markRunning(c, v);
   c.rec.leave(saved);
+}
+
+/**
+ * A guest instruction (a register write, RSM, VMLAUNCH/VMRUN, a nested VM-exit, INVLPG, INVPCID, INVEPT, …)
+ * executes only while the guest runs, so on a real kernel the vCPU has entered — serviced its requests and
+ * loaded a root — before it. When that entry would do anything (no root loaded, or requests pending), it is
+ * recorded on the instruction's line, ahead of the instruction's own actions (docs/language.md, "Implied
+ * VM-entry"). A register write marked `emulate` is the emulator's (x86_emulate_instruction looping while
+ * emulation is required), which runs instructions back to back without an entry between them.
+ */
+export function enter_guest_before_instruction(c: Ctx, v: VcpuState): void {
+  if (VALID_PAGE(activeMmu(v).root.hpa) && v.requests.length === 0) return;
+  vcpu_enter_guest(c, v);
 }

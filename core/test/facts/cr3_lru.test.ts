@@ -141,7 +141,7 @@ describe('facts §3.5 kvm_mmu_new_pgd and the prev_roots LRU', () => {
 
   for (const k of E1) {
     it(`§3.5.1 E1 quirk, ${k}: an invalid current root is rotated into P0, consuming a slot`, () => {
-      const s = sim(k, SHADOW, `${LONG_PCID}\nrun #@a\ncr3 = 0x2000 noflush #@w1\ncr3 = 0x3000 noflush #@w2`);
+      const s = sim(k, SHADOW, `${LONG_PCID}\nrun #@a\ncr3 = 0x2000 noflush #@w1\nemulate cr3 = 0x3000 noflush #@w2`);
       const A = s.allocatedOne('a');
       assert.deepEqual(prevRoots(s.state('w1')), [A, null, null], s.describe('w1'));
       assert.deepEqual(prevRoots(s.state('w2')), [null, A, null], s.describe('w2'));
@@ -150,7 +150,7 @@ describe('facts §3.5 kvm_mmu_new_pgd and the prev_roots LRU', () => {
       const s = sim(
         k,
         SHADOW,
-        `${LONG_PCID}\nrun #@a\ncr3 = 0x2000 noflush\nrun #@b\ncr3 = 0x3000 noflush\nrun #@c\ncr3 = 0x4000 noflush #@w1\ncr3 = 0x5000 noflush #@w2`,
+        `${LONG_PCID}\nrun #@a\ncr3 = 0x2000 noflush\nrun #@b\ncr3 = 0x3000 noflush\nrun #@c\ncr3 = 0x4000 noflush #@w1\nemulate cr3 = 0x5000 noflush #@w2`,
       );
       const [A, B, C] = [s.allocatedOne('a'), s.allocatedOne('b'), s.allocatedOne('c')];
       assert.deepEqual(prevRoots(s.state('w1')), [C, B, A], s.describe('w1'));
@@ -160,7 +160,7 @@ describe('facts §3.5 kvm_mmu_new_pgd and the prev_roots LRU', () => {
   }
   for (const k of E2PLUS) {
     it(`§3.5.2 ${k}: with an invalid current root, a miss changes nothing (cached_root_find_without_current)`, () => {
-      const s = sim(k, SHADOW, `${LONG_PCID}\nrun #@a\ncr3 = 0x2000 noflush #@w1\ncr3 = 0x3000 noflush #@w2`);
+      const s = sim(k, SHADOW, `${LONG_PCID}\nrun #@a\ncr3 = 0x2000 noflush #@w1\nemulate cr3 = 0x3000 noflush #@w2`);
       const A = s.allocatedOne('a');
       assert.deepEqual(prevRoots(s.state('w2')), [A, null, null], s.describe('w2'));
     });
@@ -168,7 +168,7 @@ describe('facts §3.5 kvm_mmu_new_pgd and the prev_roots LRU', () => {
       const s = sim(
         k,
         SHADOW,
-        `${LONG_PCID}\nrun #@a\ncr3 = 0x2000 noflush\nrun #@b\ncr3 = 0x3000 noflush\nrun #@c\ncr3 = 0x4000 noflush #@w1\ncr3 = 0x5000 noflush #@w2`,
+        `${LONG_PCID}\nrun #@a\ncr3 = 0x2000 noflush\nrun #@b\ncr3 = 0x3000 noflush\nrun #@c\ncr3 = 0x4000 noflush #@w1\nemulate cr3 = 0x5000 noflush #@w2`,
       );
       const [A, B, C] = [s.allocatedOne('a'), s.allocatedOne('b'), s.allocatedOne('c')];
       assert.ok(!hasOp(s.actions('w2'), 'put'), s.describe('w2'));
@@ -178,7 +178,7 @@ describe('facts §3.5 kvm_mmu_new_pgd and the prev_roots LRU', () => {
       const s = sim(
         k,
         SHADOW,
-        `${LONG_PCID}\nrun #@a\ncr3 = 0x2000 noflush\nrun #@b\ncr3 = 0x3000 noflush #@w1\ncr3 = 0x1000 noflush #@w2`,
+        `${LONG_PCID}\nrun #@a\ncr3 = 0x2000 noflush\nrun #@b\ncr3 = 0x3000 noflush #@w1\nemulate cr3 = 0x1000 noflush #@w2`,
       );
       const [A, B] = [s.allocatedOne('a'), s.allocatedOne('b')];
       assert.deepEqual(prevRoots(s.state('w1')), [B, A, null], s.describe('w1'));

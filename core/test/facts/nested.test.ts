@@ -178,7 +178,7 @@ vmexit #@exit`;
 });
 
 describe('facts §4.10 INVVPID', () => {
-  const BODY = `${LONG_VMX}\nrun #@l1\nvmenter cr3=0x9000 vpid=1\nrun #@l2\nvmexit #@exit\ninvvpid single vpid=1 #@inv`;
+  const BODY = `${LONG_VMX}\nrun #@l1\nvmenter cr3=0x9000 vpid=1\nrun #@l2\nvmexit\nrun #@exit\ninvvpid single vpid=1 #@inv`;
   const guestModePrev = (s: ReturnType<typeof sim>, tag: string): number[] => {
     const st = s.state(tag);
     return prevRoots(st).filter((id): id is number => id !== null && roleField(root(st, id), 'guest_mode') === 1);

@@ -188,12 +188,14 @@ describe('kvm model: memslots, notifiers and the what-if', () => {
 
 describe('kvm model: register writes, exits and faults', () => {
   it('architecturally invalid writes are #GP with state unchanged', () => {
+    // Snapshots are taken in the guest (after an entry): the write itself must change nothing.
     const h = vmOn('v6.4');
     const cases: [string, () => ReturnType<typeof h.do>][] = [
       ['PG without PE', () => h.cr0('=', X86_CR0_PG)],
       ['PCIDE outside long mode', () => h.cr4('|=', X86_CR4_PCIDE)],
     ];
     for (const [what, f] of cases) {
+      h.run();
       const before = h.snap;
       const r = f();
       assert.equal(r.outcome, 'gp', what);
@@ -201,6 +203,7 @@ describe('kvm model: register writes, exits and faults', () => {
     }
     h.efer('=', EFER_LME);
     h.cr0('=', X86_CR0_PE);
+    h.run();
     const before = h.snap;
     assert.equal(h.cr0('|=', X86_CR0_PG).outcome, 'gp', 'PG with LME but no PAE');
     assert.deepEqual(h.snap, before);
@@ -429,26 +432,18 @@ describe('kvm model: clone and performance', () => {
 
   // Statement cost must not grow with the history: time a batch early and again after 40,000 more
   // statements (and 20,000 roots) of history. A bundled build runs 100,000 of these in about 0.8 s.
-  it('statement cost does not grow with the history (SMI/RSM allocating a root per pair on v6.3)', () => {
+  it('a long SMI/RSM history leaves only the live roots live (v6.3 allocates a root per pair); timing is in npm run bench', () => {
     const h = vmOn('v6.3', { vcpus: 2 });
     h.longMode(0x1000n, 0);
     h.longMode(0x1000n, 1);
-    const batch = (pairs: number): number => {
-      const t0 = Date.now();
-      for (let i = 0; i < pairs; i++) {
-        h.smi(0);
-        h.run(0);
-        h.rsm(0);
-        h.run(0);
-      }
-      return Date.now() - t0;
-    };
-    batch(2_500); // warm-up
-    const early = batch(2_500);
-    const total = batch(10_000);
-    const late = batch(2_500);
-    assert.ok(late < early * 3 + 150, `early ${early} ms, late ${late} ms`);
-    assert.ok(total < 6000, `${total} ms for 40,000 statements`);
-    assert.equal(h.snap.stats.roots_allocated, 35_000);
+    for (let i = 0; i < 17_500; i++) {
+      h.smi(0);
+      h.run(0);
+      h.rsm(0);
+      h.run(0);
+    }
+    const snap = h.snap;
+    assert.equal(snap.stats.roots_allocated, 35_000);
+    assert.ok(snap.roots.filter((r) => r.state !== 'freed').length <= 3);
   });
 });

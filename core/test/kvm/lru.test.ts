@@ -96,11 +96,12 @@ describe('kvm model: prev_roots LRU (shadow paging)', () => {
 
   it('E1 quirk: an invalid current slot is rotated into prev_roots and wastes a slot (v5.17 vs v6.1)', () => {
     const run = (profile: string): (number | null)[] => {
+      // Back-to-back writes without an entry between them: the emulator's (emulation_required) path.
       const h = shadow(profile);
-      h.cr3(B);
-      h.cr3(C);
-      h.cr3(D);
-      h.cr3(E);
+      h.cr3(B, { emulate: true });
+      h.cr3(C, { emulate: true });
+      h.cr3(D, { emulate: true });
+      h.cr3(E, { emulate: true });
       return h.snap.vcpus[0]!.prevRoots;
     };
     // v5.17: root #1 rotates out through invalid entries and is evicted by the fourth switch.
@@ -187,7 +188,7 @@ describe('kvm model: prev_roots LRU (shadow paging)', () => {
     );
     assert.deepEqual(h.snap.vcpus[0]!.prevRoots, [2, null, null]);
     // NOFLUSH: no kvm_invalidate_pcid; with no current root the cache is only searched (a miss here).
-    const nf = h.cr3(A | 2n, { noflush: true });
+    const nf = h.cr3(A | 2n, { noflush: true, emulate: true });
     assert.equal(ops(nf, 'put').length, 0);
     assert.equal(ops(nf, 'request').length, 0);
     assert.deepEqual(h.snap.vcpus[0]!.prevRoots, [2, null, null]);

@@ -150,6 +150,7 @@ describe('kvm model: nested VMX', () => {
       0x505en /* A/D fine */,
       0x509en /* bit 7 */,
     ]) {
+      h.run();
       const before = h.snap;
       const r = h.do(vmenter({ eptp }));
       if (eptp === 0x505en) {
