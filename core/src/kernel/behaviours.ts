@@ -79,13 +79,14 @@ export const BEHAVIOURS = defineBehaviours([
   },
   {
     name: 'has_4_byte_gpte',
-    commits: ['bb3b394d35e80d7a58ce015191e4960a13f54ba5'],
-    title: 'KVM: X86: Rename gpte_is_8_bytes to has_4_byte_gpte and invert the direction',
+    commits: ['bb3b394d35e80d7a58ce015191e4960a13f54ba5', '41e35604eaff2266ba8523787ebe99c5ca4c4045'],
+    title:
+      'KVM: X86: Rename gpte_is_8_bytes to has_4_byte_gpte and invert the direction (with: Remove useless code to set role.gpte_is_8_bytes when role.direct)',
     version: 'v5.17',
     description:
-      'Page-role bit 4 is has_4_byte_gpte (1 for 32-bit non-PAE guest page tables) instead of gpte_is_8_bytes.',
+      'Page-role bit 4 is has_4_byte_gpte = CR0.PG && !CR4.PAE (0 with paging off and for every direct page); before, it was gpte_is_8_bytes = CR0.PG && CR4.PAE in the MMU role, which kvm_mmu_get_page forced to 1 for direct pages — not the plain inverse, the two differ with paging off.',
     source:
-      'kvm_host.h union kvm_mmu_page_role, v5.15 vs v5.17; listed in the "First batch of KVM changes for Linux 5.17" pull',
+      'mmu.c kvm_calc_shadow_root_page_role_common and kvm_mmu_get_page, v5.15 vs v5.17; both commits are in the kvm.git next push of 2021-12-08 and the "First batch of KVM changes for Linux 5.17" pull (docs/kernel-notes.md §5)',
   },
   {
     name: 'efer_lma_ext_role',

@@ -161,7 +161,14 @@ function e1_calc_shadow_root_page_role_common(env: RoleEnv, regs: RoleRegs, base
   const wp = is(regs.cr0, X86_CR0_WP);
   let base = setRoleField(k, role.base, 'smep_andnot_wp', b(extSmep && !wp));
   base = setRoleField(k, base, 'smap_andnot_wp', b(extSmap && !wp));
-  base = setRole4ByteGpte(k, base, !(is(regs.cr0, X86_CR0_PG) && is(regs.cr4, X86_CR4_PAE)));
+  // Bit 4 is two different predicates, not one spelled both ways (mmu.c, v5.15 vs v5.17; kernel-notes §5):
+  // v5.15 gpte_is_8_bytes = PG && PAE, v5.17 has_4_byte_gpte = PG && !PAE. With paging off both are 0, which
+  // in v5.15 reads "4-byte gptes" until kvm_mmu_get_page forces the bit for direct pages (mmu_alloc_root).
+  const pg = is(regs.cr0, X86_CR0_PG);
+  const pae = is(regs.cr4, X86_CR4_PAE);
+  base = k.has('has_4_byte_gpte')
+    ? setRoleField(k, base, 'has_4_byte_gpte', b(pg && !pae))
+    : setRoleField(k, base, 'gpte_is_8_bytes', b(pg && pae));
   return { base, ext: role.ext };
 }
 

@@ -11,7 +11,7 @@
  *   - make_mmu_pages_available() recycling (n_max_mmu_pages) is not modelled: pages are never recycled.
  *   - Every root gfn is assumed to be in a visible memslot (no dummy roots).
  */
-import { formatRole, setRoleField } from '../kernel/role_layout.js';
+import { formatRole, getRoleField, setRoleField } from '../kernel/role_layout.js';
 import type { Ctx, MmuPage, MmuState, VcpuState } from './state.js';
 import { hex, kvm_make_all_cpus_request, page, roleLevel, stat } from './state.js';
 import {
@@ -68,9 +68,14 @@ export function mmu_alloc_root(
   kind: RootKind,
 ): number {
   return c.rec.call('mmu_alloc_root', () => {
-    let role = setRoleField(c.kernel, mmu.root_role, 'level', level);
-    role = setRoleField(c.kernel, role, 'quadrant', quadrant);
-    const fn = c.kernel.has('cpu_role_split') ? 'kvm_mmu_get_shadow_page' : 'kvm_mmu_get_page';
+    const k = c.kernel;
+    let role = setRoleField(k, mmu.root_role, 'level', level);
+    role = setRoleField(k, role, 'quadrant', quadrant);
+    // v5.15 kvm_mmu_get_page: a direct page always gets gpte_is_8_bytes = 1, whatever the MMU role says (with
+    // paging off it says 0). Removed in v5.17 (41e35604eaff, with `has_4_byte_gpte`), where the role is 0 anyway.
+    if (!k.has('has_4_byte_gpte') && getRoleField(k, role, 'direct'))
+      role = setRoleField(k, role, 'gpte_is_8_bytes', 1);
+    const fn = k.has('cpu_role_split') ? 'kvm_mmu_get_shadow_page' : 'kvm_mmu_get_page';
     const { p, created } = c.rec.call(fn, () => kvm_mmu_get_shadow_page(c, gfn, role, kind));
     const before = p.refcount;
     p.refcount++;

@@ -1,0 +1,59 @@
+/**
+ * The model errors found in review (issue 14, item 5). Each test names the kernel file, function and version it
+ * follows; what was read there is in docs/kernel-notes.md §5.
+ */
+import assert from 'node:assert/strict';
+import { findBehaviour } from '../../src/kernel/behaviours.js';
+import { X86_CR0_PE, X86_CR0_PG, X86_CR0_WP } from '../../src/kernel/regs.js';
+import { getRoleField } from '../../src/kernel/role_layout.js';
+import { ops, vmOn, type Harness } from './helpers.js';
+
+const rolesOf = (r: ReturnType<Harness['run']>): string[] => ops(r, 'alloc').map((a) => a.role!);
+
+describe('model fixes: shadow paging with CR0.PG=0 (direct roots), bit 4 of the page role', () => {
+  it('v5.15 (mmu.c kvm_mmu_get_page): direct pages get gpte_is_8_bytes=1, roots 0x792 / SMM 0x1000792', () => {
+    const h = vmOn('v5.15', { tdp: false });
+    const run = h.run(); // reset state: CR0.PG=0
+    assert.deepEqual(rolesOf(run), ['0x00000792', '0x00000792', '0x00000792', '0x00000792']);
+    // The MMU role itself keeps gpte_is_8_bytes = CR0.PG && CR4.PAE = 0 (kvm_calc_shadow_root_page_role_common).
+    const k = h.kvm.kernel;
+    assert.equal(getRoleField(k, Number(h.snap.vcpus[0]!.mmus[0]!.rootRole), 'gpte_is_8_bytes'), 0);
+    h.smi();
+    assert.deepEqual(rolesOf(h.run()), ['0x01000792', '0x01000792', '0x01000792', '0x01000792']);
+  });
+
+  it('v5.17 (mmu.c kvm_calc_shadow_root_page_role_common): has_4_byte_gpte = CR0.PG && !CR4.PAE, 0 with paging off', () => {
+    const h = vmOn('v5.17', { tdp: false });
+    assert.deepEqual(rolesOf(h.run()), ['0x00000782', '0x00000782', '0x00000782', '0x00000782']);
+    h.smi();
+    assert.deepEqual(rolesOf(h.run()), ['0x01000782', '0x01000782', '0x01000782', '0x01000782']);
+  });
+
+  it('v5.17 and v6.1: a 32-bit non-PAE guest has has_4_byte_gpte=1; v5.15 has gpte_is_8_bytes=0', () => {
+    for (const [profile, field, want] of [
+      ['v5.15', 'gpte_is_8_bytes', 0],
+      ['v5.17', 'has_4_byte_gpte', 1],
+      ['v6.1', 'has_4_byte_gpte', 1],
+    ] as const) {
+      const h = vmOn(profile, { tdp: false });
+      h.sregs({ cr0: X86_CR0_PE | X86_CR0_PG | X86_CR0_WP, cr4: 0n, efer: 0n, cr3: 0x1000n });
+      const roles = rolesOf(h.run());
+      assert.ok(roles.length > 0, profile);
+      for (const role of roles) assert.equal(getRoleField(h.kvm.kernel, Number(role), field), want, profile);
+    }
+  });
+
+  it('v6.1 (mmu.c kvm_calc_cpu_role): paging off leaves has_4_byte_gpte 0 in the direct roots', () => {
+    const h = vmOn('v6.1', { tdp: false });
+    const roles = rolesOf(h.run());
+    assert.equal(roles.length, 4);
+    for (const role of roles) assert.equal(getRoleField(h.kvm.kernel, Number(role), 'has_4_byte_gpte'), 0);
+  });
+
+  it('the behaviour table no longer calls has_4_byte_gpte the inverse of gpte_is_8_bytes', () => {
+    const b = findBehaviour('has_4_byte_gpte')!;
+    assert.doesNotMatch(b.description, /\(the inverse\)/);
+    assert.match(b.description, /CR0\.PG && !CR4\.PAE/);
+    assert.ok(b.commits.includes('41e35604eaff2266ba8523787ebe99c5ca4c4045'));
+  });
+});
