@@ -371,6 +371,18 @@ export const BEHAVIOURS = defineBehaviours([
       "the patch (15/28 of the 2021-11-20 TDP MMU series) and Sean Christopherson's reply of 2021-12-14 withdrawing it",
     whatIf: true,
   },
+  // Model corrections (issue 14, item 5): each read in the kernel source named in `source` (kernel-notes §5).
+  {
+    name: 'nnpt_strips_pke',
+    commits: ['28f091bc2f8c23b7eac2402956b692621be7f9f4'],
+    title: 'KVM: MMU: shadow nested paging does not have PKU',
+    version: 'v5.16',
+    description:
+      "kvm_init_shadow_npt_mmu clears CR4.PKE from L1's CR4 before computing the nested-NPT role, so cr4_pke is 0 in the guest_mmu extended role; without it a PKE toggle in L1 changes the guest_mmu role.",
+    source:
+      'mmu.c kvm_init_shadow_npt_mmu, v5.15 vs v5.16; the 5.15 stable review of 2021-12-06 names 28f091bc2f8c upstream',
+    stable: '5.15.y carries it from 5.15.7 (Debian 5.15.15-1); mainline v5.15.0 does not.',
+  },
 ]);
 
 /** A behaviour name: exactly the table's names. */
@@ -421,6 +433,7 @@ const V5_17: readonly BehaviourName[] = [
   'efer_lma_ext_role',
   'pcide_reload',
   'notifier_skips_invalid_roots',
+  'nnpt_strips_pke',
 ];
 const V6_1: readonly BehaviourName[] = [
   'has_4_byte_gpte',
@@ -433,6 +446,7 @@ const V6_1: readonly BehaviourName[] = [
   'free_obsolete_roots',
   'async_root_zap',
   'invept_precise',
+  'nnpt_strips_pke',
 ];
 const V6_4: readonly BehaviourName[] = [
   ...V6_1,

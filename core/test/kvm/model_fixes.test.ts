@@ -4,11 +4,31 @@
  */
 import assert from 'node:assert/strict';
 import { findBehaviour } from '../../src/kernel/behaviours.js';
-import { X86_CR0_PE, X86_CR0_PG, X86_CR0_WP } from '../../src/kernel/regs.js';
-import { getRoleField } from '../../src/kernel/role_layout.js';
+import {
+  EFER_LMA,
+  EFER_LME,
+  EFER_NX,
+  EFER_SVME,
+  X86_CR0_PE,
+  X86_CR0_PG,
+  X86_CR0_WP,
+  X86_CR4_PAE,
+  X86_CR4_PKE,
+} from '../../src/kernel/regs.js';
+import { getExtField, getRoleField } from '../../src/kernel/role_layout.js';
+import type { ModelOp } from '../../src/kernel/types.js';
 import { ops, vmOn, type Harness } from './helpers.js';
 
 const rolesOf = (r: ReturnType<Harness['run']>): string[] => ops(r, 'alloc').map((a) => a.role!);
+const vmenter = (over: Partial<Extract<ModelOp, { op: 'vmenter' }>> = {}): ModelOp => ({
+  op: 'vmenter',
+  ept: false,
+  eptp: 0n,
+  npt: false,
+  ncr3: 0n,
+  vpid: 0,
+  ...over,
+});
 
 describe('model fixes: shadow paging with CR0.PG=0 (direct roots), bit 4 of the page role', () => {
   it('v5.15 (mmu.c kvm_mmu_get_page): direct pages get gpte_is_8_bytes=1, roots 0x792 / SMM 0x1000792', () => {
@@ -56,4 +76,24 @@ describe('model fixes: shadow paging with CR0.PG=0 (direct roots), bit 4 of the 
     assert.match(b.description, /CR0\.PG && !CR4\.PAE/);
     assert.ok(b.commits.includes('41e35604eaff2266ba8523787ebe99c5ca4c4045'));
   });
+});
+
+describe('model fixes: nested NPT and CR4.PKE (mmu.c kvm_init_shadow_npt_mmu)', () => {
+  const L1 = { cr0: X86_CR0_PE | X86_CR0_PG | X86_CR0_WP, cr4: X86_CR4_PAE | X86_CR4_PKE, cr3: 0x1000n };
+  for (const [profile, pke] of [
+    ['v5.15', 1],
+    ['v5.17', 0],
+    ['v6.1', 0],
+  ] as const) {
+    it(`${profile}: L1 CR4.PKE ${pke ? 'reaches' : 'is stripped from'} the guest_mmu extended role`, () => {
+      const h = vmOn(profile, { vendor: 'amd', nested: true });
+      h.sregs({ ...L1, efer: EFER_LME | EFER_LMA | EFER_NX | EFER_SVME });
+      h.run();
+      const r = h.do(vmenter({ npt: true, ncr3: 0x7000n }));
+      assert.equal(r.outcome, 'ok', r.message);
+      const guest = h.snap.vcpus[0]!.mmus.find((m) => m.name === 'guest_mmu')!;
+      const ext = Number(BigInt(guest.cpuRole) >> 32n);
+      assert.equal(getExtField(h.kvm.kernel, ext, 'cr4_pke'), pke);
+    });
+  }
 });
