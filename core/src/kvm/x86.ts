@@ -32,6 +32,7 @@ import {
   X86_CR4_PAE,
   X86_CR4_PCIDE,
   X86_CR4_PGE,
+  X86_CR4_PKE,
   X86_CR4_SMEP,
   X86_CR4_VMXE,
   CR0_FLAGS,
@@ -180,6 +181,9 @@ function cr4Fault(c: Ctx, v: VcpuState, cr4: bigint): Fault {
   if (cr4 & ~CR4_KNOWN) return `reserved CR4 bits ${hex(cr4 & ~CR4_KNOWN)}`;
   if (is(cr4, X86_CR4_SMXE)) return 'CR4.SMXE: SMX is not exposed to guests';
   if (is(cr4, X86_CR4_VMXE) && (c.vm.vendor !== 'intel' || !c.vm.nested)) return 'CR4.VMXE needs nested VMX';
+  // cpuid.c kvm_set_cpu_caps (v5.15 … v6.18): PKU is cleared when !tdp_enabled, so __cr4_reserved_bits makes
+  // CR4.PKE reserved and kvm_is_valid_cr4 refuses it (kernel-notes §5).
+  if (is(cr4, X86_CR4_PKE) && !c.vm.tdp) return 'CR4.PKE: KVM does not expose PKU without TDP, so the bit is reserved';
   return null;
 }
 

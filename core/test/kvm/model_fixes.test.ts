@@ -97,3 +97,27 @@ describe('model fixes: nested NPT and CR4.PKE (mmu.c kvm_init_shadow_npt_mmu)', 
     });
   }
 });
+
+describe('model fixes: CR4.PKE with shadow paging (cpuid.c kvm_set_cpu_caps, x86.c kvm_is_valid_cr4)', () => {
+  for (const profile of ['v5.15', 'v6.1', 'v6.18']) {
+    it(`${profile}: tdp=off makes CR4.PKE reserved: #GP, nothing reset; KVM_SET_SREGS fails`, () => {
+      const h = vmOn(profile, { tdp: false });
+      h.longMode();
+      h.run();
+      const before = h.snap;
+      const w = h.cr4('|=', X86_CR4_PKE);
+      assert.equal(w.outcome, 'gp');
+      assert.match(w.message!, /PKE/);
+      assert.equal(ops(w, 'unload').length + ops(w, 'reinit').length, 0);
+      assert.deepEqual(h.snap.vcpus[0]!.regs, before.vcpus[0]!.regs);
+      assert.equal(h.sregs({ cr4: X86_CR4_PAE | X86_CR4_PKE }).outcome, 'error');
+    });
+  }
+
+  it('with TDP the same write is accepted (PKU exposed)', () => {
+    const h = vmOn('v6.1', { tdp: true });
+    h.longMode();
+    h.run();
+    assert.equal(h.cr4('|=', X86_CR4_PKE).outcome !== 'gp', true);
+  });
+});
