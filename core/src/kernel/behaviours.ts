@@ -383,6 +383,18 @@ export const BEHAVIOURS = defineBehaviours([
       'mmu.c kvm_init_shadow_npt_mmu, v5.15 vs v5.16; the 5.15 stable review of 2021-12-06 names 28f091bc2f8c upstream',
     stable: '5.15.y carries it from 5.15.7 (Debian 5.15.15-1); mainline v5.15.0 does not.',
   },
+  {
+    name: 'cpuid_after_run_rejected',
+    commits: ['feb627e8d6f69c9a319fe279710959efb3eba873', 'c6617c61e8fe44b9e9fdfede921f61cac6b5149d'],
+    title:
+      'KVM: x86: Forbid KVM_SET_CPUID{,2} after KVM_RUN (relaxed by: KVM: x86: Partially allow KVM_SET_CPUID{,2} after KVM_RUN)',
+    version: 'v5.16 (identical CPUID accepted again from v5.17)',
+    description:
+      'KVM_SET_CPUID after the vCPU has run fails with -EINVAL and changes nothing unless the CPUID is identical (the model compares MAXPHYADDR), which succeeds without touching the MMU; before, it was applied and reset the MMU.',
+    source:
+      'x86.c kvm_arch_vcpu_ioctl (v5.16) and cpuid.c kvm_set_cpuid / kvm_cpuid_check_equal (v5.17); the 5.16 stable review of 2022-01-24 names c6617c61e8fe upstream, and its Fixes: tag names feb627e8d6f6',
+    stable: '5.16.y carries the relaxation (stable review of 2022-01-24); 5.15.y keeps accepting the change.',
+  },
 ]);
 
 /** A behaviour name: exactly the table's names. */
@@ -434,6 +446,7 @@ const V5_17: readonly BehaviourName[] = [
   'pcide_reload',
   'notifier_skips_invalid_roots',
   'nnpt_strips_pke',
+  'cpuid_after_run_rejected',
 ];
 const V6_1: readonly BehaviourName[] = [
   'has_4_byte_gpte',
@@ -447,6 +460,7 @@ const V6_1: readonly BehaviourName[] = [
   'async_root_zap',
   'invept_precise',
   'nnpt_strips_pke',
+  'cpuid_after_run_rejected',
 ];
 const V6_4: readonly BehaviourName[] = [
   ...V6_1,

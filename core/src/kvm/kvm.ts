@@ -99,6 +99,7 @@ function kvm_arch_vcpu_create(id: number, maxphyaddr: number): VcpuState {
     nested: null,
     smram: null,
     last_vpid: 0,
+    has_run: false,
     destroyed: false,
   };
 }
@@ -313,6 +314,16 @@ function dispatch(c: Ctx, id: number, op: ModelOp): Outcome {
       kvm_unmap_gfn_range(c, op.start, op.end);
       return ok('MMU-notifier unmap');
     case 'cpuid':
+      // feb627e8d6f6 (v5.16) / c6617c61e8fe (v5.17): after KVM_RUN only an identical CPUID is accepted, and then
+      // kvm_set_cpuid returns before kvm_vcpu_after_set_cpuid. The model's CPUID is its MAXPHYADDR.
+      if (v.has_run && c.kernel.has('cpuid_after_run_rejected')) {
+        if (op.maxphyaddr === v.maxphyaddr)
+          return ok('KVM_SET_CPUID (identical CPUID after KVM_RUN: accepted, no change)');
+        return error(
+          'KVM_SET_CPUID',
+          `KVM_SET_CPUID fails with -EINVAL: vCPU ${v.id} has run and the CPUID differs (MAXPHYADDR ${v.maxphyaddr} → ${op.maxphyaddr}); nothing changes`,
+        );
+      }
       kvm_mmu_after_set_cpuid(c, v, op.maxphyaddr);
       return ok('KVM_SET_CPUID');
     case 'destroy_vcpu':

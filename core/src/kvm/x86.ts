@@ -485,5 +485,6 @@ export function vcpu_enter_guest(c: Ctx, v: VcpuState): void {
   }
   kvm_mmu_reload(c, v);
   markRunning(c, v);
+  v.has_run = true;
   c.rec.leave(saved);
 }

@@ -121,3 +121,38 @@ describe('model fixes: CR4.PKE with shadow paging (cpuid.c kvm_set_cpu_caps, x86
     assert.equal(h.cr4('|=', X86_CR4_PKE).outcome !== 'gp', true);
   });
 });
+
+describe('model fixes: KVM_SET_CPUID after KVM_RUN (cpuid.c kvm_set_cpuid, v5.16/v5.17)', () => {
+  it('v5.15.0 accepts a changed CPUID after the vCPU has run and resets the MMU', () => {
+    const h = vmOn('v5.15', { max_tdp_level: 5, maxphyaddr: 46 });
+    h.longMode();
+    h.run();
+    const r = h.do({ op: 'cpuid', maxphyaddr: 52 });
+    assert.equal(r.outcome, 'ok');
+    assert.equal(ops(r, 'unload').length, 1);
+  });
+
+  for (const profile of ['v5.17', 'v6.1', 'v6.18']) {
+    it(`${profile}: a changed CPUID after KVM_RUN is a rejected ioctl (-EINVAL), nothing reset`, () => {
+      const h = vmOn(profile, { max_tdp_level: 5, maxphyaddr: 46 });
+      h.longMode();
+      h.run();
+      const before = h.snap;
+      const r = h.do({ op: 'cpuid', maxphyaddr: 52 });
+      assert.equal(r.outcome, 'error');
+      assert.match(r.message!, /-EINVAL/);
+      assert.equal(r.actions.length, 0);
+      assert.deepEqual(h.snap, before);
+      const same = h.do({ op: 'cpuid', maxphyaddr: 46 });
+      assert.equal(same.outcome, 'ok', 'identical CPUID is accepted (kvm_cpuid_check_equal)');
+      assert.equal(same.actions.length, 0);
+    });
+  }
+
+  it('before the first KVM_RUN every profile applies it', () => {
+    const h = vmOn('v6.18', { max_tdp_level: 5, maxphyaddr: 46 });
+    h.longMode();
+    assert.equal(h.do({ op: 'cpuid', maxphyaddr: 52 }).outcome, 'ok');
+    assert.equal(h.root(ops(h.run(), 'alloc')[0]!.root!).level, 5);
+  });
+});
