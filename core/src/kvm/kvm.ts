@@ -10,6 +10,7 @@ import { Recorder, SharedActions } from './actions.js';
 import type { Kernel } from '../kernel/behaviours.js';
 import { getRoleField } from '../kernel/role_layout.js';
 import { formatCpuRole, formatRole } from '../kernel/role_layout.js';
+import { X86_CR4_VMXE } from '../kernel/regs.js';
 import { kvm_init_mmu, kvm_mmu_unload, kvm_mmu_zap_all_fast } from './mmu.js';
 import { nested_checks, nested_enter, nested_vmexit } from './nested.js';
 import { handle_invept, handle_invvpid } from './nested_vmx.js';
@@ -163,6 +164,7 @@ const ok = (label: string): Outcome => ({ outcome: 'ok', label });
 const OK_RUN = Object.freeze(ok('run'));
 const OK_SMI = Object.freeze(ok('SMI'));
 const OK_RSM = Object.freeze(ok('RSM'));
+const INIT_LATCHED_VMX = Object.freeze(ok('INIT latched (blocked in VMX operation outside guest mode)'));
 const error = (label: string, message: string): Outcome => ({ outcome: 'error', label, message });
 
 function applyMode(old: bigint, mode: '=' | '|=' | '&=', value: bigint): bigint {
@@ -279,6 +281,9 @@ function dispatch(c: Ctx, id: number, op: ModelOp): Outcome {
         c.rec.call('kvm_check_nested_events', () => nested_vmexit(c, v));
         return ok('INIT (exits to L1)');
       }
+      // vmx.c vmx_apic_init_signal_blocked (every modelled era): `nested.vmxon && !is_guest_mode`, so
+      // kvm_apic_accept_events latches INIT in VMX root operation. The model has no VMXON: CR4.VMXE stands for it.
+      if (c.vm.vendor === 'intel' && c.vm.nested && v.cr4 & X86_CR4_VMXE) return INIT_LATCHED_VMX;
       c.rec.call('kvm_apic_accept_events', () => kvm_vcpu_reset(c, v));
       return ok('INIT');
     case 'invpcid':

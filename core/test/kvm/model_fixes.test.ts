@@ -14,10 +14,11 @@ import {
   X86_CR0_WP,
   X86_CR4_PAE,
   X86_CR4_PKE,
+  X86_CR4_VMXE,
 } from '../../src/kernel/regs.js';
 import { getExtField, getRoleField } from '../../src/kernel/role_layout.js';
 import type { ModelOp } from '../../src/kernel/types.js';
-import { ops, vmOn, type Harness } from './helpers.js';
+import { LONG_MODE, ops, vmOn, type Harness } from './helpers.js';
 
 const rolesOf = (r: ReturnType<Harness['run']>): string[] => ops(r, 'alloc').map((a) => a.role!);
 const vmenter = (over: Partial<Extract<ModelOp, { op: 'vmenter' }>> = {}): ModelOp => ({
@@ -154,5 +155,30 @@ describe('model fixes: KVM_SET_CPUID after KVM_RUN (cpuid.c kvm_set_cpuid, v5.16
     h.longMode();
     assert.equal(h.do({ op: 'cpuid', maxphyaddr: 52 }).outcome, 'ok');
     assert.equal(h.root(ops(h.run(), 'alloc')[0]!.root!).level, 5);
+  });
+});
+
+describe('model fixes: INIT in VMX operation outside guest mode (vmx.c vmx_apic_init_signal_blocked)', () => {
+  for (const profile of ['v5.15', 'v6.1', 'v6.18']) {
+    it(`${profile}: INIT is latched, no reset`, () => {
+      const h = vmOn(profile, { nested: true });
+      h.sregs({ ...LONG_MODE, cr4: X86_CR4_PAE | X86_CR4_VMXE, cr3: 0x1000n });
+      h.run();
+      const before = h.snap;
+      const r = h.do({ op: 'init' });
+      assert.equal(r.outcome, 'ok');
+      assert.match(r.summary, /INIT latched/);
+      assert.equal(r.actions.length, 0);
+      assert.deepEqual(h.snap.vcpus[0]!.regs, before.vcpus[0]!.regs);
+    });
+  }
+
+  it('without VMX operation (CR4.VMXE=0) INIT still resets the vCPU', () => {
+    const h = vmOn('v6.1', { nested: true });
+    h.longMode();
+    h.run();
+    const r = h.do({ op: 'init' });
+    assert.equal(ops(r, 'unload').length, 1);
+    assert.equal(h.snap.vcpus[0]!.regs.cr0, '0x60000010');
   });
 });
