@@ -384,6 +384,17 @@ export const BEHAVIOURS = defineBehaviours([
     stable: '5.15.y carries it from 5.15.7 (Debian 5.15.15-1); mainline v5.15.0 does not.',
   },
   {
+    name: 'nvmx_vpid12_flush_guest',
+    commits: ['712494de96f35f3e146b36b752c2afe0fdc0f0cc'],
+    title: 'KVM: nVMX: Emulate guest TLB flush on nested VM-Enter with new vpid12',
+    version: 'v5.16',
+    description:
+      'A nested VM-Enter with a new non-zero vpid12 requests KVM_REQ_TLB_FLUSH_GUEST; before, nested_vmx_transition_tlb_flush only flushed vpid02 in hardware (vpid_sync_context) and raised no request.',
+    source:
+      'vmx/nested.c nested_vmx_transition_tlb_flush, v5.15 vs v5.16; the 5.15 stable review of 2021-12-06 names 712494de96f3 upstream, and it is in the kvm.git queue push of 2021-11-26',
+    stable: '5.15.y carries it from 5.15.7 (Debian 5.15.15-1); mainline v5.15.0 does not.',
+  },
+  {
     name: 'cpuid_after_run_rejected',
     commits: ['feb627e8d6f69c9a319fe279710959efb3eba873', 'c6617c61e8fe44b9e9fdfede921f61cac6b5149d'],
     title:
@@ -446,6 +457,7 @@ const V5_17: readonly BehaviourName[] = [
   'pcide_reload',
   'notifier_skips_invalid_roots',
   'nnpt_strips_pke',
+  'nvmx_vpid12_flush_guest',
   'cpuid_after_run_rejected',
 ];
 const V6_1: readonly BehaviourName[] = [
@@ -460,6 +472,7 @@ const V6_1: readonly BehaviourName[] = [
   'async_root_zap',
   'invept_precise',
   'nnpt_strips_pke',
+  'nvmx_vpid12_flush_guest',
   'cpuid_after_run_rejected',
 ];
 const V6_4: readonly BehaviourName[] = [
@@ -513,7 +526,7 @@ export const PROFILES: readonly Profile[] = [
     name: 'v5.15',
     release: 'mainline v5.15.0',
     behaviours: V5_15,
-    note: '5.15.y stable differs: it has efer_lma_ext_role (from 5.15.5) and efer_lme_role_bit (by 5.15.100).',
+    note: '5.15.y stable differs: it has efer_lma_ext_role (from 5.15.5), nnpt_strips_pke and nvmx_vpid12_flush_guest (from 5.15.7) and efer_lme_role_bit (by 5.15.100).',
   },
   { name: 'v5.17', release: 'mainline v5.17', behaviours: V5_17 },
   {

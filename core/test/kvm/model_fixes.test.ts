@@ -182,3 +182,31 @@ describe('model fixes: INIT in VMX operation outside guest mode (vmx.c vmx_apic_
     assert.equal(h.snap.vcpus[0]!.regs.cr0, '0x60000010');
   });
 });
+
+describe('model fixes: nested VM-Enter with a new vpid12 (vmx/nested.c nested_vmx_transition_tlb_flush)', () => {
+  const l1 = { cr0: X86_CR0_PE | X86_CR0_PG | X86_CR0_WP, cr4: X86_CR4_PAE | X86_CR4_VMXE, cr3: 0x1000n };
+  const requests = (r: ReturnType<Harness['run']>): string[] => ops(r, 'request').map((a) => a.request!);
+
+  it('v5.15.0: only vpid02 is flushed in hardware, no KVM_REQ_TLB_FLUSH_GUEST', () => {
+    const h = vmOn('v5.15', { nested: true });
+    h.sregs({ ...l1, efer: EFER_LME | EFER_LMA | EFER_NX });
+    h.run();
+    const r = h.do(vmenter({ vpid: 1, cr3: 0x9000n }));
+    assert.equal(r.outcome, 'ok', r.message);
+    assert.ok(!requests(r).includes('KVM_REQ_TLB_FLUSH_GUEST'));
+    assert.ok(ops(r, 'flush').some((a) => /vpid_sync_context/.test(a.detail)));
+  });
+
+  for (const profile of ['v5.17', 'v6.1']) {
+    it(`${profile}: the new vpid12 is a guest TLB flush (712494de96f3)`, () => {
+      const h = vmOn(profile, { nested: true });
+      h.sregs({ ...l1, efer: EFER_LME | EFER_LMA | EFER_NX });
+      h.run();
+      const r = h.do(vmenter({ vpid: 1, cr3: 0x9000n }));
+      assert.ok(requests(r).includes('KVM_REQ_TLB_FLUSH_GUEST'));
+      h.do({ op: 'vmexit' });
+      const again = h.do(vmenter({ vpid: 1, cr3: 0x9000n }));
+      assert.ok(!requests(again).includes('KVM_REQ_TLB_FLUSH_GUEST'), 'same vpid12: no flush');
+    });
+  }
+});
