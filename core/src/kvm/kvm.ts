@@ -164,6 +164,11 @@ const ok = (label: string): Outcome => ({ outcome: 'ok', label });
 const OK_RUN = Object.freeze(ok('run'));
 const OK_SMI = Object.freeze(ok('SMI'));
 const OK_RSM = Object.freeze(ok('RSM'));
+const SHUTDOWN_RUN: Outcome = Object.freeze({
+  outcome: 'shutdown',
+  label: 'run',
+  message: 'KVM_RUN exits with KVM_EXIT_SHUTDOWN (KVM_REQ_TRIPLE_FAULT pending); the guest does not run',
+});
 const INIT_LATCHED_VMX = Object.freeze(ok('INIT latched (blocked in VMX operation outside guest mode)'));
 const error = (label: string, message: string): Outcome => ({ outcome: 'error', label, message });
 
@@ -261,15 +266,17 @@ function dispatch(c: Ctx, id: number, op: ModelOp): Outcome {
       );
     }
     case 'run':
-      vcpu_enter_guest(c, v);
+      if (!vcpu_enter_guest(c, v)) return SHUTDOWN_RUN;
       return OK_RUN;
     case 'smi':
       if (!enter_smm(c, v)) return { outcome: 'ok', label: 'SMI latched (already in SMM, held until RSM)' };
       return OK_SMI;
-    case 'rsm':
+    case 'rsm': {
       if (!v.is_smm) return error('RSM', 'RSM outside SMM raises #UD');
-      emulator_leave_smm(c, v);
+      const failed = emulator_leave_smm(c, v);
+      if (failed) return { outcome: 'shutdown', label: 'RSM', message: `RSM fails: ${failed}; the vCPU shuts down` };
       return OK_RSM;
+    }
     case 'sregs': {
       const fault = c.rec.call('kvm_arch_vcpu_ioctl_set_sregs', () => __set_sregs(c, v, op));
       return fault ? error('KVM_SET_SREGS', `KVM_SET_SREGS fails with -EINVAL: ${fault}`) : ok('KVM_SET_SREGS');
@@ -480,7 +487,7 @@ const LABELLED = new FixedKeyTree<string>(1024);
 
 /** One line per statement, in one pass over the actions. */
 function summarize(r: Outcome, actions: readonly Action[]): string {
-  if (r.outcome === 'error' || r.outcome === 'gp' || r.outcome === 'vmfail')
+  if (r.outcome === 'error' || r.outcome === 'gp' || r.outcome === 'vmfail' || r.outcome === 'shutdown')
     return `${r.label}: ${r.message ?? r.outcome}`;
   if (r.outcome === 'no_exit') return labelled(r.label, 'no VM-exit');
   if (actions.length === 0) return labelled(r.label, 'no root change');

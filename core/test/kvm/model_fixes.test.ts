@@ -210,3 +210,42 @@ describe('model fixes: nested VM-Enter with a new vpid12 (vmx/nested.c nested_vm
     });
   }
 });
+
+describe('model fixes: RSM that cannot restore EFER (emulate.c em_rsm v5.14+, smm.c v6.2+)', () => {
+  for (const profile of ['v5.15', 'v6.1', 'v6.6', 'v6.18']) {
+    it(`${profile}: EFER.SVME saved on Intel: the sregs line warns, RSM fails and the vCPU shuts down`, () => {
+      const h = vmOn(profile, { vendor: 'intel' });
+      const s = h.sregs({ ...LONG_MODE, efer: LONG_MODE.efer | EFER_SVME, cr3: 0x1000n });
+      assert.equal(s.outcome, 'ok', 'KVM_SET_SREGS does not check EFER reserved bits');
+      assert.match(ops(s, 'hazard')[0]!.detail, /reserved EFER bits 0x1000/);
+      h.run();
+      h.smi();
+      h.run();
+      const r = h.rsm();
+      assert.equal(r.outcome, 'shutdown');
+      assert.match(r.message!, /saved EFER cannot be restored/);
+      assert.deepEqual(
+        ops(r, 'request').map((a) => a.request),
+        ['KVM_REQ_TRIPLE_FAULT'],
+      );
+      const v = h.snap.vcpus[0]!;
+      assert.equal(v.smm, false);
+      assert.equal(v.regs.efer, '0x0', 'EFER stays 0: the rest of the state is never loaded');
+      assert.equal(BigInt(v.regs.cr0) & X86_CR0_PG, 0n, 'CR0 is not restored: paging stays off');
+      const run = h.run();
+      assert.equal(run.outcome, 'shutdown');
+      assert.equal(ops(run, 'alloc').length + ops(run, 'reuse').length, 0, 'the guest does not run');
+    });
+  }
+
+  it('a valid saved EFER still restores (no shutdown)', () => {
+    const h = vmOn('v6.6');
+    h.longMode();
+    h.run();
+    h.smi();
+    h.run();
+    const r = h.rsm();
+    assert.equal(r.outcome, 'ok');
+    assert.equal(h.snap.vcpus[0]!.regs.efer, `0x${(EFER_LME | EFER_LMA | EFER_NX).toString(16)}`);
+  });
+});
