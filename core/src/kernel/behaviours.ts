@@ -406,6 +406,16 @@ export const BEHAVIOURS = defineBehaviours([
       'x86.c kvm_arch_vcpu_ioctl (v5.16) and cpuid.c kvm_set_cpuid / kvm_cpuid_check_equal (v5.17); the 5.16 stable review of 2022-01-24 names c6617c61e8fe upstream, and its Fixes: tag names feb627e8d6f6',
     stable: '5.16.y carries the relaxation (stable review of 2022-01-24); 5.15.y keeps accepting the change.',
   },
+  {
+    name: 'get_shadow_page_rename',
+    commits: ['876546436db9775caee4cadf78edd2b5bf72ac84'],
+    title: 'KVM: x86/mmu: Rename shadow MMU functions that deal with shadow pages',
+    version: 'v6.0',
+    description:
+      'The shadow-page lookup that roots go through is kvm_mmu_get_shadow_page instead of kvm_mmu_get_page; a name in the call path only, nothing else changes.',
+    source:
+      'mmu.c mmu_alloc_root, v5.19 vs v6.0; in the kvm.git queue push of 2022-06-24 and in a tree tracking mainline during the 6.0 merge window (2022-08-05)',
+  },
 ]);
 
 /** A behaviour name: exactly the table's names. */
@@ -474,6 +484,7 @@ const V6_1: readonly BehaviourName[] = [
   'nnpt_strips_pke',
   'nvmx_vpid12_flush_guest',
   'cpuid_after_run_rejected',
+  'get_shadow_page_rename',
 ];
 const V6_4: readonly BehaviourName[] = [
   ...V6_1,

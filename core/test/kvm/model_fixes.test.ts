@@ -3,7 +3,8 @@
  * follows; what was read there is in docs/kernel-notes.md §5.
  */
 import assert from 'node:assert/strict';
-import { findBehaviour } from '../../src/kernel/behaviours.js';
+import { findBehaviour, findProfile, kernelFor, makeKernel } from '../../src/kernel/behaviours.js';
+import { shadowPageLookupName } from '../../src/kvm/shadow_mmu.js';
 import {
   EFER_LMA,
   EFER_LME,
@@ -247,5 +248,27 @@ describe('model fixes: RSM that cannot restore EFER (emulate.c em_rsm v5.14+, sm
     const r = h.rsm();
     assert.equal(r.outcome, 'ok');
     assert.equal(h.snap.vcpus[0]!.regs.efer, `0x${(EFER_LME | EFER_LMA | EFER_NX).toString(16)}`);
+  });
+});
+
+describe('model fixes: kvm_mmu_get_shadow_page is the v6.0 name (mmu.c mmu_alloc_root, 876546436db9)', () => {
+  // No action is recorded inside the lookup (the root_count increment and the alloc/reuse action are
+  // mmu_alloc_root's), so the name is checked where the model takes it.
+  for (const [profile, fn] of [
+    ['v5.15', 'kvm_mmu_get_page'],
+    ['v5.17', 'kvm_mmu_get_page'],
+    ['v6.1', 'kvm_mmu_get_shadow_page'],
+    ['v6.18', 'kvm_mmu_get_shadow_page'],
+  ] as const) {
+    it(`${profile}: the lookup is ${fn}`, () => {
+      assert.equal(shadowPageLookupName(kernelFor(profile)), fn);
+    });
+  }
+
+  it('the name follows get_shadow_page_rename (v6.0), not cpu_role_split (v5.19)', () => {
+    const k = makeKernel(findProfile('v6.1')!, [], ['get_shadow_page_rename']);
+    assert.ok(k.has('cpu_role_split'));
+    assert.equal(shadowPageLookupName(k), 'kvm_mmu_get_page');
+    assert.equal(findBehaviour('get_shadow_page_rename')!.version, 'v6.0');
   });
 });
