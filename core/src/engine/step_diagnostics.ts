@@ -15,6 +15,8 @@ export function stepDiagnostics(step: Step): Diagnostic[] {
     });
   else if (outcome === 'vmfail')
     out.push({ span, severity: 'warning', code: 'vmfail', message: `VM-Enter fails${message ? `: ${message}` : ''}` });
+  else if (outcome === 'shutdown')
+    out.push({ span, severity: 'warning', code: 'shutdown', message: `Triple fault${message ? `: ${message}` : ''}` });
   else if (outcome === 'error')
     out.push({
       span,

@@ -75,6 +75,7 @@ export function stepHintParts(kernel: Kernel, step: Step): HintPart[] {
   const { result } = step;
   if (result.outcome === 'error') return [];
   if (result.outcome === 'vmfail') return [{ text: 'VM-Enter fails' }];
+  if (result.outcome === 'shutdown') return [{ text: 'triple fault' }];
   let chosen = result.actions.filter((a) => PRIMARY.has(a.op));
   if (chosen.length === 0) chosen = result.actions.filter((a) => SECONDARY.has(a.op));
   if (chosen.length === 0) chosen = result.actions.filter((a) => a.op === 'get' || a.op === 'put');

@@ -276,6 +276,8 @@ function outcomeLabel(o: Step['result']['outcome']): string {
       return 'no VM-exit';
     case 'vmfail':
       return 'VM-Enter fails';
+    case 'shutdown':
+      return 'triple fault: the vCPU shuts down';
     case 'error':
       return 'cannot happen here';
   }

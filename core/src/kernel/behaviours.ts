@@ -79,13 +79,14 @@ export const BEHAVIOURS = defineBehaviours([
   },
   {
     name: 'has_4_byte_gpte',
-    commits: ['bb3b394d35e80d7a58ce015191e4960a13f54ba5'],
-    title: 'KVM: X86: Rename gpte_is_8_bytes to has_4_byte_gpte and invert the direction',
+    commits: ['bb3b394d35e80d7a58ce015191e4960a13f54ba5', '41e35604eaff2266ba8523787ebe99c5ca4c4045'],
+    title:
+      'KVM: X86: Rename gpte_is_8_bytes to has_4_byte_gpte and invert the direction (with: Remove useless code to set role.gpte_is_8_bytes when role.direct)',
     version: 'v5.17',
     description:
-      'Page-role bit 4 is has_4_byte_gpte (1 for 32-bit non-PAE guest page tables) instead of gpte_is_8_bytes.',
+      'Page-role bit 4 is has_4_byte_gpte = CR0.PG && !CR4.PAE (0 with paging off and for every direct page); before, it was gpte_is_8_bytes = CR0.PG && CR4.PAE in the MMU role, which kvm_mmu_get_page forced to 1 for direct pages — not the plain inverse, the two differ with paging off.',
     source:
-      'kvm_host.h union kvm_mmu_page_role, v5.15 vs v5.17; listed in the "First batch of KVM changes for Linux 5.17" pull',
+      'mmu.c kvm_calc_shadow_root_page_role_common and kvm_mmu_get_page, v5.15 vs v5.17; both commits are in the kvm.git next push of 2021-12-08 and the "First batch of KVM changes for Linux 5.17" pull (docs/kernel-notes.md §5)',
   },
   {
     name: 'efer_lma_ext_role',
@@ -370,6 +371,51 @@ export const BEHAVIOURS = defineBehaviours([
       "the patch (15/28 of the 2021-11-20 TDP MMU series) and Sean Christopherson's reply of 2021-12-14 withdrawing it",
     whatIf: true,
   },
+  // Model corrections (issue 14, item 5): each read in the kernel source named in `source` (kernel-notes §5).
+  {
+    name: 'nnpt_strips_pke',
+    commits: ['28f091bc2f8c23b7eac2402956b692621be7f9f4'],
+    title: 'KVM: MMU: shadow nested paging does not have PKU',
+    version: 'v5.16',
+    description:
+      "kvm_init_shadow_npt_mmu clears CR4.PKE from L1's CR4 before computing the nested-NPT role, so cr4_pke is 0 in the guest_mmu extended role; without it a PKE toggle in L1 changes the guest_mmu role.",
+    source:
+      'mmu.c kvm_init_shadow_npt_mmu, v5.15 vs v5.16; the 5.15 stable review of 2021-12-06 names 28f091bc2f8c upstream',
+    stable: '5.15.y carries it from 5.15.7 (Debian 5.15.15-1); mainline v5.15.0 does not.',
+  },
+  {
+    name: 'nvmx_vpid12_flush_guest',
+    commits: ['712494de96f35f3e146b36b752c2afe0fdc0f0cc'],
+    title: 'KVM: nVMX: Emulate guest TLB flush on nested VM-Enter with new vpid12',
+    version: 'v5.16',
+    description:
+      'A nested VM-Enter with a new non-zero vpid12 requests KVM_REQ_TLB_FLUSH_GUEST; before, nested_vmx_transition_tlb_flush only flushed vpid02 in hardware (vpid_sync_context) and raised no request.',
+    source:
+      'vmx/nested.c nested_vmx_transition_tlb_flush, v5.15 vs v5.16; the 5.15 stable review of 2021-12-06 names 712494de96f3 upstream, and it is in the kvm.git queue push of 2021-11-26',
+    stable: '5.15.y carries it from 5.15.7 (Debian 5.15.15-1); mainline v5.15.0 does not.',
+  },
+  {
+    name: 'cpuid_after_run_rejected',
+    commits: ['feb627e8d6f69c9a319fe279710959efb3eba873', 'c6617c61e8fe44b9e9fdfede921f61cac6b5149d'],
+    title:
+      'KVM: x86: Forbid KVM_SET_CPUID{,2} after KVM_RUN (relaxed by: KVM: x86: Partially allow KVM_SET_CPUID{,2} after KVM_RUN)',
+    version: 'v5.16 (identical CPUID accepted again from v5.17)',
+    description:
+      'KVM_SET_CPUID after the vCPU has run fails with -EINVAL and changes nothing unless the CPUID is identical (the model compares MAXPHYADDR), which succeeds without touching the MMU; before, it was applied and reset the MMU.',
+    source:
+      'x86.c kvm_arch_vcpu_ioctl (v5.16) and cpuid.c kvm_set_cpuid / kvm_cpuid_check_equal (v5.17); the 5.16 stable review of 2022-01-24 names c6617c61e8fe upstream, and its Fixes: tag names feb627e8d6f6',
+    stable: '5.16.y carries the relaxation (stable review of 2022-01-24); 5.15.y keeps accepting the change.',
+  },
+  {
+    name: 'get_shadow_page_rename',
+    commits: ['876546436db9775caee4cadf78edd2b5bf72ac84'],
+    title: 'KVM: x86/mmu: Rename shadow MMU functions that deal with shadow pages',
+    version: 'v6.0',
+    description:
+      'The shadow-page lookup that roots go through is kvm_mmu_get_shadow_page instead of kvm_mmu_get_page; a name in the call path only, nothing else changes.',
+    source:
+      'mmu.c mmu_alloc_root, v5.19 vs v6.0; in the kvm.git queue push of 2022-06-24 and in a tree tracking mainline during the 6.0 merge window (2022-08-05)',
+  },
 ]);
 
 /** A behaviour name: exactly the table's names. */
@@ -420,6 +466,9 @@ const V5_17: readonly BehaviourName[] = [
   'efer_lma_ext_role',
   'pcide_reload',
   'notifier_skips_invalid_roots',
+  'nnpt_strips_pke',
+  'nvmx_vpid12_flush_guest',
+  'cpuid_after_run_rejected',
 ];
 const V6_1: readonly BehaviourName[] = [
   'has_4_byte_gpte',
@@ -432,6 +481,10 @@ const V6_1: readonly BehaviourName[] = [
   'free_obsolete_roots',
   'async_root_zap',
   'invept_precise',
+  'nnpt_strips_pke',
+  'nvmx_vpid12_flush_guest',
+  'cpuid_after_run_rejected',
+  'get_shadow_page_rename',
 ];
 const V6_4: readonly BehaviourName[] = [
   ...V6_1,
@@ -484,7 +537,7 @@ export const PROFILES: readonly Profile[] = [
     name: 'v5.15',
     release: 'mainline v5.15.0',
     behaviours: V5_15,
-    note: '5.15.y stable differs: it has efer_lma_ext_role (from 5.15.5) and efer_lme_role_bit (by 5.15.100).',
+    note: '5.15.y stable differs: it has efer_lma_ext_role (from 5.15.5), nnpt_strips_pke and nvmx_vpid12_flush_guest (from 5.15.7) and efer_lme_role_bit (by 5.15.100).',
   },
   { name: 'v5.17', release: 'mainline v5.17', behaviours: V5_17 },
   {

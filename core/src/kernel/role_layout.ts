@@ -1,7 +1,8 @@
 /**
  * Role words: `union kvm_mmu_page_role` and `union kvm_mmu_extended_role` (arch/x86/include/asm/kvm_host.h)
  * laid out bit by bit per era, with encode/decode helpers. A layout is chosen only through `Kernel.has()`:
- *   - bit 4: `gpte_is_8_bytes` (v5.15) or its inverse `has_4_byte_gpte` (`has_4_byte_gpte`),
+ *   - bit 4: `gpte_is_8_bytes` (v5.15) or `has_4_byte_gpte` (`has_4_byte_gpte`, v5.17+). They are not plain
+ *     inverses: with paging off v5.15 has 0 (forced to 1 only in direct pages) and v5.17+ has 0 too,
  *   - bit 18: `passthrough` (`passthrough_role`), bit 19: `is_mirror` (`is_mirror_role`),
  *   - extended role: the v5.15/v5.17 layout with `cr0_pg`/`cr4_pae` (and `efer_lma` at bit 9 with
  *     `efer_lma_ext_role`), or the v5.19+ layout without them (`cpu_role_split`).

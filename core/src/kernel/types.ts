@@ -134,7 +134,7 @@ export interface Action {
   role?: string;
 }
 
-export type StepOutcome = 'ok' | 'gp' | 'no_exit' | 'vmfail' | 'error';
+export type StepOutcome = 'ok' | 'gp' | 'no_exit' | 'vmfail' | 'shutdown' | 'error';
 
 export interface StepResult {
   outcome: StepOutcome;
@@ -143,8 +143,9 @@ export interface StepResult {
   actions: Action[];
   /**
    * For outcome 'error': the event cannot happen in this state (e.g. vmexit outside guest mode,
-   * an event on a destroyed vCPU). The engine turns it into an error diagnostic. For 'gp' and
-   * 'vmfail' the reason, shown as a warning.
+   * an event on a destroyed vCPU). The engine turns it into an error diagnostic. For 'gp',
+   * 'vmfail' and 'shutdown' (a triple fault: a failed RSM, and the KVM_RUN that then exits with
+   * KVM_EXIT_SHUTDOWN) the reason, shown as a warning.
    */
   message?: string;
 }

@@ -10,6 +10,7 @@ import { Recorder, SharedActions } from './actions.js';
 import type { Kernel } from '../kernel/behaviours.js';
 import { getRoleField } from '../kernel/role_layout.js';
 import { formatCpuRole, formatRole } from '../kernel/role_layout.js';
+import { X86_CR4_VMXE } from '../kernel/regs.js';
 import { kvm_init_mmu, kvm_mmu_unload, kvm_mmu_zap_all_fast } from './mmu.js';
 import { nested_checks, nested_enter, nested_vmexit } from './nested.js';
 import { handle_invept, handle_invvpid } from './nested_vmx.js';
@@ -100,6 +101,7 @@ function kvm_arch_vcpu_create(id: number, maxphyaddr: number): VcpuState {
     nested: null,
     smram: null,
     last_vpid: 0,
+    has_run: false,
     destroyed: false,
   };
 }
@@ -163,6 +165,12 @@ const ok = (label: string): Outcome => ({ outcome: 'ok', label });
 const OK_RUN = Object.freeze(ok('run'));
 const OK_SMI = Object.freeze(ok('SMI'));
 const OK_RSM = Object.freeze(ok('RSM'));
+const SHUTDOWN_RUN: Outcome = Object.freeze({
+  outcome: 'shutdown',
+  label: 'run',
+  message: 'KVM_RUN exits with KVM_EXIT_SHUTDOWN (KVM_REQ_TRIPLE_FAULT pending); the guest does not run',
+});
+const INIT_LATCHED_VMX = Object.freeze(ok('INIT latched (blocked in VMX operation outside guest mode)'));
 const error = (label: string, message: string): Outcome => ({ outcome: 'error', label, message });
 
 function applyMode(old: bigint, mode: '=' | '|=' | '&=', value: bigint): bigint {
@@ -261,16 +269,18 @@ function dispatch(c: Ctx, id: number, op: ModelOp): Outcome {
       );
     }
     case 'run':
-      vcpu_enter_guest(c, v);
+      if (!vcpu_enter_guest(c, v)) return SHUTDOWN_RUN;
       return OK_RUN;
     case 'smi':
       if (!enter_smm(c, v)) return { outcome: 'ok', label: 'SMI latched (already in SMM, held until RSM)' };
       return OK_SMI;
-    case 'rsm':
+    case 'rsm': {
       if (!v.is_smm) return error('RSM', 'RSM outside SMM raises #UD');
       enter_guest_before_instruction(c, v);
-      emulator_leave_smm(c, v);
+      const failed = emulator_leave_smm(c, v);
+      if (failed) return { outcome: 'shutdown', label: 'RSM', message: `RSM fails: ${failed}; the vCPU shuts down` };
       return OK_RSM;
+    }
     case 'sregs': {
       const fault = c.rec.call('kvm_arch_vcpu_ioctl_set_sregs', () => __set_sregs(c, v, op));
       return fault ? error('KVM_SET_SREGS', `KVM_SET_SREGS fails with -EINVAL: ${fault}`) : ok('KVM_SET_SREGS');
@@ -282,6 +292,9 @@ function dispatch(c: Ctx, id: number, op: ModelOp): Outcome {
         c.rec.call('kvm_check_nested_events', () => nested_vmexit(c, v));
         return ok('INIT (exits to L1)');
       }
+      // vmx.c vmx_apic_init_signal_blocked (every modelled era): `nested.vmxon && !is_guest_mode`, so
+      // kvm_apic_accept_events latches INIT in VMX root operation. The model has no VMXON: CR4.VMXE stands for it.
+      if (c.vm.vendor === 'intel' && c.vm.nested && v.cr4 & X86_CR4_VMXE) return INIT_LATCHED_VMX;
       c.rec.call('kvm_apic_accept_events', () => kvm_vcpu_reset(c, v));
       return ok('INIT');
     case 'invpcid':
@@ -322,6 +335,16 @@ function dispatch(c: Ctx, id: number, op: ModelOp): Outcome {
       kvm_unmap_gfn_range(c, op.start, op.end);
       return ok('MMU-notifier unmap');
     case 'cpuid':
+      // feb627e8d6f6 (v5.16) / c6617c61e8fe (v5.17): after KVM_RUN only an identical CPUID is accepted, and then
+      // kvm_set_cpuid returns before kvm_vcpu_after_set_cpuid. The model's CPUID is its MAXPHYADDR.
+      if (v.has_run && c.kernel.has('cpuid_after_run_rejected')) {
+        if (op.maxphyaddr === v.maxphyaddr)
+          return ok('KVM_SET_CPUID (identical CPUID after KVM_RUN: accepted, no change)');
+        return error(
+          'KVM_SET_CPUID',
+          `KVM_SET_CPUID fails with -EINVAL: vCPU ${v.id} has run and the CPUID differs (MAXPHYADDR ${v.maxphyaddr} → ${op.maxphyaddr}); nothing changes`,
+        );
+      }
       kvm_mmu_after_set_cpuid(c, v, op.maxphyaddr);
       return ok('KVM_SET_CPUID');
     case 'destroy_vcpu':
@@ -474,7 +497,7 @@ const LABELLED = new FixedKeyTree<string>(1024);
 
 /** One line per statement, in one pass over the actions. */
 function summarize(r: Outcome, actions: readonly Action[]): string {
-  if (r.outcome === 'error' || r.outcome === 'gp' || r.outcome === 'vmfail')
+  if (r.outcome === 'error' || r.outcome === 'gp' || r.outcome === 'vmfail' || r.outcome === 'shutdown')
     return `${r.label}: ${r.message ?? r.outcome}`;
   if (r.outcome === 'no_exit') return labelled(r.label, 'no VM-exit');
   if (actions.length === 0) return labelled(r.label, 'no root change');

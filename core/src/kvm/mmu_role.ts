@@ -161,7 +161,14 @@ function e1_calc_shadow_root_page_role_common(env: RoleEnv, regs: RoleRegs, base
   const wp = is(regs.cr0, X86_CR0_WP);
   let base = setRoleField(k, role.base, 'smep_andnot_wp', b(extSmep && !wp));
   base = setRoleField(k, base, 'smap_andnot_wp', b(extSmap && !wp));
-  base = setRole4ByteGpte(k, base, !(is(regs.cr0, X86_CR0_PG) && is(regs.cr4, X86_CR4_PAE)));
+  // Bit 4 is two different predicates, not one spelled both ways (mmu.c, v5.15 vs v5.17; kernel-notes §5):
+  // v5.15 gpte_is_8_bytes = PG && PAE, v5.17 has_4_byte_gpte = PG && !PAE. With paging off both are 0, which
+  // in v5.15 reads "4-byte gptes" until kvm_mmu_get_page forces the bit for direct pages (mmu_alloc_root).
+  const pg = is(regs.cr0, X86_CR0_PG);
+  const pae = is(regs.cr4, X86_CR4_PAE);
+  base = k.has('has_4_byte_gpte')
+    ? setRoleField(k, base, 'has_4_byte_gpte', b(pg && !pae))
+    : setRoleField(k, base, 'gpte_is_8_bytes', b(pg && pae));
   return { base, ext: role.ext };
 }
 
@@ -276,13 +283,15 @@ export function init_kvm_softmmu_roles(env: RoleEnv, regs: RoleRegs): MmuRoles {
 
 /**
  * `kvm_init_shadow_npt_mmu()` (guest_mmu for nSVM): nSVM passes CR0 = PG only, L1's CR4 and EFER;
- * CR4.PKE is stripped (NPT tables have no protection keys). The root level is the host NPT level; with a
+ * from v5.16 (`nnpt_strips_pke`) CR4.PKE is stripped (NPT tables have no protection keys); mainline v5.15.0
+ * passes L1's CR4 as is, so PKE reaches the extended role. The root level is the host NPT level; with a
  * 5-level host and a 4-level L1 the root is a `passthrough` page (v5.19+). `npt_level_of_l1` is L1's
  * paging level; the kernel derives the same value from the L1 registers, which this function does too.
  */
 export function kvm_init_shadow_npt_mmu_roles(env: RoleEnv, l1: RoleRegs, npt_level_of_l1: number): MmuRoles {
   const k = env.kernel;
-  const r = vcpu_to_role_regs(k, { cr0: X86_CR0_PG, cr4: l1.cr4 & ~X86_CR4_PKE, efer: l1.efer });
+  const cr4 = k.has('nnpt_strips_pke') ? l1.cr4 & ~X86_CR4_PKE : l1.cr4;
+  const r = vcpu_to_role_regs(k, { cr0: X86_CR0_PG, cr4, efer: l1.efer });
   const root_level = kvm_mmu_get_tdp_level(env);
   if (!k.has('cpu_role_split')) {
     const role = e1_calc_shadow_root_page_role_common(env, r, false);

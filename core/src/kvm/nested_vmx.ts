@@ -81,7 +81,13 @@ function nested_vmx_transition_tlb_flush(c: Ctx, v: VcpuState, vpid: number, is_
     }
     if (is_vmenter && vpid !== v.last_vpid) {
       v.last_vpid = vpid;
-      kvm_make_request(c, v, 'KVM_REQ_TLB_FLUSH_GUEST', 'new vmcs12 VPID');
+      // 712494de96f3 (v5.16): a new vpid12 is a guest TLB flush. Before it (mainline v5.15.0) KVM only
+      // flushed vpid02 in hardware (vpid_sync_context) and left the MMU alone (kernel-notes §5).
+      if (c.kernel.has('nvmx_vpid12_flush_guest')) kvm_make_request(c, v, 'KVM_REQ_TLB_FLUSH_GUEST', 'new vmcs12 VPID');
+      else
+        c.rec.emit('flush', `vpid_sync_context: hardware flush of vpid02 for the new vmcs12 VPID ${vpid}, no request`, {
+          vcpu: v.id,
+        });
     }
   });
 }

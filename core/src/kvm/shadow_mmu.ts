@@ -11,7 +11,7 @@
  *   - make_mmu_pages_available() recycling (n_max_mmu_pages) is not modelled: pages are never recycled.
  *   - Every root gfn is assumed to be in a visible memslot (no dummy roots).
  */
-import { formatRole, setRoleField } from '../kernel/role_layout.js';
+import { formatRole, getRoleField, setRoleField } from '../kernel/role_layout.js';
 import type { Ctx, MmuPage, MmuState, VcpuState } from './state.js';
 import { hex, kvm_make_all_cpus_request, page, roleLevel, stat } from './state.js';
 import {
@@ -23,6 +23,7 @@ import {
   tdp_mmu_enabled,
 } from './tdp_mmu.js';
 import type { RootKind } from '../kernel/types.js';
+import type { Kernel } from '../kernel/behaviours.js';
 
 const PT32_ROOT_LEVEL = 2;
 
@@ -34,7 +35,7 @@ export function is_obsolete_sp(c: Ctx, p: MmuPage): boolean {
 }
 
 /**
- * `kvm_mmu_get_shadow_page` (E1 `kvm_mmu_get_page`): hash lookup by gfn + exact role (skipping zapped and
+ * `kvm_mmu_get_shadow_page` (before v6.0 `kvm_mmu_get_page`): hash lookup by gfn + exact role (skipping zapped and
  * obsolete pages), else allocate and count `mmu_cache_miss`.
  */
 export function kvm_mmu_get_shadow_page(
@@ -57,6 +58,11 @@ export function kvm_mmu_get_shadow_page(
   return { p, created: true };
 }
 
+/** The kernel's name for the lookup: 876546436db9 (v6.0) renamed kvm_mmu_get_page to kvm_mmu_get_shadow_page. */
+export function shadowPageLookupName(k: Kernel): 'kvm_mmu_get_shadow_page' | 'kvm_mmu_get_page' {
+  return k.has('get_shadow_page_rename') ? 'kvm_mmu_get_shadow_page' : 'kvm_mmu_get_page';
+}
+
 /** `mmu_alloc_root`: the shadow page for the root role at this gfn/level/quadrant, then `++root_count`. */
 export function mmu_alloc_root(
   c: Ctx,
@@ -68,10 +74,14 @@ export function mmu_alloc_root(
   kind: RootKind,
 ): number {
   return c.rec.call('mmu_alloc_root', () => {
-    let role = setRoleField(c.kernel, mmu.root_role, 'level', level);
-    role = setRoleField(c.kernel, role, 'quadrant', quadrant);
-    const fn = c.kernel.has('cpu_role_split') ? 'kvm_mmu_get_shadow_page' : 'kvm_mmu_get_page';
-    const { p, created } = c.rec.call(fn, () => kvm_mmu_get_shadow_page(c, gfn, role, kind));
+    const k = c.kernel;
+    let role = setRoleField(k, mmu.root_role, 'level', level);
+    role = setRoleField(k, role, 'quadrant', quadrant);
+    // v5.15 kvm_mmu_get_page: a direct page always gets gpte_is_8_bytes = 1, whatever the MMU role says (with
+    // paging off it says 0). Removed in v5.17 (41e35604eaff, with `has_4_byte_gpte`), where the role is 0 anyway.
+    if (!k.has('has_4_byte_gpte') && getRoleField(k, role, 'direct'))
+      role = setRoleField(k, role, 'gpte_is_8_bytes', 1);
+    const { p, created } = c.rec.call(shadowPageLookupName(k), () => kvm_mmu_get_shadow_page(c, gfn, role, kind));
     const before = p.refcount;
     p.refcount++;
     const what = `shadow page #${p.id} (gfn ${hex(gfn)}, ${describeRole(c, role)})`;

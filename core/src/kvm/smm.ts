@@ -6,6 +6,7 @@
 import { kvm_mmu_reset_context } from './mmu.js';
 import { EFER_LMA, X86_CR0_PE, X86_CR0_PG, X86_CR4_PAE, X86_CR4_PCIDE } from '../kernel/regs.js';
 import type { Ctx, VcpuState } from './state.js';
+import { kvm_make_request } from './state.js';
 import { kvm_set_cr0, kvm_set_cr3, kvm_set_cr4, set_efer, vendor_set_cr0 } from './x86.js';
 import { leave_guest_mode_for_smm, reenter_guest_mode_after_rsm } from './nested.js';
 
@@ -38,8 +39,13 @@ export function enter_smm(c: Ctx, v: VcpuState): boolean {
   return true;
 }
 
-/** `emulator_leave_smm` (E1 `em_rsm`). */
-export function emulator_leave_smm(c: Ctx, v: VcpuState): void {
+/**
+ * `emulator_leave_smm` (smm.c from v6.2; `em_rsm` in emulate.c before). Returns why the saved state could not be
+ * loaded, or null. A failed load is a shutdown in every modelled era: em_rsm's emulate_shutdown path (25b17226cd9a,
+ * v5.14) and, from v6.2, em_rsm calling triple_fault when leave_smm fails both raise KVM_REQ_TRIPLE_FAULT; the
+ * registers loaded so far stay loaded and the rest (CR3, CR4, CR0) is never restored (kernel-notes §5).
+ */
+export function emulator_leave_smm(c: Ctx, v: VcpuState): string | null {
   const frame = c.rec.enter('emulator_leave_smm');
   const saved = v.smram;
   v.smram = null;
@@ -53,7 +59,14 @@ export function emulator_leave_smm(c: Ctx, v: VcpuState): void {
     if (saved.nested) reenter_guest_mode_after_rsm(c, v, saved.nested);
     const load = c.rec.enter('rsm_load_state_64');
     const { cr0, cr3, cr4, efer } = saved.regs;
-    set_efer(c, v, efer & ~EFER_LMA);
+    // kvm_set_msr(MSR_EFER) is a guest write (not host-initiated): reserved bits make it fail.
+    const bad = set_efer(c, v, efer & ~EFER_LMA);
+    if (bad) {
+      kvm_make_request(c, v, 'KVM_REQ_TRIPLE_FAULT', 'RSM failed');
+      c.rec.leave(load);
+      c.rec.leave(frame);
+      return `the saved EFER cannot be restored (${bad})`;
+    }
     const protectedMode = c.rec.enter('rsm_enter_protected_mode');
     const pcid = cr4 & X86_CR4_PCIDE ? cr3 & 0xfffn : 0n;
     kvm_set_cr3(c, v, cr3 & ~pcid, false);
@@ -67,4 +80,5 @@ export function emulator_leave_smm(c: Ctx, v: VcpuState): void {
     c.rec.leave(load);
   }
   c.rec.leave(frame);
+  return null;
 }

@@ -109,6 +109,8 @@ export interface VcpuState {
   /** State saved in SMRAM by enter_smm (registers, and the L2 state when an SMI left guest mode). */
   smram: { regs: Regs; nested: { nested: NestedState; l2: Regs } | null } | null;
   last_vpid: number;
+  /** `vcpu->arch.last_vmentry_cpu != -1`: the vCPU has entered the guest at least once (kvm_vcpu_has_run). */
+  has_run: boolean;
   destroyed: boolean;
 }
 

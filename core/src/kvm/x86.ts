@@ -32,6 +32,7 @@ import {
   X86_CR4_PAE,
   X86_CR4_PCIDE,
   X86_CR4_PGE,
+  X86_CR4_PKE,
   X86_CR4_SMEP,
   X86_CR4_VMXE,
   CR0_FLAGS,
@@ -181,6 +182,9 @@ function cr4Fault(c: Ctx, v: VcpuState, cr4: bigint): Fault {
   if (cr4 & ~CR4_KNOWN) return `reserved CR4 bits ${hex(cr4 & ~CR4_KNOWN)}`;
   if (is(cr4, X86_CR4_SMXE)) return 'CR4.SMXE: SMX is not exposed to guests';
   if (is(cr4, X86_CR4_VMXE) && (c.vm.vendor !== 'intel' || !c.vm.nested)) return 'CR4.VMXE needs nested VMX';
+  // cpuid.c kvm_set_cpu_caps (v5.15 … v6.18): PKU is cleared when !tdp_enabled, so __cr4_reserved_bits makes
+  // CR4.PKE reserved and kvm_is_valid_cr4 refuses it (kernel-notes §5).
+  if (is(cr4, X86_CR4_PKE) && !c.vm.tdp) return 'CR4.PKE: KVM does not expose PKU without TDP, so the bit is reserved';
   return null;
 }
 
@@ -262,10 +266,13 @@ export function set_efer(c: Ctx, v: VcpuState, value: bigint, host_initiated = f
   return fault;
 }
 
+/** EFER bits a guest may set (`efer_reserved_bits` inverted): EFER.SVME only where SVM is exposed (AMD, nested=on). */
+const validEferBits = (c: Ctx): bigint =>
+  EFER_SCE | EFER_LME | EFER_LMA | EFER_NX | (c.vm.vendor === 'amd' && c.vm.nested ? EFER_SVME : 0n);
+
 /** Why `set_efer` refuses `value` (kvm_valid_efer and the LME check), or null. */
 function eferFault(c: Ctx, v: VcpuState, value: bigint, host_initiated: boolean): Fault {
-  // EFER.SVME exists only where SVM is exposed to the guest (AMD with nested=on).
-  const valid = EFER_SCE | EFER_LME | EFER_LMA | EFER_NX | (c.vm.vendor === 'amd' && c.vm.nested ? EFER_SVME : 0n);
+  const valid = validEferBits(c);
   if (value & ~valid) return `reserved EFER bits ${hex(value & ~valid)}`;
   if (!host_initiated && is_paging(v) && (v.efer ^ value) & EFER_LME) return 'toggling EFER.LME with paging enabled';
   return null;
@@ -394,6 +401,16 @@ export function __set_sregs(
     if (cr3 >> BigInt(v.maxphyaddr)) return `CR3 ${hex(cr3)} exceeds MAXPHYADDR ${v.maxphyaddr}`;
     const crFault = cr4Fault(c, v, cr4);
     if (crFault) return crFault;
+    // __set_sregs_common hands EFER to the vendor set_efer unchecked: reserved bits go in, and every later
+    // kvm_set_msr of this value (WRMSR, the RSM restore in rsm_load_state_64) refuses it.
+    const reserved = efer & ~validEferBits(c);
+    if (reserved && sregs.efer !== undefined) {
+      c.rec.emit(
+        'hazard',
+        `KVM_SET_SREGS sets reserved EFER bits ${hex(reserved)} (not checked here): an SMI saves them and RSM cannot restore them (triple fault)`,
+        { vcpu: v.id },
+      );
+    }
     let mmu_reset_needed = cr0 !== v.cr0 || cr3 !== v.cr3 || cr4 !== v.cr4 || efer !== v.efer;
     v.cr3 = cr3;
     v.efer = efer;
@@ -454,9 +471,10 @@ const FLUSH_GUEST = new SharedActions((vcpu: number) => ({
 
 /**
  * `vcpu_enter_guest` (arch/x86/kvm/x86.c, every era): service pending requests in kernel order, inside its
- * `if (kvm_request_pending(vcpu))` block, then load the MMU (docs/kernel-notes.md §4).
+ * `if (kvm_request_pending(vcpu))` block, then load the MMU (docs/kernel-notes.md §4). False when a triple fault
+ * ends KVM_RUN with KVM_EXIT_SHUTDOWN instead (§5).
  */
-export function vcpu_enter_guest(c: Ctx, v: VcpuState): void {
+export function vcpu_enter_guest(c: Ctx, v: VcpuState): boolean {
   const saved = c.rec.enter('vcpu_enter_guest');
   if (v.requests.length !== 0) {
     if (kvm_check_request(v, 'KVM_REQ_MMU_RELOAD')) kvm_mmu_unload(c, v);
@@ -477,12 +495,21 @@ export function vcpu_enter_guest(c: Ctx, v: VcpuState): void {
       if (!c.vm.tdp && c.kernel.has('flush_guest_unloads_shadow')) kvm_mmu_unload(c, v);
       c.rec.leave(inner);
     }
-    // Requests the model does not service are dropped here too (the ones above have been taken off).
+    // After the TLB flushes, a pending triple fault (a failed RSM) exits to userspace with KVM_EXIT_SHUTDOWN
+    // before the MMU is loaded (`goto out`); the caller reports it as outcome `shutdown`. In guest mode the kernel
+    // first offers it to L1 (nested_ops->triple_fault); the model does not.
+    if (kvm_check_request(v, 'KVM_REQ_TRIPLE_FAULT')) {
+      c.rec.leave(saved);
+      return false;
+    }
+    // Requests the model does not service are dropped here (the ones above have been taken off).
     v.requests.length = 0;
   }
   kvm_mmu_reload(c, v);
   markRunning(c, v);
+  v.has_run = true;
   c.rec.leave(saved);
+  return true;
 }
 
 /**

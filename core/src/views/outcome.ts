@@ -97,6 +97,10 @@ export function formatOutcome(result: StepResult, kernel?: Kernel): string {
     parts.unshift('#GP');
     counts.unshift(1);
   }
+  if (result.outcome === 'shutdown') {
+    parts.unshift('triple fault');
+    counts.unshift(1);
+  }
   if (parts.length === 0) return result.summary;
   return parts.map((p, i) => ((counts[i] ?? 1) > 1 ? `${p} ×${counts[i]}` : p)).join(', ');
 }

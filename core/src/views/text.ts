@@ -75,7 +75,13 @@ export function renderRun(analysis: Analysis, options: RunOptions = {}): string 
       out.push(`${num}  ${src}`);
     }
     for (const d of diags) {
-      if (d.code === 'gp' || d.code === 'kvm-warn' || d.code === 'hazard' || d.code === 'vmfail') {
+      if (
+        d.code === 'gp' ||
+        d.code === 'kvm-warn' ||
+        d.code === 'hazard' ||
+        d.code === 'vmfail' ||
+        d.code === 'shutdown'
+      ) {
         out.push(`${' '.repeat(numWidth)}    ${st.yellow(`${d.severity}: ${d.message}`)}`);
       } else {
         const c = d.severity === 'error' ? st.red : d.severity === 'warning' ? st.yellow : st.dim;
