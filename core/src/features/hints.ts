@@ -28,6 +28,7 @@ const PRIMARY: ReadonlySet<ActionOp> = new Set<ActionOp>([
   'alloc',
   'reuse',
   'cache_hit',
+  'cache_miss',
   'evict',
   'unload',
   'invalidate',
@@ -148,6 +149,8 @@ function pieceOf(kernel: Kernel, a: Action): Piece {
       const slot = a.slot?.match(/prev_roots\[(\d+)\]/);
       return { op: a.op, head: 'hit', roots, tail: slot ? ` prev[${slot[1]}]` : '' };
     }
+    case 'cache_miss':
+      return { op: a.op, head: 'miss', roots, tail: a.root === undefined ? '' : '→prev[0]' };
     case 'evict':
       return { op: a.op, head: 'evict', roots, tail: '' };
     case 'unload':

@@ -92,6 +92,7 @@ export type ActionOp =
   | 'alloc'
   | 'reuse'
   | 'cache_hit'
+  | 'cache_miss'
   | 'get'
   | 'put'
   | 'evict'

@@ -518,6 +518,9 @@ function summarize(r: Outcome, actions: readonly Action[]): string {
       case 'cache_hit':
         (parts ??= []).push(`cache hit #${a.root} (${a.slot})`);
         break;
+      case 'cache_miss':
+        (parts ??= []).push(a.root === undefined ? 'cache miss' : `cache miss, #${a.root} → ${a.slot}`);
+        break;
       case 'warn':
         warn = true;
         break;

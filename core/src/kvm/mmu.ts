@@ -25,6 +25,7 @@ import {
 } from './shadow_mmu.js';
 import type { Ctx, Hpa, MmuPage, MmuState, RootInfo, VcpuState } from './state.js';
 import {
+  hex,
   KVM_MMU_NUM_PREV_ROOTS,
   KVM_MMU_ROOT_CURRENT,
   KVM_MMU_ROOT_PREVIOUS,
@@ -352,6 +353,18 @@ function emitHit(c: Ctx, v: VcpuState, mmu: MmuState, slotName: string): void {
   );
 }
 
+/**
+ * A CR3 switch (or nested VM-Enter with a new EPTP/nCR3) that finds no usable cached root: say so, and where the
+ * old current root went (`rotated`: its id, now in prev_roots[0]; null when the slot held no root).
+ */
+function emitMiss(c: Ctx, v: VcpuState, mmu: MmuState, pgd: bigint, rotated: Hpa): void {
+  const sp = rotated === null ? undefined : root_to_sp(c, rotated);
+  const where = sp ? `; root #${sp.id} moves to ${mmu.name}.prev_roots[0]` : '';
+  const fields: Parameters<typeof c.rec.emit>[2] = { vcpu: v.id, mmu: mmu.name, slot: 'prev_roots[0]' };
+  if (sp) fields.root = sp.id;
+  c.rec.emit('cache_miss', `no cached root of ${mmu.name} for pgd ${hex(pgd)}${where}`, fields);
+}
+
 function emitEvict(c: Ctx, v: VcpuState, mmu: MmuState): void {
   const sp = root_to_sp(c, mmu.root.hpa);
   if (!sp) return;
@@ -366,6 +379,7 @@ function emitEvict(c: Ctx, v: VcpuState, mmu: MmuState): void {
 /** E1 `cached_root_available`: rotate the current slot through prev_roots until a usable root is found. */
 function cached_root_available(c: Ctx, v: VcpuState, mmu: MmuState, pgd: bigint, role: number): boolean {
   return c.rec.call('cached_root_available', () => {
+    const old = mmu.root.hpa;
     let root: RootInfo = { ...mmu.root };
     if (is_root_usable(c, root, pgd, role)) {
       emitHit(c, v, mmu, 'root');
@@ -384,7 +398,8 @@ function cached_root_available(c: Ctx, v: VcpuState, mmu: MmuState, pgd: bigint,
       return true;
     }
     // Miss: the old LRU entry is now current and is freed by the caller. An invalid old current slot
-    // was rotated into prev_roots[0] all the same, wasting a slot (the E1 quirk).
+    // was rotated into prev_roots[0] all the same, wasting a slot (the ≤v5.17 quirk).
+    emitMiss(c, v, mmu, pgd, old);
     emitEvict(c, v, mmu);
     return false;
   });
@@ -397,6 +412,7 @@ function cached_root_find_and_keep_current(c: Ctx, v: VcpuState, mmu: MmuState, 
       emitHit(c, v, mmu, 'root');
       return true;
     }
+    const old = mmu.root.hpa;
     for (let i = 0; i < KVM_MMU_NUM_PREV_ROOTS; i++) {
       const tmp = mmu.root;
       mmu.root = mmu.prev_roots[i]!;
@@ -406,6 +422,7 @@ function cached_root_find_and_keep_current(c: Ctx, v: VcpuState, mmu: MmuState, 
         return true;
       }
     }
+    emitMiss(c, v, mmu, pgd, old);
     emitEvict(c, v, mmu);
     kvm_mmu_free_roots(c, v, mmu, KVM_MMU_ROOT_CURRENT);
     return false;
@@ -417,7 +434,10 @@ function cached_root_find_without_current(c: Ctx, v: VcpuState, mmu: MmuState, p
   return c.rec.call('cached_root_find_without_current', () => {
     let i = 0;
     for (; i < KVM_MMU_NUM_PREV_ROOTS; i++) if (is_root_usable(c, mmu.prev_roots[i]!, pgd, role)) break;
-    if (i === KVM_MMU_NUM_PREV_ROOTS) return false;
+    if (i === KVM_MMU_NUM_PREV_ROOTS) {
+      emitMiss(c, v, mmu, pgd, null);
+      return false;
+    }
     const hitIndex = i;
     const hit = mmu.prev_roots[i]!;
     mmu.prev_roots[i] = mmu.root;

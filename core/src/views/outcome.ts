@@ -23,6 +23,8 @@ export function formatAction(a: Action, kernel?: Kernel): string {
       return `reuse ${id(a.root)}${rc(a)}`;
     case 'cache_hit':
       return `hit ${id(a.root)}${a.slot ? ` ${a.slot}` : ''}`;
+    case 'cache_miss':
+      return a.root === undefined ? 'miss' : `miss, #${a.root}→prev_roots[0]`;
     case 'get':
       return `get ${id(a.root)}${rc(a)}`;
     case 'put':
@@ -63,6 +65,7 @@ const HEADLINE: ReadonlySet<Action['op']> = new Set([
   'alloc',
   'reuse',
   'cache_hit',
+  'cache_miss',
   'put',
   'get',
   'evict',

@@ -94,6 +94,25 @@ describe('kvm model: prev_roots LRU (shadow paging)', () => {
     assert.equal(h.vcpuRoot(), 1);
   });
 
+  for (const profile of ['v5.17', 'v6.4']) {
+    it(`a CR3 switch that misses records the miss and the rotation into prev_roots[0] (${profile})`, () => {
+      const h = shadow(profile);
+      h.run();
+      const root = h.snap.vcpus[0]!.mmus[0]!.root;
+      const r = h.cr3(B, { noflush: false });
+      const miss = ops(r, 'cache_miss');
+      assert.equal(miss.length, 1, JSON.stringify(r.actions.map((a) => a.op)));
+      assert.equal(miss[0]!.root, root);
+      assert.equal(miss[0]!.slot, 'prev_roots[0]');
+      assert.match(
+        miss[0]!.detail,
+        /no cached root of root_mmu for pgd 0x2000; root #\d+ moves to root_mmu\.prev_roots\[0\]/,
+      );
+      assert.doesNotMatch(r.summary, /no root change/);
+      assert.equal(h.snap.vcpus[0]!.prevRoots[0], root);
+    });
+  }
+
   it('E1 quirk: an invalid current slot is rotated into prev_roots and wastes a slot (v5.17 vs v6.1)', () => {
     const run = (profile: string): (number | null)[] => {
       // Back-to-back writes without an entry between them: the emulator's (emulation_required) path.
