@@ -135,7 +135,8 @@ export function parseLine(text: string, line: number): ParsedLine {
   // Most lines have no diagnostic: share one empty list (frozen; nothing adds to a parsed line later).
   if (result.diagnostics.length === 0) {
     result.diagnostics = NO_DIAGNOSTICS;
-    if (result.statement?.kind === 'event' && text.length <= MAX_CACHED_LINE) {
+    // Not a line with a byte-order mark: it parses clean only as line 0, and the cache is read for any line.
+    if (result.statement?.kind === 'event' && text.length <= MAX_CACHED_LINE && text.charCodeAt(0) !== BOM) {
       if (EVENT_LINES.size >= MAX_EVENT_LINES) EVENT_LINES.clear();
       EVENT_LINES.set(text, result);
     }
@@ -149,6 +150,9 @@ export function parseLine(text: string, line: number): ParsedLine {
  * number (the op is shared: nothing mutates ops). Bounded; clearing it only costs parsing again.
  */
 const EVENT_LINES = new Map<string, ParsedLine>();
+
+/** U+FEFF, the byte-order mark. */
+const BOM = 0xfeff;
 
 /**
  * The parse of `text` when it is an event line seen before without diagnostics, as made for the line it was first
@@ -217,7 +221,9 @@ function parseInto(text: string, line: number, result: ParsedLine): void {
     });
     return;
   }
-  const tokens = tokenize(text, codeEnd);
+  // A UTF-8 byte-order mark opening the file (U+FEFF at the start of line 0) is not part of the scenario. Anywhere
+  // else U+FEFF is a zero-width no-break space, an invisible character the lexer reports.
+  const tokens = tokenize(text, codeEnd, line === 0 && text.charCodeAt(0) === BOM ? 1 : 0);
   const first = tokens[0];
   const last = tokens[tokens.length - 1];
   if (!first || !last) return;
