@@ -138,7 +138,7 @@ export class HeaderScan {
     if (this.kernelStmt) {
       // Checked even when overridden: a wrong line is wrong whatever runs it.
       const r = resolveKernel(this.kernelStmt.profile, this.kernelStmt.mods);
-      diagnostics.push(...r.diagnostics);
+      for (const d of r.diagnostics) diagnostics.push(d); // one per +/- on the line: not spread (unbounded)
       kernel ??= r.kernel;
     }
     if (!kernel) {
