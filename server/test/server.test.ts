@@ -11,7 +11,9 @@ import type {
   Location,
   TextEdit,
 } from 'vscode-languageserver/node';
+import { CompletionItemKind } from 'vscode-languageserver/node';
 import { analyze } from '../../core/src/engine/analyze.js';
+import { COMPLETION_TRIGGERS } from '../src/server.js';
 import type { CompareResult, ProfilesResult, StateAtResult, TimelineResult } from '../../core/src/protocol.js';
 import type { TestClient } from './harness.js';
 import { at, messageOf, startClient } from './harness.js';
@@ -131,6 +133,16 @@ describe('language server over streams', function () {
     const items = await client.request<CompletionItem[]>('textDocument/completion', at(uri, 0, 7));
     assert.ok(items.some((i) => i.label === 'LA57'));
     assert.ok(!items.some((i) => i.label === 'WP'));
+  });
+
+  it('completion pops up only after `=` and `|`, and offers snippets only to a client that supports them', async () => {
+    const uri = 'file:///test/complete-snippets.kvmmu';
+    await client.open(uri, '\n');
+    const items = await client.request<CompletionItem[]>('textDocument/completion', at(uri, 0, 0));
+    assert.ok(items.some((i) => i.label === 'smi'));
+    // This test client announced no snippetSupport: `${1:…}` would be inserted literally.
+    assert.ok(!items.some((i) => i.kind === CompletionItemKind.Snippet));
+    assert.deepEqual(COMPLETION_TRIGGERS, ['=', '|']);
   });
 
   it('outlines and folds vCPU sections', async () => {
