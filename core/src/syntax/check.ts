@@ -91,7 +91,8 @@ export class HeaderScan {
   }
 
   line(pl: ParsedLine): void {
-    const s = pl.statement;
+    // A `vm` line with a bad setting still sets the others (its errors are the line's own diagnostics).
+    const s = pl.statement ?? pl.recovered;
     if (!s) {
       // A line that failed to parse still marks where the events begin.
       const isHeader = pl.keyword?.name === 'kernel' || pl.keyword?.name === 'vm';

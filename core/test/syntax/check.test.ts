@@ -136,6 +136,18 @@ describe('syntax/check', () => {
   });
 
   describe('vm', () => {
+    it('a vm line with one bad value keeps its good keys: later lines do not contradict the file', () => {
+      const p = parse('vm vendor=amd tdp_mmu=yes vcpus=4\nvcpu 3\nrun');
+      const c = checkScenario(p, {});
+      assert.equal(c.vm.vcpus, 4);
+      assert.equal(c.vm.vendor, 'amd');
+      // The only error is the bad value itself: no "vCPU 3 does not exist".
+      assert.deepEqual(
+        [...p.diagnostics, ...c.diagnostics].map((d) => [d.span.line, d.code]),
+        [[0, 'bad-value']],
+      );
+    });
+
     it('builds the VmConfig over the defaults', () => {
       assert.deepEqual(check('run').vm, {
         vendor: 'intel',
