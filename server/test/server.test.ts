@@ -116,7 +116,7 @@ describe('language server over streams', function () {
     const h = await client.request<Hover>('textDocument/hover', at(URI, 4, 1));
     const md = (h.contents as { value: string }).value;
     assert.match(md, /\*\*run\*\* on vCPU 0/);
-    assert.match(md, /`alloc` #1/);
+    assert.match(md, /`alloc #1 4-level direct !SMM rc 2`/);
     assert.match(md, /https:\/\/elixir\.bootlin\.com\/linux\/v6\.4\/C\/ident\//);
   });
 
