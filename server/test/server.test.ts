@@ -135,6 +135,14 @@ describe('language server over streams', function () {
     assert.ok(!items.some((i) => i.label === 'WP'));
   });
 
+  it('a byte-order mark opening a document is ignored: its kernel line applies', async () => {
+    const uri = 'file:///test/bom.kvmmu';
+    const diagnostics = await client.open(uri, '\ufeffkernel v6.3\nrun\n');
+    assert.deepEqual(diagnostics, []);
+    const state = await client.request<StateAtResult>('kvmmu/stateAt', { uri, line: 1 });
+    assert.equal(state.kernel.profile, 'v6.3');
+  });
+
   it('completion pops up only after `=` and `|`, and offers snippets only to a client that supports them', async () => {
     const uri = 'file:///test/complete-snippets.kvmmu';
     await client.open(uri, '\n');
