@@ -31,6 +31,19 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/switch-exhaustiveness-check': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      // Spreading an array into arguments puts every element on the stack: ~125,000 of them overflow it
+      // ("Maximum call stack size exceeded"). Scenarios, lines, roots and steps are unbounded: loop or reduce.
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "CallExpression[callee.object.name='Math'] > SpreadElement",
+          message: 'Math.max/min(...array) overflows the stack on a large array: use a loop or reduce',
+        },
+        {
+          selector: "CallExpression[callee.object.name='String'] > SpreadElement",
+          message: 'String.fromCharCode(...array) overflows the stack on a large array: use a loop or TextDecoder',
+        },
+      ],
     },
   },
   {

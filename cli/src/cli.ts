@@ -19,15 +19,67 @@ import {
   renderDiff,
   renderProfiles,
   renderRun,
+  showControls,
+  type RunOptions,
   type Style,
 } from '../../core/src/views/text.js';
+import { VERSION } from './version.js';
+
+/** `text` with its control characters visible when it goes to a terminal (scenario text may hold escapes). */
+function visible(text: string, tty: boolean | undefined): string {
+  return tty ? showControls(text) : text;
+}
 
 /**
- * A scenario's text. Read synchronously: the command has nothing else to do meanwhile, and an asynchronous read
- * goes through the thread pool (for a 1.4 MB scenario, 6–10 ms against 4–6 ms in a fresh process, measured).
+ * A scenario's text; `-` is standard input. Read synchronously: the command has nothing else to do meanwhile,
+ * and an asynchronous read goes through the thread pool (for a 1.4 MB scenario, 6–10 ms against 4–6 ms in a fresh
+ * process, measured). A file that cannot be read is a FileError naming it in plain words.
  */
-function readText(file: string): string {
-  return readFileSync(file, 'utf8');
+function readText(file: string, io: Io): string {
+  try {
+    return file === '-' ? (io.stdin ?? (() => readFileSync(0, 'utf8')))() : readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new FileError(file === '-' ? 'standard input' : file, e);
+  }
+}
+
+/** A file that could not be read, worded for a person: "x.kvmmu: no such file", not "ENOENT: …, open 'x.kvmmu'". */
+export class FileError extends Error {
+  constructor(
+    readonly file: string,
+    cause: unknown,
+  ) {
+    super(`${file}: ${fileProblem(cause)}`);
+  }
+}
+
+function fileProblem(e: unknown): string {
+  const code = e instanceof Error && 'code' in e ? String(e.code) : '';
+  switch (code) {
+    case 'ENOENT':
+      return 'no such file';
+    case 'EISDIR':
+      return 'is a directory, not a scenario file';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'ENOTDIR':
+      return 'a part of the path is not a directory';
+    case 'ELOOP':
+      return 'too many symbolic links';
+    case 'ENAMETOOLONG':
+      return 'the name is too long';
+    case 'EMFILE':
+    case 'ENFILE':
+      return 'too many open files';
+    case 'EAGAIN':
+      return 'not ready for reading (non-blocking input)';
+    case 'ERR_STRING_TOO_LONG':
+    case 'ERR_FS_FILE_TOO_LARGE':
+      return 'too large to read';
+    default:
+      return e instanceof Error ? e.message : String(e);
+  }
 }
 
 export interface Io {
@@ -38,35 +90,80 @@ export interface Io {
   stdoutBytesSync?: boolean;
   stderr(s: string): void;
   color: boolean;
-  /** stdout is a terminal: JSON is indented for reading; piped, it is compact (scenarios can be large). */
+  /**
+   * stdout is a terminal: JSON is indented for reading (piped, it is compact: scenarios can be large), and control
+   * characters quoted from a scenario are shown visibly rather than sent to the terminal.
+   */
   tty?: boolean;
+  /** stderr is a terminal: diagnostics quoting a scenario show its control characters visibly. */
+  stderrTty?: boolean;
+  /** Standard input as text, for the FILE `-` (default: file descriptor 0). */
+  stdin?(): string;
 }
 
-const USAGE = `usage: kvmmu <command> [options]
+/** The one line of usage of each command, shown by `kvmmu COMMAND --help` and under the whole usage. */
+const COMMANDS = {
+  run: [
+    'run FILE [--kernel P] [--at LINE] [--actions]',
+    "the scenario with each line's outcome, then roots and vCPU slots",
+  ],
+  check: ['check FILE... [--kernel P] [--json]', 'diagnostics and expectations; exit 1 on errors or failed expects'],
+  diff: ['diff FILE --kernel A --kernel B', 'the lines whose outcome differs between two kernels'],
+  profiles: ['profiles', 'kernel profiles and their behaviours'],
+  behaviours: ['behaviours', 'every modelled behaviour with its commit and version'],
+  decode: ['decode [--kernel P] [--cpu-role] WORD', 'decode a page-role word (or a 64-bit cpu role)'],
+} as const satisfies Record<string, readonly [string, string]>;
+type CommandName = keyof typeof COMMANDS;
 
-  run FILE [--kernel P] [--at LINE] [--actions]   the scenario with each line's outcome, then roots and vCPU slots
-  check FILE... [--kernel P] [--json]             diagnostics and expectations; exit 1 on errors or failed expects
-  diff FILE --kernel A --kernel B                 the lines whose outcome differs between two kernels
-  profiles                                        kernel profiles and their behaviours
-  behaviours                                      every modelled behaviour with its commit and version
-  decode [--kernel P] [--cpu-role] WORD           decode a page-role word (or a 64-bit cpu role)
-
+const NOTES = `  FILE may be \`-\` for standard input.
   --kernel takes a profile with optional modifications, e.g. --kernel "v6.3 +tdp_mmu_root_ref".
   Colour on a terminal unless NO_COLOR is set.
 `;
 
-class UsageError extends Error {}
+const USAGE = `usage: kvmmu <command> [options]
+
+${Object.values(COMMANDS)
+  .map(([synopsis, what]) => `  ${synopsis.padEnd(48)}${what}`)
+  .join('\n')}
+  --version                                       the version of kvmmu
+
+${NOTES}`;
+
+function commandUsage(name: CommandName): string {
+  const [synopsis, what] = COMMANDS[name];
+  return `usage: kvmmu ${synopsis}\n\n  ${what}\n\n${NOTES}`;
+}
+
+/** A mistake on the command line: the message, then where to find the usage (printed once, by --help). */
+class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly command?: CommandName,
+  ) {
+    super(message);
+  }
+}
 
 /** Runs the command line `argv`: resolves to the exit status, rejects on an internal error. */
 export function main(argv: string[], io: Io): Promise<number> {
   return new Promise((resolve) => resolve(command(argv, io)));
 }
 
+function isCommand(name: string | undefined): name is CommandName {
+  return name !== undefined && Object.hasOwn(COMMANDS, name);
+}
+
 function command(argv: string[], io: Io): number {
   const st: Style = io.color ? ansiStyle() : PLAIN;
-  const [command, ...rest] = argv;
+  const [first, ...rest] = argv;
+  const name = first === 'behaviors' ? 'behaviours' : first;
   try {
-    switch (command) {
+    // `kvmmu run --help`: the command's usage, whatever else is on the line (it is not run).
+    if (isCommand(name) && rest.some((a) => a === '--help' || a === '-h')) {
+      io.stdout(commandUsage(name));
+      return 0;
+    }
+    switch (name) {
       case 'run':
         return runCommand(rest, io, st);
       case 'check':
@@ -74,31 +171,43 @@ function command(argv: string[], io: Io): number {
       case 'diff':
         return diffCommand(rest, io, st);
       case 'profiles':
+        noArguments('profiles', rest);
         io.stdout(renderProfiles(st) + '\n');
         return 0;
       case 'behaviours':
-      case 'behaviors':
+        noArguments('behaviours', rest);
         io.stdout(renderBehaviours(st) + '\n');
         return 0;
       case 'decode':
         return decodeCommand(rest, io, st);
       case 'help':
       case '--help':
-      case '-h':
-        io.stdout(USAGE);
+      case '-h': {
+        const about = rest[0];
+        io.stdout(isCommand(about) ? commandUsage(about) : USAGE);
+        return 0;
+      }
+      case 'version':
+      case '--version':
+      case '-V':
+        io.stdout(`kvmmu ${VERSION}\n`);
         return 0;
       case undefined:
         io.stderr(USAGE);
         return 2;
       default:
-        throw new UsageError(`unknown command \`${command}\``);
+        throw new UsageError(`unknown command \`${name}\``);
     }
   } catch (e) {
-    if (
-      e instanceof UsageError ||
-      (e instanceof TypeError && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))
-    ) {
-      io.stderr(`kvmmu: ${e.message}\n\n${USAGE}`);
+    const parseError = e instanceof TypeError && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS');
+    if (e instanceof UsageError || parseError) {
+      const about = e instanceof UsageError ? e.command : isCommand(name) ? name : undefined;
+      const help = about ? `kvmmu ${about} --help` : 'kvmmu --help';
+      io.stderr(`kvmmu: ${visible(e.message, io.stderrTty)}\n(\`${help}\` for usage)\n`);
+      return 2;
+    }
+    if (e instanceof FileError) {
+      io.stderr(`kvmmu: ${visible(e.message, io.stderrTty)}\n`);
       return 2;
     }
     if (e instanceof Error && 'code' in e && typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code)) {
@@ -109,10 +218,14 @@ function command(argv: string[], io: Io): number {
   }
 }
 
-function kernelOption(value: string | undefined): string | undefined {
+function noArguments(name: CommandName, args: string[]): void {
+  if (args.length > 0) throw new UsageError(`${name} takes no arguments (got \`${args[0]}\`)`, name);
+}
+
+function kernelOption(value: string | undefined, command: CommandName): string | undefined {
   if (value === undefined) return undefined;
   const r = kernelFromSpec(value);
-  if (!r.kernel) throw new UsageError(`--kernel: ${r.error ?? 'invalid kernel'}`);
+  if (!r.kernel) throw new UsageError(`--kernel: ${r.error ?? 'invalid kernel'}`, command);
   return value;
 }
 
@@ -120,11 +233,21 @@ function kernelOption(value: string | undefined): string | undefined {
  * The analysis of `file`. `states`: the command will ask for the state after some line (`--at`), so model
  * checkpoints are kept; otherwise only the final state is (a command runs once, and checkpoints cost time).
  */
-function load(file: string, kernel: string | undefined, states = false): Analysis {
-  const text = readText(file);
+function load(file: string, io: Io, kernel: string | undefined, states = false): Analysis {
+  const text = readText(file, io);
   const options: AnalyzeOptions = { checkpoints: states };
   if (kernel !== undefined) options.kernelOverride = kernel;
   return analyze(text, options);
+}
+
+/** The file's own `kernel` line when `--kernel` replaced it with something else: the output says so. */
+function overriddenKernel(analysis: Analysis, kernel: string | undefined): string | undefined {
+  if (kernel === undefined) return undefined;
+  const line = analysis.parse.statements.find((s) => s.kind === 'kernel');
+  if (!line) return undefined;
+  const own = kernelFromSpec(`${line.profile.name}${line.mods.map((m) => ` ${m.sign}${m.name}`).join('')}`).kernel;
+  if (own && own.label === analysis.kernel.label) return undefined;
+  return own?.label ?? line.profile.name;
 }
 
 function runCommand(args: string[], io: Io, st: Style): number {
@@ -134,20 +257,27 @@ function runCommand(args: string[], io: Io, st: Style): number {
     options: { kernel: { type: 'string' }, at: { type: 'string' }, actions: { type: 'boolean' } },
   });
   const [file, ...extra] = positionals;
-  if (!file || extra.length > 0) throw new UsageError('run takes exactly one FILE');
-  const kernel = kernelOption(values.kernel);
+  if (!file || extra.length > 0) throw new UsageError('run takes exactly one FILE', 'run');
+  const kernel = kernelOption(values.kernel, 'run');
   let at: number | undefined;
   if (values.at !== undefined) {
-    at = Number(values.at);
-    if (!Number.isInteger(at) || at < 1) throw new UsageError('--at takes a line number (1-based)');
+    at = /^\d+$/.test(values.at) ? Number(values.at) : NaN;
+    if (!Number.isSafeInteger(at) || at < 1)
+      throw new UsageError(`--at takes a line number (1-based), not \`${values.at}\``, 'run');
   }
-  const analysis = load(file, kernel, at !== undefined);
-  const opts: { at?: number; actions?: boolean; style: Style } = { style: st };
+  const analysis = load(file, io, kernel, at !== undefined);
+  // Lines as an editor counts them: a final newline does not start another line.
+  const lineCount = Math.max(1, analysis.parse.lines.length - (/\r?\n$|\r$/.test(analysis.text) ? 1 : 0));
+  if (at !== undefined && at > lineCount)
+    throw new UsageError(`--at ${at}: ${file === '-' ? 'standard input' : file} has ${lineCount} line(s)`, 'run');
+  const opts: RunOptions = { style: st, visibleControls: io.tty === true };
   if (at !== undefined) opts.at = at;
   if (values.actions) opts.actions = true;
+  const replaced = overriddenKernel(analysis, kernel);
+  if (replaced !== undefined) opts.kernelNote = `--kernel replaces the file's \`kernel ${replaced}\``;
   io.stdout(renderRun(analysis, opts) + '\n');
-  const errors = analysis.diagnostics.filter((d) => d.severity === 'error');
-  if (errors.length > 0) io.stderr(renderDiagnostics(file, errors, st).join('\n') + '\n');
+  const errors = analysis.diagnostics.filter((d) => d.severity === 'error' && (at === undefined || d.span.line < at));
+  if (errors.length > 0) io.stderr(renderDiagnostics(file, errors, st, io.stderrTty === true).join('\n') + '\n');
   return 0;
 }
 
@@ -157,17 +287,20 @@ function checkCommand(args: string[], io: Io, st: Style): number {
     allowPositionals: true,
     options: { kernel: { type: 'string' }, json: { type: 'boolean' } },
   });
-  if (positionals.length === 0) throw new UsageError('check takes at least one FILE');
-  const kernel = kernelOption(values.kernel);
+  if (positionals.length === 0) throw new UsageError('check takes at least one FILE', 'check');
+  const kernel = kernelOption(values.kernel, 'check');
   let status = 0;
   const reports: ReportItem[] = [];
   for (const file of positionals) {
     let text: string;
     try {
-      text = readText(file);
+      text = readText(file, io);
     } catch (e) {
-      io.stderr(`kvmmu: ${file}: ${e instanceof Error ? e.message : String(e)}\n`);
+      if (!(e instanceof FileError)) throw e;
+      io.stderr(`kvmmu: ${visible(e.message, io.stderrTty)}\n`);
       status = 2;
+      // With --json the report still has one entry per FILE, in order: a reader can match them up.
+      if (values.json) reports.push({ file, error: e.message });
       continue;
     }
     // One pass: check needs the diagnostics, expectations, steps and final state, not the syntax tree.
@@ -178,20 +311,21 @@ function checkCommand(args: string[], io: Io, st: Style): number {
     if (bad && status === 0) status = 1;
     if (values.json) reports.push({ analysis, options: { file } });
     else {
-      const lines = renderDiagnostics(file, analysis.diagnostics, st);
+      const lines = renderDiagnostics(file, analysis.diagnostics, st, io.stderrTty === true);
       if (lines.length > 0) io.stderr(lines.join('\n') + '\n');
       const e = analysis.expectations;
       io.stdout(
-        `${file}: ${analysis.kernel.label}: ${e.passed} expectation(s) passed, ${e.failed} failed, ` +
+        `${visible(file, io.tty)}: ${analysis.kernel.label}: ${e.passed} expectation(s) passed, ${e.failed} failed, ` +
           `${analysis.diagnostics.filter((d) => d.severity === 'error').length} error(s)\n`,
       );
     }
   }
   // Streamed in chunks: a large scenario's report is tens of megabytes, never built as one string.
+  // One FILE is one report; several are always an array, in argument order, whatever could be read.
   if (values.json)
     writeReports(
       reports,
-      reports.length !== 1,
+      positionals.length > 1,
       (chunk) => io.stdout(chunk),
       io.tty ? 2 : undefined,
       io.stdoutBytes ? (bytes) => io.stdoutBytes?.(bytes) : undefined,
@@ -207,13 +341,13 @@ function diffCommand(args: string[], io: Io, st: Style): number {
     options: { kernel: { type: 'string', multiple: true } },
   });
   const [file, ...extra] = positionals;
-  if (!file || extra.length > 0) throw new UsageError('diff takes exactly one FILE');
+  if (!file || extra.length > 0) throw new UsageError('diff takes exactly one FILE', 'diff');
   const kernels = values.kernel ?? [];
-  if (kernels.length !== 2) throw new UsageError('diff needs --kernel A --kernel B');
-  const [ka, kb] = kernels.map(kernelOption) as [string, string];
-  const text = readText(file);
+  if (kernels.length !== 2) throw new UsageError('diff needs --kernel A --kernel B', 'diff');
+  const [ka, kb] = kernels.map((k) => kernelOption(k, 'diff')) as [string, string];
+  const text = readText(file, io);
   const one = (kernelOverride: string): Analysis => analyze(text, { kernelOverride, checkpoints: false });
-  io.stdout(renderDiff(one(ka), one(kb), st) + '\n');
+  io.stdout(renderDiff(one(ka), one(kb), st, io.tty === true) + '\n');
   return 0;
 }
 
@@ -224,22 +358,31 @@ function decodeCommand(args: string[], io: Io, st: Style): number {
     options: { kernel: { type: 'string' }, 'cpu-role': { type: 'boolean' } },
   });
   const [wordText, ...extra] = positionals;
-  if (!wordText || extra.length > 0) throw new UsageError('decode takes exactly one WORD');
+  if (!wordText || extra.length > 0) throw new UsageError('decode takes exactly one WORD', 'decode');
   const word = parseWord(wordText);
   let kernel = kernelFor();
   if (values.kernel !== undefined) {
     const spec = kernelFromSpec(values.kernel);
-    if (!spec.kernel) throw new UsageError(`--kernel: ${spec.error ?? 'invalid kernel'}`);
+    if (!spec.kernel) throw new UsageError(`--kernel: ${spec.error ?? 'invalid kernel'}`, 'decode');
     kernel = spec.kernel;
   }
   const limit = values['cpu-role'] ? 0xffff_ffff_ffff_ffffn : 0xffff_ffffn;
-  if (word > limit) throw new UsageError(`${wordText} does not fit in ${values['cpu-role'] ? 64 : 32} bits`);
-  io.stdout(renderDecode(kernel, word, values['cpu-role'] === true, st) + '\n');
+  if (word > limit) throw new UsageError(`${wordText} does not fit in ${values['cpu-role'] ? 64 : 32} bits`, 'decode');
+  // Role words are written in hex everywhere (KVM's tracepoints, this tool's output): a bare `3784` is legal
+  // decimal, but far more often a hex word missing its `0x`. Say what was decoded, and warn when it could be that.
+  const decimal = /^\d+$/.test(wordText.replace(/_/g, ''));
+  if (decimal && word >= 10n)
+    io.stderr(
+      `kvmmu: warning: \`${wordText}\` is read as decimal (= 0x${word.toString(16)}); ` +
+        `for the hex word write \`0x${wordText.replace(/_/g, '')}\`\n`,
+    );
+  io.stdout(renderDecode(kernel, word, values['cpu-role'] === true, st, decimal ? wordText : undefined) + '\n');
   return 0;
 }
 
 function parseWord(text: string): bigint {
   const clean = text.replace(/_/g, '');
-  if (!/^(0x[0-9a-f]+|\d+)$/i.test(clean)) throw new UsageError(`\`${text}\` is not a number (decimal or 0x hex)`);
+  if (!/^(0x[0-9a-f]+|\d+)$/i.test(clean))
+    throw new UsageError(`\`${text}\` is not a number (decimal or 0x hex)`, 'decode');
   return BigInt(clean);
 }

@@ -39,6 +39,7 @@ main(process.argv.slice(2), {
   stderr: (s) => process.stderr.write(s),
   color: process.stdout.isTTY === true && !process.env['NO_COLOR'],
   tty: process.stdout.isTTY === true,
+  stderrTty: process.stderr.isTTY === true,
 }).then(
   (code) => {
     process.exitCode = code;

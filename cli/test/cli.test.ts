@@ -7,9 +7,24 @@ import { fileURLToPath } from 'node:url';
 import { main } from '../src/cli.js';
 
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  return cliWith({}, ...argv);
+}
+
+/** The CLI with some of its Io replaced (standard input, terminals). */
+async function cliWith(
+  io: { stdin?: string; tty?: boolean; stderrTty?: boolean },
+  ...argv: string[]
+): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const code = await main(argv, { stdout: (s) => (out += s), stderr: (s) => (err += s), color: false });
+  const code = await main(argv, {
+    stdout: (s) => (out += s),
+    stderr: (s) => (err += s),
+    color: false,
+    ...(io.tty !== undefined ? { tty: io.tty } : {}),
+    ...(io.stderrTty !== undefined ? { stderrTty: io.stderrTty } : {}),
+    ...(io.stdin !== undefined ? { stdin: () => io.stdin as string } : {}),
+  });
   return { code, out, err };
 }
 
@@ -47,6 +62,152 @@ describe('kvmmu CLI', () => {
   it('exits 2 on a missing file', async () => {
     const r = await cli('check', '/nonexistent/x.kvmmu');
     assert.equal(r.code, 2);
+  });
+
+  it('prints its version, the same as the extension’s', async () => {
+    const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
+    const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+    const r = await cli('--version');
+    assert.equal(r.code, 0);
+    assert.equal(r.out, `kvmmu ${version}\n`);
+  });
+
+  it('`COMMAND --help` prints that command’s usage and exits 0, whatever else is on the line', async () => {
+    for (const command of ['run', 'check', 'diff', 'decode', 'profiles']) {
+      const r = await cli(command, '--help');
+      assert.equal(r.code, 0, r.err);
+      assert.match(r.out, new RegExp(`^usage: kvmmu ${command}\\b`));
+      assert.equal(r.err, '');
+    }
+    const r = await cli('run', 'x.kvmmu', '--bogus', '-h');
+    assert.equal(r.code, 0);
+    assert.match(r.out, /usage: kvmmu run FILE/);
+  });
+
+  it('a usage error says what is wrong once and where to find the usage, without printing it all', async () => {
+    const r = await cli('run', '--bogus');
+    assert.equal(r.code, 2);
+    assert.match(r.err, /^kvmmu: Unknown option '--bogus'/);
+    assert.match(r.err, /`kvmmu run --help` for usage/);
+    assert.doesNotMatch(r.err, /usage: kvmmu <command>/);
+    assert.equal(r.err.split('\n').filter(Boolean).length, 2);
+  });
+
+  it('names an unreadable file in plain words, not a raw ENOENT/EISDIR', async () => {
+    const missing = await cli('run', '/nonexistent/x.kvmmu');
+    assert.equal(missing.code, 2);
+    assert.equal(missing.err, 'kvmmu: /nonexistent/x.kvmmu: no such file\n');
+    const dir = dirname(scratch(''));
+    const isDir = await cli('check', dir);
+    assert.equal(isDir.code, 2);
+    assert.equal(isDir.err, `kvmmu: ${dir}: is a directory, not a scenario file\n`);
+  });
+
+  it('`-` reads the scenario from standard input', async () => {
+    const stdin = 'kernel v6.4\nsregs cr0=PE|PG cr4=PAE efer=LME|LMA cr3=0x1000\nrun\nexpect roots.live == 1\n';
+    const run = await cliWith({ stdin }, 'run', '-');
+    assert.equal(run.code, 0, run.err);
+    assert.match(run.out, /3 {2}run .*→ alloc #1/);
+    const check = await cliWith({ stdin }, 'check', '-');
+    assert.equal(check.code, 0, check.err);
+    assert.match(check.out, /^-: v6\.4: 1 expectation\(s\) passed/);
+  });
+
+  it('decode says a bare number was read as decimal and warns that it may be hex without 0x', async () => {
+    const r = await cli('decode', '--kernel', 'v6.4', '3784');
+    assert.equal(r.code, 0);
+    assert.match(r.out, /^page role 0x00000ec8 \(decimal 3784\) on v6\.4/);
+    assert.match(r.err, /warning: `3784` is read as decimal \(= 0xec8\); for the hex word write `0x3784`/);
+    const hex = await cli('decode', '--kernel', 'v6.4', '0x3784');
+    assert.equal(hex.err, '');
+    assert.doesNotMatch(hex.out, /decimal/);
+    // One digit means the same in both bases: nothing to warn about.
+    assert.equal((await cli('decode', '4')).err, '');
+  });
+
+  it('--kernel with an unknown version lists the profiles and suggests a sensible one', async () => {
+    const file = scratch('run\n');
+    const r = await cli('run', file, '--kernel', 'v9.9');
+    assert.equal(r.code, 2);
+    assert.match(r.err, /`v9\.9`: it is newer than every profile; `latest` is the newest/);
+    assert.match(r.err, /profiles: v5\.15, v5\.17, v6\.1, /);
+    assert.doesNotMatch(r.err, /did you mean `v6\.1`/);
+  });
+
+  it('--at past the last line is an error naming the line count', async () => {
+    const file = scratch('kernel v6.4\nrun\n');
+    const r = await cli('run', file, '--at', '999');
+    assert.equal(r.code, 2);
+    assert.match(r.err, /--at 999: .* has 2 line\(s\)/);
+    assert.equal((await cli('run', file, '--at', '2')).code, 0);
+    assert.equal((await cli('run', file, '--at', '1e3')).code, 2);
+  });
+
+  it('with --at, the expectation totals count only the lines up to it', async () => {
+    const file = scratch(
+      'kernel v6.4\nsregs cr0=PE|PG cr4=PAE efer=LME|LMA cr3=0x1000\nrun\nexpect roots.live == 1\nexpect roots.live == 9\n',
+    );
+    const r = await cli('run', file, '--at', '4');
+    assert.equal(r.code, 0);
+    assert.match(r.out, /expectations up to line 4: 1 passed, 0 failed/);
+    assert.doesNotMatch(r.out, /expect roots\.live == 9/);
+    assert.match((await cli('run', file)).out, /expectations: 1 passed, 1 failed/);
+  });
+
+  it('says when --kernel replaces the file’s own kernel line, and only then', async () => {
+    const file = scratch('kernel v6.3\nrun\n');
+    const r = await cli('run', file, '--kernel', 'v6.4');
+    assert.match(r.out, /^kernel v6\.4 .*\n {2}--kernel replaces the file's `kernel v6\.3`\n/);
+    assert.doesNotMatch((await cli('run', file, '--kernel', 'v6.3')).out, /replaces/);
+    assert.doesNotMatch((await cli('run', file)).out, /replaces/);
+  });
+
+  it('check --json with several files prints an array in argument order, with an entry for each unreadable one', async () => {
+    const good = scratch('kernel v6.4\nrun\n');
+    const other = scratch('kernel v6.3\nrun\n');
+    const r = await cli('check', '--json', good, '/nonexistent/x.kvmmu', other);
+    assert.equal(r.code, 2);
+    const j = JSON.parse(r.out) as { file: string; error?: string; kernel?: { profile: string } }[];
+    assert.deepEqual(
+      j.map((x) => [x.file, x.error ?? x.kernel?.profile]),
+      [
+        [good, 'v6.4'],
+        ['/nonexistent/x.kvmmu', '/nonexistent/x.kvmmu: no such file'],
+        [other, 'v6.3'],
+      ],
+    );
+    // Several files are an array even when only one could be read.
+    const one = JSON.parse((await cli('check', '--json', '/nonexistent/x.kvmmu', good)).out) as unknown[];
+    assert.equal(one.length, 2);
+  });
+
+  it('run survives a scenario of 130,000 lines (no spread of every line into Math.max)', async () => {
+    const file = scratch('kernel v6.4\n' + 'vcpu 0\n'.repeat(130_000));
+    const r = await cli('run', file);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /130001 {2}vcpu 0/);
+  });
+
+  it('a UTF-8 byte-order mark is ignored: line 1 is still the kernel line', async () => {
+    const file = scratch('\ufeffkernel v6.3\nrun\n');
+    const r = await cli('check', file);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /: v6\.3: /);
+    const run = await cli('run', file);
+    assert.match(run.out, /^kernel v6\.3 /);
+    assert.match(run.out, /\n1 {2}kernel v6\.3\n/);
+  });
+
+  it('on a terminal, control characters from the scenario are shown, not sent to it', async () => {
+    const file = scratch('kernel v6.4\nrun # \u001b]0;pwned\u0007\u001b[2J\u009b\nr\u001b[31mun\n');
+    const tty = await cliWith({ tty: true, stderrTty: true }, 'run', file);
+    assert.equal(tty.code, 0);
+    assert.doesNotMatch(tty.out + tty.err, /[\u001b\u0007\u009b]/);
+    assert.match(tty.out, /run # ␛\]0;pwned␇␛\[2J\\u\{9b\}/);
+    assert.match(tty.err, /unexpected character `␛`/);
+    // Piped, the text is the file's, byte for byte.
+    const piped = await cli('run', file);
+    assert.match(piped.out, /\u001b\]0;pwned\u0007/);
   });
 
   it('exits 2 on a bad --kernel', async () => {

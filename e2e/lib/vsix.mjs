@@ -14,6 +14,8 @@ const SOURCES = [
   'webview/src',
   'syntaxes',
   'dist',
+  'vsix',
+  'docs/images',
 ];
 
 function newestMtime(path) {

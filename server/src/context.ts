@@ -8,7 +8,7 @@ export interface ServerContext {
   store: DocumentStore;
   settings: SettingsHolder;
   /** Client capabilities that change what we send. */
-  clientSupports: { inlayHintRefresh: boolean; hierarchicalSymbols: boolean };
+  clientSupports: { inlayHintRefresh: boolean; hierarchicalSymbols: boolean; snippets: boolean };
 }
 
 /**

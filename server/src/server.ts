@@ -21,6 +21,8 @@ import { SettingsHolder } from './settings.js';
 
 export const SERVER_NAME = 'kvmmu-language-server';
 export const SERVER_VERSION = '0.1.0';
+/** `=` opens a `vm` key's values, `|` the next flag; nothing else pops the list up unasked. */
+export const COMPLETION_TRIGGERS = ['=', '|'];
 
 export interface ServerOptions {
   /** Diagnostics debounce; tests use 0. */
@@ -36,7 +38,7 @@ export function startServer(connection: Connection, options: ServerOptions): voi
     connection,
     store,
     settings,
-    clientSupports: { inlayHintRefresh: false, hierarchicalSymbols: true },
+    clientSupports: { inlayHintRefresh: false, hierarchicalSymbols: true, snippets: false },
   };
   const diagnostics = new DiagnosticsPublisher(ctx, options.debounceMs ?? 150);
 
@@ -44,12 +46,15 @@ export function startServer(connection: Connection, options: ServerOptions): voi
     const caps = params.capabilities ?? {};
     settings.canPull = !!caps.workspace?.configuration;
     ctx.clientSupports.inlayHintRefresh = !!caps.workspace?.inlayHint?.refreshSupport;
+    ctx.clientSupports.snippets = !!caps.textDocument?.completion?.completionItem?.snippetSupport;
     return {
       capabilities: {
         textDocumentSync: TextDocumentSyncKind.Incremental,
         hoverProvider: true,
         inlayHintProvider: { resolveProvider: false },
-        completionProvider: { triggerCharacters: [' ', '|', '=', '+', '-', '.', '~', ':'] },
+        // Few trigger characters: a list that pops up after every space is one Enter away from swallowing the
+        // line break (typing `kernel v6.3⏎vm …` made one line). Words trigger completion as they are typed anyway.
+        completionProvider: { triggerCharacters: COMPLETION_TRIGGERS },
         documentSymbolProvider: true,
         foldingRangeProvider: true,
         documentFormattingProvider: true,

@@ -11,7 +11,9 @@ import type {
   Location,
   TextEdit,
 } from 'vscode-languageserver/node';
+import { CompletionItemKind } from 'vscode-languageserver/node';
 import { analyze } from '../../core/src/engine/analyze.js';
+import { COMPLETION_TRIGGERS } from '../src/server.js';
 import type { CompareResult, ProfilesResult, StateAtResult, TimelineResult } from '../../core/src/protocol.js';
 import type { TestClient } from './harness.js';
 import { at, messageOf, startClient } from './harness.js';
@@ -114,7 +116,7 @@ describe('language server over streams', function () {
     const h = await client.request<Hover>('textDocument/hover', at(URI, 4, 1));
     const md = (h.contents as { value: string }).value;
     assert.match(md, /\*\*run\*\* on vCPU 0/);
-    assert.match(md, /`alloc` #1/);
+    assert.match(md, /`alloc #1 4-level direct !SMM rc 2`/);
     assert.match(md, /https:\/\/elixir\.bootlin\.com\/linux\/v6\.4\/C\/ident\//);
   });
 
@@ -131,6 +133,24 @@ describe('language server over streams', function () {
     const items = await client.request<CompletionItem[]>('textDocument/completion', at(uri, 0, 7));
     assert.ok(items.some((i) => i.label === 'LA57'));
     assert.ok(!items.some((i) => i.label === 'WP'));
+  });
+
+  it('a byte-order mark opening a document is ignored: its kernel line applies', async () => {
+    const uri = 'file:///test/bom.kvmmu';
+    const diagnostics = await client.open(uri, '\ufeffkernel v6.3\nrun\n');
+    assert.deepEqual(diagnostics, []);
+    const state = await client.request<StateAtResult>('kvmmu/stateAt', { uri, line: 1 });
+    assert.equal(state.kernel.profile, 'v6.3');
+  });
+
+  it('completion pops up only after `=` and `|`, and offers snippets only to a client that supports them', async () => {
+    const uri = 'file:///test/complete-snippets.kvmmu';
+    await client.open(uri, '\n');
+    const items = await client.request<CompletionItem[]>('textDocument/completion', at(uri, 0, 0));
+    assert.ok(items.some((i) => i.label === 'smi'));
+    // This test client announced no snippetSupport: `${1:…}` would be inserted literally.
+    assert.ok(!items.some((i) => i.kind === CompletionItemKind.Snippet));
+    assert.deepEqual(COMPLETION_TRIGGERS, ['=', '|']);
   });
 
   it('outlines and folds vCPU sections', async () => {

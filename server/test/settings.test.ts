@@ -10,6 +10,8 @@ import {
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   contributes: {
     configuration: unknown;
+    configurationDefaults?: Record<string, Record<string, unknown>>;
+    snippets?: unknown;
     commands: { command: string }[];
     menus: Record<string, { command: string }[]>;
   };
@@ -17,6 +19,18 @@ const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.ur
   activationEvents: string[];
   capabilities: { untrustedWorkspaces: { supported: boolean }; virtualWorkspaces: boolean };
 };
+
+describe('editor defaults for .kvmmu', () => {
+  it('Enter starts a new line unless accepting a suggestion changes the text (typing line by line just works)', () => {
+    const kvmmu = pkg.contributes.configurationDefaults?.['[kvmmu]'];
+    assert.equal(kvmmu?.['editor.acceptSuggestionOnEnter'], 'smart');
+    assert.equal(kvmmu?.['editor.wordBasedSuggestions'], 'off');
+  });
+
+  it('snippets come from the language server (in context), not a snippets file shown everywhere', () => {
+    assert.equal(pkg.contributes.snippets, undefined);
+  });
+});
 
 describe('settings, single-sourced', () => {
   it('package.json contributes.configuration is exactly core/src/settings.ts', () => {

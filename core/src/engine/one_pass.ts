@@ -119,7 +119,7 @@ function onePass(text: string, checkOptions: CheckOptions, known?: CheckedHeader
     // A line seen before as an event without diagnostics is run from that parse, without moving it here first.
     const seen = knownEventLine(lineText);
     const pl = seen ?? parseLine(lineText, line);
-    if (scan && (pl.statement?.kind === 'kernel' || pl.statement?.kind === 'vm')) {
+    if (scan && (pl.statement?.kind === 'kernel' || pl.statement?.kind === 'vm' || pl.recovered)) {
       lateHeader = true;
       return false;
     }

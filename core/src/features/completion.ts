@@ -12,14 +12,14 @@ import { EVENTS, EXPECT_OPS, EXPECT_PATHS, HEADER_KEYWORDS, REGISTERS, SUBWORDS,
 import { commentStart } from './words.js';
 
 export type CompletionKind =
-  'keyword' | 'register' | 'flag' | 'profile' | 'behaviour' | 'key' | 'value' | 'path' | 'operator';
+  'keyword' | 'register' | 'flag' | 'profile' | 'behaviour' | 'key' | 'value' | 'path' | 'operator' | 'snippet';
 
 export interface CompletionItem {
   label: string;
   kind: CompletionKind;
   detail?: string;
   documentation?: string;
-  /** Text to insert when it differs from the label. */
+  /** Text to insert when it differs from the label; for a `snippet`, in LSP snippet syntax (`${1:…}`). */
   insertText?: string;
   /** The columns on the cursor's line the item replaces (the partial word). */
   replace: { start: number; end: number };
@@ -66,6 +66,12 @@ export function complete(kernel: Kernel, lineText: string, character: number, he
       ...EVENTS.filter((t) => !(afterPrefix && (t.name === 'vcpu' || t.name === 'expect'))).map((t) =>
         mk(t.name, 'keyword', t.doc),
       ),
+      // Snippets write whole statements: only where a statement starts (never after `kernel `).
+      ...(afterPrefix || signed
+        ? []
+        : SNIPPETS.filter((t) => !(headerDone && t.header)).map((t) =>
+            mk(t.prefix, 'snippet', t.doc, t.title, t.body.join('\n')),
+          )),
     ];
     return items;
   }
@@ -125,6 +131,53 @@ export function complete(kernel: Kernel, lineText: string, character: number, he
   }
   return [];
 }
+
+/**
+ * Multi-line templates, offered by the language server (not a `contributes.snippets` file) so that they appear
+ * only where a statement starts: VS Code shows a snippet file's entries wherever the word typed so far matches
+ * (`kernel v` offered `vmenter-ept`).
+ */
+const SNIPPETS: readonly { prefix: string; title: string; doc: string; body: readonly string[]; header?: true }[] = [
+  {
+    prefix: 'header',
+    title: 'kernel profile and VM configuration',
+    doc: 'The scenario header: a `kernel` line and a `vm` line.',
+    header: true,
+    body: [
+      `kernel \${1|${PROFILES.map((p) => p.name)
+        .reverse()
+        .join(',')}|}`,
+      'vm vendor=${2|intel,amd|} tdp=${3|on,off|} vcpus=${4:1}',
+      '$0',
+    ],
+  },
+  {
+    prefix: 'longmode',
+    title: 'Enter 64-bit paging: PAE, LME, then PE|PG',
+    doc: 'CR4.PAE, EFER.LME, CR3, then CR0.PE|PG, and a `run` that loads the root.',
+    body: ['cr4 = PAE', 'efer = LME', 'cr3 = ${1:0x1000}', 'cr0 = PE|PG', 'run', '$0'],
+  },
+  {
+    prefix: 'smi-rsm',
+    title: 'Enter and leave SMM, running in between',
+    doc: 'An SMI round trip with an expectation on the live roots.',
+    body: ['smi', 'run', 'rsm', 'run', 'expect roots.live == ${1:1}', '$0'],
+  },
+  {
+    prefix: 'vmenter-ept',
+    title: 'Nested VM-Enter (EPT)',
+    doc: 'VMLAUNCH with EPT for L2 (needs `vm nested=on`).',
+    body: ['vmenter ept=on eptp=${1:0x501e} cr0=PE|PG cr4=PAE efer=LME|LMA cr3=${2:0x9000}', 'run', '$0'],
+  },
+  {
+    prefix: 'expect',
+    title: 'Check the state after the previous statement',
+    doc: 'An `expect` line with a path, an operator and a value to fill in.',
+    body: [
+      'expect ${1|roots.live,roots.valid,roots.invalid,root.id,root.level,root.refcount,root.role.smm,prev_roots.count,line.allocated,line.freed,line.reused,stats.roots_allocated,warnings|} ${2|==,!=,<,<=,>,>=|} ${3:1}',
+    ],
+  },
+];
 
 /** Expectation paths, with `root.role.<field>` expanded for the kernel's page-role layout. */
 export function expectPaths(kernel: Kernel): { name: string; doc: string }[] {

@@ -2,43 +2,65 @@
  * Formatting: canonical spacing inside statements, upper-case flags, trailing whitespace trimmed.
  * Comments are kept byte for byte and stay in their column when the code still fits before them (hand
  * alignment survives); a line with a parse error is only right-trimmed (we do not know what its tokens mean).
+ *
+ * Formatting never changes what a line means: "whitespace" here is only what the lexer skips (space, tab, VT,
+ * FF), never JavaScript's `\s` — U+00A0, U+2028, U+3000 or U+FEFF at the end of a line are characters the lexer
+ * reports, and trimming them would delete the error with its cause. A byte-order mark opening the file stays.
  */
 import type { ParseResult, Statement, TextEdit } from '../syntax/ast.js';
 import { findFlag } from '../kernel/regs.js';
+import { forEachLine } from '../text/positions.js';
 
-const TOKEN = /\s+|\|=|&=|==|!=|<=|>=|\.\.|[=|~:<>]|[^\s=|~:<>&!]+|./g;
+/** Trailing whitespace as the lexer sees it (core/src/syntax/lexer.ts `isSpace`). */
+const TRAILING_SPACE = /[ \t\v\f]+$/;
+const LEADING_SPACE = /^[ \t\v\f]+/;
+const trimEnd = (s: string): string => s.replace(TRAILING_SPACE, '');
+const BOM = '\ufeff';
+
+const TOKEN = /[ \t\v\f]+|\|=|&=|==|!=|<=|>=|\.\.|[=|~:<>]|[^ \t\v\f=|~:<>&!]+|./g;
 
 export function formatDocument(parse: ParseResult, lines: readonly string[]): TextEdit[] {
   const edits: TextEdit[] = [];
   lines.forEach((original, line) => {
-    const next = formatLine(original, parse.lines[line]);
+    const next = formatLine(original, line, parse.lines[line]);
     if (next !== original) edits.push({ span: { line, start: 0, end: original.length }, newText: next });
   });
   return edits;
 }
 
-/** The whole formatted text (for tests and the CLI). */
+/** The whole formatted text (for tests and the CLI); every line keeps its own line break. */
 export function formatText(parse: ParseResult, text: string): string {
-  const lines = text.split(/\r?\n/);
-  const edits = formatDocument(parse, lines);
-  for (const e of edits) lines[e.span.line] = e.newText;
-  return lines.join(text.includes('\r\n') ? '\r\n' : '\n');
+  let out = '';
+  forEachLine(text, (line, index, start) => {
+    const end = start + line.length;
+    const lineBreak = text.startsWith('\r\n', end) ? '\r\n' : end < text.length ? (text[end] as string) : '';
+    out += formatLine(line, index, parse.lines[index]) + lineBreak;
+  });
+  return out;
 }
 
-function formatLine(text: string, parsed: ParseResult['lines'][number] | undefined): string {
+function formatLine(text: string, line: number, parsed: ParseResult['lines'][number] | undefined): string {
+  // The byte-order mark is not part of line 0's code (the parser skips it), but the file keeps it.
+  if (line === 0 && text.startsWith(BOM)) return BOM + formatCode(text.slice(1), parsed, 1);
+  return formatCode(text, parsed, 0);
+}
+
+/** `text` formatted; `offset`: where `text` starts in the line the parse's spans are columns of. */
+function formatCode(text: string, parsed: ParseResult['lines'][number] | undefined, offset: number): string {
   const clean = !!parsed?.statement && !parsed.diagnostics.some((d) => d.severity === 'error');
-  if (!clean || !parsed?.statement) return text.replace(/\s+$/, '');
-  const commentAt = parsed.comment?.start;
-  const body = respace((commentAt === undefined ? text : text.slice(0, commentAt)).trim(), parsed.statement);
+  if (!clean || !parsed?.statement) return trimEnd(text);
+  const commentAt = parsed.comment === undefined ? undefined : parsed.comment.start - offset;
+  const code = commentAt === undefined ? text : text.slice(0, commentAt);
+  const body = respace(trimEnd(code.replace(LEADING_SPACE, '')), parsed.statement);
   if (commentAt === undefined) return body;
-  const comment = text.slice(commentAt).replace(/\s+$/, '');
+  const comment = trimEnd(text.slice(commentAt));
   // Keep the comment's column if the code still fits with a space to spare; otherwise two spaces.
   const column = commentAt >= body.length + 1 ? commentAt : body.length + 2;
   return `${body.padEnd(column)}${comment}`;
 }
 
 function respace(code: string, s: Statement): string {
-  const tokens = (code.match(TOKEN) ?? []).filter((t) => !/^\s+$/.test(t));
+  const tokens = (code.match(TOKEN) ?? []).filter((t) => !/^[ \t\v\f]+$/.test(t));
   const isAssign = (x: string): boolean => x === '=' || x === '|=' || x === '&=';
   // `cr0 = X`, `cr0 |= X`, `emulate cr3 = X`: the register assignment is spaced; every `key=value` is tight.
   const unprefixed = code.replace(/^vcpu\s+\d+\s*:\s*/, '');

@@ -4,7 +4,8 @@
  */
 import type { Analysis, Step } from '../engine/analysis.js';
 import type { Kernel } from '../kernel/behaviours.js';
-import type { Action, ActionOp } from '../kernel/types.js';
+import type { ActionOp } from '../kernel/types.js';
+import { formatOutcome, outcomePieces, quietOutcome, type OutcomePiece } from '../views/outcome.js';
 import { roleSummary } from './roles.js';
 
 export const MAX_HINT_LENGTH = 48;
@@ -23,26 +24,6 @@ export interface InlayHint {
   tooltip: string;
 }
 
-/** Ops worth a word in the hint, in the order they happened; the rest only when nothing else happened. */
-const PRIMARY: ReadonlySet<ActionOp> = new Set<ActionOp>([
-  'alloc',
-  'reuse',
-  'cache_hit',
-  'cache_miss',
-  'evict',
-  'unload',
-  'invalidate',
-  'queue_zap',
-  'zap',
-  'free',
-  'fault',
-  'no_exit',
-  'reinit_skipped',
-  'warn',
-  'hazard',
-]);
-const SECONDARY: ReadonlySet<ActionOp> = new Set<ActionOp>(['reinit', 'request', 'flush']);
-
 export function inlayHints(analysis: Analysis, range?: { startLine: number; endLine: number }): InlayHint[] {
   const hints: InlayHint[] = [];
   const inRange = (line: number): boolean => !range || (line >= range.startLine && line <= range.endLine);
@@ -50,7 +31,7 @@ export function inlayHints(analysis: Analysis, range?: { startLine: number; endL
     if (!inRange(step.line)) continue;
     const parts = stepHintParts(analysis.kernel, step);
     if (parts.length === 0) continue;
-    hints.push(makeHint(step.line, step.statement.span.end, parts, step.result.summary));
+    hints.push(makeHint(step.line, step.statement.span.end, parts, formatOutcome(step.result, analysis.kernel)));
   }
   for (const r of analysis.expectations.results) {
     if (!inRange(r.line)) continue;
@@ -71,125 +52,17 @@ function makeHint(line: number, character: number, parts: HintPart[], tooltip: s
   return { line, character, parts: all, label: all.map((p) => p.text).join(''), tooltip };
 }
 
-/** The words of one step's hint, already shortened to MAX_HINT_LENGTH. */
+/** The words of one step's hint: the outcome's pieces (views/outcome.ts), shortened to MAX_HINT_LENGTH. */
 export function stepHintParts(kernel: Kernel, step: Step): HintPart[] {
   const { result } = step;
   if (result.outcome === 'error') return [];
   if (result.outcome === 'vmfail') return [{ text: 'VM-Enter fails' }];
-  if (result.outcome === 'shutdown') return [{ text: 'triple fault' }];
-  let chosen = result.actions.filter((a) => PRIMARY.has(a.op));
-  if (chosen.length === 0) chosen = result.actions.filter((a) => SECONDARY.has(a.op));
-  if (chosen.length === 0) chosen = result.actions.filter((a) => a.op === 'get' || a.op === 'put');
-  if (chosen.length === 0)
-    return [{ text: result.outcome === 'gp' ? '#GP' : result.outcome === 'no_exit' ? 'no exit' : 'no MMU change' }];
-  return shorten(groupPieces(kernel, chosen));
+  const pieces = outcomePieces(result, kernel);
+  if (pieces.length === 0) return [{ text: quietOutcome(result) }];
+  return shorten(pieces);
 }
 
-interface Piece {
-  op: ActionOp;
-  head: string;
-  roots: number[];
-  tail: string;
-}
-
-/** Same-op actions in a row merge ("free #1 #3"); ops without roots collapse to one word. */
-function groupPieces(kernel: Kernel, actions: readonly Action[]): Piece[] {
-  const pieces: Piece[] = [];
-  for (const a of actions) {
-    const piece = pieceOf(kernel, a);
-    const last = pieces[pieces.length - 1];
-    if (last && last.op === a.op && mergeable(a.op) && last.tail === piece.tail) {
-      for (const r of piece.roots) if (!last.roots.includes(r)) last.roots.push(r);
-      continue;
-    }
-    if (
-      !mergeable(a.op) &&
-      pieces.some(
-        (p) => p.op === a.op && p.head === piece.head && p.tail === piece.tail && p.roots.join() === piece.roots.join(),
-      )
-    )
-      continue;
-    pieces.push(piece);
-  }
-  return pieces;
-}
-
-function mergeable(op: ActionOp): boolean {
-  return (
-    op === 'unload' ||
-    op === 'free' ||
-    op === 'invalidate' ||
-    op === 'zap' ||
-    op === 'queue_zap' ||
-    op === 'evict' ||
-    op === 'put' ||
-    op === 'get'
-  );
-}
-
-function rootsOf(a: Action): number[] {
-  if (a.roots && a.roots.length > 0) return [...a.roots];
-  return a.root === undefined ? [] : [a.root];
-}
-
-function rc(a: Action): string {
-  return a.refcount ? ` rc ${a.refcount[0]}→${a.refcount[1]}` : '';
-}
-
-function pieceOf(kernel: Kernel, a: Action): Piece {
-  const roots = rootsOf(a);
-  switch (a.op) {
-    case 'alloc': {
-      const summary = a.role ? roleSummary(kernel, a.role) : '';
-      return { op: a.op, head: 'alloc', roots, tail: summary ? ` ${summary}` : '' };
-    }
-    case 'reuse':
-      return { op: a.op, head: 'reuse', roots, tail: rc(a) };
-    case 'cache_hit': {
-      const slot = a.slot?.match(/prev_roots\[(\d+)\]/);
-      return { op: a.op, head: 'hit', roots, tail: slot ? ` prev[${slot[1]}]` : '' };
-    }
-    case 'cache_miss':
-      return { op: a.op, head: 'miss', roots, tail: a.root === undefined ? '' : '→prev[0]' };
-    case 'evict':
-      return { op: a.op, head: 'evict', roots, tail: '' };
-    case 'unload':
-      return { op: a.op, head: 'unload', roots, tail: '' };
-    case 'invalidate':
-      return { op: a.op, head: 'invalidate', roots, tail: '' };
-    case 'queue_zap':
-      return { op: a.op, head: 'queue zap', roots, tail: '' };
-    case 'zap':
-      return { op: a.op, head: 'zap', roots, tail: '' };
-    case 'free':
-      return { op: a.op, head: 'free', roots, tail: '' };
-    case 'fault':
-      return { op: a.op, head: '#GP', roots: [], tail: '' };
-    case 'no_exit':
-      return { op: a.op, head: 'no exit', roots: [], tail: '' };
-    case 'reinit_skipped':
-      return { op: a.op, head: 'role unchanged', roots: [], tail: '' };
-    case 'reinit':
-      return { op: a.op, head: 'reinit', roots: [], tail: '' };
-    case 'request':
-      return {
-        op: a.op,
-        head: a.request ? `req ${a.request.replace(/^KVM_REQ_/, '')}` : 'request',
-        roots: [],
-        tail: '',
-      };
-    case 'flush':
-      return { op: a.op, head: 'flush', roots: [], tail: '' };
-    case 'warn':
-      return { op: a.op, head: '⚠ WARN', roots: [], tail: '' };
-    case 'hazard':
-      return { op: a.op, head: `⚠ ${a.detail}`, roots: [], tail: '' };
-    case 'get':
-      return { op: a.op, head: 'get', roots, tail: roots.length <= 1 ? rc(a) : '' };
-    case 'put':
-      return { op: a.op, head: 'put', roots, tail: roots.length <= 1 ? rc(a) : '' };
-  }
-}
+type Piece = OutcomePiece;
 
 /** Roots named per piece before "+N" stands for the rest. */
 const MAX_ROOTS_PER_PIECE = 4;
@@ -200,6 +73,7 @@ function pieceParts(p: Piece): HintPart[] {
   for (const r of shown) parts.push({ text: ' ' }, { text: `#${r}`, root: r });
   if (shown.length < p.roots.length) parts.push({ text: ` +${p.roots.length - shown.length}` });
   if (p.tail) parts.push({ text: p.tail });
+  if (p.times > 1) parts.push({ text: ` ×${p.times}` });
   return parts;
 }
 
@@ -210,12 +84,14 @@ const KEEP_ORDER: Partial<Record<ActionOp, number>> = {
   alloc: 0,
   reuse: 0,
   cache_hit: 0,
+  cache_miss: 3,
   fault: 0,
   no_exit: 0,
   hazard: 0,
   warn: 0,
   free: 1,
   unload: 2,
+  reinit: 2,
   reinit_skipped: 2,
   evict: 3,
   invalidate: 3,

@@ -14,6 +14,7 @@ import { callPathMarkdown, commitMarkdown, identLink, kernelTag } from './kernel
 import type { DecodedPageRole } from './roles.js';
 import { cpuRole, isRoleBit, pageRole, roleSummary } from './roles.js';
 import { code, lineText } from './text.js';
+import { formatAction, formatOutcome } from '../views/outcome.js';
 import { EVENTS, EXPECT_PATHS, HEADER_KEYWORDS, REGISTERS, STAT_NAMES, VM_KEYS, findTerm } from './vocabulary.js';
 import type { Word } from './words.js';
 import { parseNumber, wordAt, wordsOf } from './words.js';
@@ -216,15 +217,56 @@ function rootLabel(id: number | null): string {
   return id === null ? '—' : `#${id}`;
 }
 
-function activeMmu(s: Snapshot, vcpu: number): MmuSnapshot | undefined {
-  const v = s.vcpus.find((x) => x.id === vcpu);
-  return v?.mmus.find((m) => m.name === v.mmu);
-}
-
 function roleCell(kernel: Kernel, word: string | undefined): string {
   if (!word) return '—';
   const summary = roleSummary(kernel, word);
   return summary ? `${code(word)} (${summary})` : code(word);
+}
+
+/** What a slot holds: a root id, a special root with its PAE entries, or nothing. */
+function currentRoot(m: MmuSnapshot | undefined): string {
+  if (!m) return '—';
+  if (m.root !== null) return `#${m.root}`;
+  if (m.rootSpecial) return `${m.rootSpecial}[${m.paeRoots.map(rootLabel).join(' ')}]`;
+  return '—';
+}
+
+function mmuKey(m: MmuSnapshot | undefined): string {
+  return m ? [m.cpuRole, m.rootRole, currentRoot(m), m.prevRoots.join()].join('|') : '';
+}
+
+/**
+ * The MMUs whose state the line changed, each labelled (`invept` changes guest_mmu while root_mmu stays active;
+ * a nested VM-Enter switches from root_mmu to guest_mmu and may change both). The active MMU is shown even
+ * when unchanged, so a line that changed nothing still says where it stands.
+ */
+function mmuTables(k: Kernel, before: Snapshot, after: Snapshot, vcpu: number): string[] {
+  const vb = before.vcpus.find((v) => v.id === vcpu);
+  const va = after.vcpus.find((v) => v.id === vcpu);
+  if (!vb && !va) return [];
+  const roleName = k.has('cpu_role_split') ? 'cpu_role' : 'mmu_role';
+  const names = [...new Set([...(va?.mmus ?? []), ...(vb?.mmus ?? [])].map((m) => m.name))];
+  const out: string[] = [];
+  if (vb?.mmu !== va?.mmu) out.push(`Active MMU: ${code(vb?.mmu ?? '—')} → ${code(va?.mmu ?? '—')}`);
+  for (const name of names) {
+    const mb = vb?.mmus.find((m) => m.name === name);
+    const ma = va?.mmus.find((m) => m.name === name);
+    const changed = mmuKey(mb) !== mmuKey(ma);
+    const active = name === va?.mmu || name === vb?.mmu;
+    if (!changed && !active) continue;
+    const label = `**${name}**${name === va?.mmu ? ' (active)' : ''}${changed ? '' : ' — unchanged'}`;
+    out.push(
+      [
+        `| ${label} | before | after |`,
+        '|---|---|---|',
+        `| ${roleName} | ${mb ? code(mb.cpuRole) : '—'} | ${ma ? code(ma.cpuRole) : '—'} |`,
+        `| root_role | ${roleCell(k, mb?.rootRole)} | ${roleCell(k, ma?.rootRole)} |`,
+        `| root | ${currentRoot(mb)} | ${currentRoot(ma)} |`,
+        `| prev_roots | ${(mb?.prevRoots ?? []).map(rootLabel).join(' ')} | ${(ma?.prevRoots ?? []).map(rootLabel).join(' ')} |`,
+      ].join('\n'),
+    );
+  }
+  return out;
 }
 
 export function stepMarkdown(analysis: Analysis, step: Step): string {
@@ -234,29 +276,10 @@ export function stepMarkdown(analysis: Analysis, step: Step): string {
   const out: string[] = [];
   const outcome = r.outcome === 'ok' ? '' : ` · **${outcomeLabel(r.outcome)}**`;
   out.push(`**${keyword}** on vCPU ${step.vcpu} · ${code(k.label)}${outcome}`);
-  if (r.summary) out.push(r.summary);
+  // The same words as the inlay hint, the CLI and the panel (views/outcome.ts), in full.
+  out.push(`→ ${formatOutcome(r, k)}`);
   if (r.message) out.push(`_${r.message}_`);
-
-  const before = analysis.stateAt(step.line - 1);
-  const after = analysis.stateAt(step.line);
-  const mb = activeMmu(before, step.vcpu);
-  const ma = activeMmu(after, step.vcpu);
-  const vb = before.vcpus.find((v) => v.id === step.vcpu);
-  const va = after.vcpus.find((v) => v.id === step.vcpu);
-  if (ma || mb) {
-    const roleName = k.has('cpu_role_split') ? 'cpu_role' : 'mmu_role';
-    out.push(
-      [
-        '| | before | after |',
-        '|---|---|---|',
-        `| active MMU | ${vb?.mmu ?? '—'} | ${va?.mmu ?? '—'} |`,
-        `| ${roleName} | ${mb ? code(mb.cpuRole) : '—'} | ${ma ? code(ma.cpuRole) : '—'} |`,
-        `| root_role | ${roleCell(k, mb?.rootRole)} | ${roleCell(k, ma?.rootRole)} |`,
-        `| root | ${rootLabel(mb?.root ?? null)} | ${rootLabel(ma?.root ?? null)} |`,
-        `| prev_roots | ${(mb?.prevRoots ?? []).map(rootLabel).join(' ')} | ${(ma?.prevRoots ?? []).map(rootLabel).join(' ')} |`,
-      ].join('\n'),
-    );
-  }
+  out.push(...mmuTables(k, analysis.stateAt(step.line - 1), analysis.stateAt(step.line), step.vcpu));
   if (r.actions.length > 0) {
     out.push(`**Actions (${r.actions.length})**`);
     out.push(r.actions.map((a, i) => actionMarkdown(k, a, i, r.actions[i - 1]?.path)).join('\n'));
@@ -294,14 +317,10 @@ function pathMarkdown(kernel: Kernel, path: readonly string[], previous: readonl
 }
 
 function actionMarkdown(kernel: Kernel, a: Action, i: number, previousPath: readonly string[] | undefined): string {
-  const roots = a.roots && a.roots.length ? a.roots : a.root !== undefined ? [a.root] : [];
   const bits = [
-    `${i + 1}. ${code(a.op)}`,
-    roots.map((r) => `#${r}`).join(' '),
-    a.refcount ? `rc ${a.refcount[0]}→${a.refcount[1]}` : '',
-    a.slot ? code(a.slot) : '',
-    a.request ? code(a.request) : '',
-    a.role ? roleCell(kernel, a.role) : '',
+    `${i + 1}. ${code(formatAction(a, kernel))}`,
+    a.request && !formatAction(a).includes(a.request) ? code(a.request) : '',
+    a.role && a.op !== 'alloc' ? roleCell(kernel, a.role) : '',
   ].filter(Boolean);
   const who = [a.vcpu !== undefined ? `vCPU ${a.vcpu}` : '', a.mmu ?? ''].filter(Boolean).join(' ');
   const head = `${bits.join(' ')}${who ? ` (${who})` : ''} — ${a.detail}`;

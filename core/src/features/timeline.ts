@@ -9,6 +9,7 @@ import type { CompareLine, ProfilesResult, StateAtResult, TimelineResult, Timeli
 import type { VcpuSnapshot } from '../kernel/types.js';
 import { lineText } from './text.js';
 import { diffOutcomes } from '../views/text.js';
+import { formatOutcome } from '../views/outcome.js';
 
 export function timelineStep(analysis: Analysis, step: Step): TimelineStep {
   const s = step.statement.span;
@@ -16,7 +17,8 @@ export function timelineStep(analysis: Analysis, step: Step): TimelineStep {
     line: step.line,
     vcpu: step.vcpu,
     text: (lineText(analysis.text, s.line) ?? '').slice(s.start, s.end),
-    summary: step.result.summary,
+    // The one wording every view uses (views/outcome.ts), not the model's own summary.
+    summary: formatOutcome(step.result, analysis.kernel),
     outcome: step.result.outcome,
     actions: step.result.actions,
   };

@@ -327,7 +327,7 @@ export function summarizePageRole(k: Kernel, word: number): string {
   if (roleHas4ByteGpte(k, word) && !direct) parts.push('4-byte gptes');
   const quadrant = get('quadrant');
   if (quadrant) parts.push(`quadrant ${quadrant}`);
-  if (get('ad_disabled')) parts.push('!ad');
+  if (get('ad_disabled')) parts.push('ad_disabled'); // the field's name: `!ad` read as "not A/D"
   if (get('passthrough')) parts.push('passthrough');
   if (get('is_mirror')) parts.push('mirror');
   const access = get('access');

@@ -89,6 +89,12 @@ export interface ParsedLine {
   keyword?: Named;
   /** A well-formed `vcpu N:` prefix, even when the statement after it did not parse. */
   vcpuPrefix?: { id: number; span: Span };
+  /**
+   * A `vm` line with errors, reduced to the settings that did parse (`statement` is absent: the line has errors).
+   * The header applies these, so one bad value does not turn `vcpus=4` into 1 and every later line into an error
+   * that contradicts the file.
+   */
+  recovered?: Statement & { kind: 'vm' };
 }
 
 export interface ParseResult {

@@ -91,7 +91,8 @@ export class HeaderScan {
   }
 
   line(pl: ParsedLine): void {
-    const s = pl.statement;
+    // A `vm` line with a bad setting still sets the others (its errors are the line's own diagnostics).
+    const s = pl.statement ?? pl.recovered;
     if (!s) {
       // A line that failed to parse still marks where the events begin.
       const isHeader = pl.keyword?.name === 'kernel' || pl.keyword?.name === 'vm';
@@ -138,7 +139,7 @@ export class HeaderScan {
     if (this.kernelStmt) {
       // Checked even when overridden: a wrong line is wrong whatever runs it.
       const r = resolveKernel(this.kernelStmt.profile, this.kernelStmt.mods);
-      diagnostics.push(...r.diagnostics);
+      for (const d of r.diagnostics) diagnostics.push(d); // one per +/- on the line: not spread (unbounded)
       kernel ??= r.kernel;
     }
     if (!kernel) {
@@ -293,18 +294,7 @@ export function resolveKernel(
 ): { kernel: Kernel | undefined; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const p = findProfile(profile.name);
-  if (!p) {
-    diagnostics.push(
-      unknown(
-        profile.name,
-        profile.span,
-        PROFILES.map((x) => x.name),
-        'unknown-profile',
-        'kernel profile',
-        PROFILES.map((x) => x.name).join(', '),
-      ),
-    );
-  }
+  if (!p) diagnostics.push(unknownProfile(profile.name, profile.span));
   const added: BehaviourName[] = [];
   const removed: BehaviourName[] = [];
   const seen = new Map<string, KernelMod>();
@@ -398,6 +388,60 @@ export function kernelFromSpec(spec: string): { kernel?: Kernel; error?: string 
   const err = r.diagnostics.find((d) => d.severity === 'error');
   if (!r.kernel || err) return { error: err?.message ?? 'invalid kernel' };
   return { kernel: r.kernel };
+}
+
+/** `v6.5` → [6, 5]; undefined for a name that is not a mainline version. */
+function versionOf(name: string): [number, number] | undefined {
+  const m = /^v?(\d{1,3})\.(\d{1,3})(?:\.\d+)?$/i.exec(name);
+  return m ? [Number(m[1]), Number(m[2])] : undefined;
+}
+
+/**
+ * An unknown profile. A version-looking name (`v6.5`, `6.9`, `v9.9`) is answered with the profile a KVM developer
+ * would reach for — the newest one at or before that version (its code is what that kernel inherited), or `latest`
+ * past the newest — not with the closest spelling (`v9.9` is one edit from `v6.1`, which is nothing like it).
+ * Every profile is listed either way.
+ */
+function unknownProfile(name: string, span: Span): Diagnostic {
+  const names = PROFILES.map((x) => x.name);
+  const list = names.join(', ');
+  const version = versionOf(name);
+  let suggestion: string | undefined;
+  let why = '';
+  // `v6.33` is more likely `v6.3` with a doubled key than a kernel from the future.
+  const typo = names.find(
+    (n) => n.length === name.length - 1 && [...name].some((_, i) => name.slice(0, i) + name.slice(i + 1) === n),
+  );
+  if (version && typo === undefined) {
+    const newestFirst = PROFILES.map((p) => ({ name: p.name, v: versionOf(p.name) }))
+      .filter((p): p is { name: string; v: [number, number] } => p.v !== undefined)
+      .sort((a, b) => b.v[0] - a.v[0] || b.v[1] - a.v[1]);
+    const at = newestFirst.find((p) => p.v[0] < version[0] || (p.v[0] === version[0] && p.v[1] <= version[1]));
+    if (at && at.v[0] === version[0] && at.v[1] === version[1]) {
+      suggestion = at.name;
+      const stable = names.find((n) => n === `${at.name}.y`);
+      why = stable
+        ? `did you mean \`${at.name}\` (mainline) or \`${stable}\` (the stable line)?`
+        : `profiles are named \`v<major>.<minor>\`: did you mean \`${at.name}\`?`;
+    } else if (at === newestFirst[0] && names.includes('latest')) {
+      suggestion = 'latest';
+      why = `it is newer than every profile; \`latest\` is the newest, \`${at?.name ?? 'latest'}\``;
+    } else if (at) {
+      suggestion = at.name;
+      why = `the nearest earlier profile is \`${at.name}\``;
+    } else why = 'it is older than every profile';
+  } else {
+    const s = suggest(name, names);
+    if (s !== undefined && s !== name) {
+      suggestion = s;
+      why = `did you mean \`${s}\`?`;
+    }
+  }
+  const message = `unknown kernel profile \`${name}\`${why ? `: ${why}` : ''} (profiles: ${list})`;
+  const d: Diagnostic = { span, severity: 'error', code: 'unknown-profile', message };
+  if (suggestion !== undefined)
+    d.fix = { title: `Change to \`${suggestion}\``, edits: [{ span, newText: suggestion }] };
+  return d;
 }
 
 function unknown(

@@ -45,10 +45,10 @@ const isDigit = (c: number): boolean => c >= 48 && c <= 57;
 const isWordChar = (c: number): boolean => isLetter(c) || isDigit(c) || c === 46 || c === 45 || c === 91 || c === 93;
 const isSpace = (c: number): boolean => c === 32 || c === 9 || c === 11 || c === 12;
 
-/** Tokenises `text[0, end)` (the part of a line before its comment). */
-export function tokenize(text: string, end: number = text.length): Token[] {
+/** Tokenises `text[from, end)` (the part of a line before its comment). */
+export function tokenize(text: string, end: number = text.length, from = 0): Token[] {
   const tokens: Token[] = [];
-  let i = 0;
+  let i = from;
   while (i < end) {
     const c = text.charCodeAt(i);
     if (isSpace(c)) {

@@ -135,7 +135,8 @@ export function parseLine(text: string, line: number): ParsedLine {
   // Most lines have no diagnostic: share one empty list (frozen; nothing adds to a parsed line later).
   if (result.diagnostics.length === 0) {
     result.diagnostics = NO_DIAGNOSTICS;
-    if (result.statement?.kind === 'event' && text.length <= MAX_CACHED_LINE) {
+    // Not a line with a byte-order mark: it parses clean only as line 0, and the cache is read for any line.
+    if (result.statement?.kind === 'event' && text.length <= MAX_CACHED_LINE && text.charCodeAt(0) !== BOM) {
       if (EVENT_LINES.size >= MAX_EVENT_LINES) EVENT_LINES.clear();
       EVENT_LINES.set(text, result);
     }
@@ -149,6 +150,15 @@ export function parseLine(text: string, line: number): ParsedLine {
  * number (the op is shared: nothing mutates ops). Bounded; clearing it only costs parsing again.
  */
 const EVENT_LINES = new Map<string, ParsedLine>();
+
+/** Ways of saying on/off that the language does not take, and what each means. */
+const ON_OFF_SYNONYMS: ReadonlyMap<string, string> = new Map([
+  ...['yes', 'y', 'true', 'enable', 'enabled', '1'].map((w): [string, string] => [w, 'on']),
+  ...['no', 'n', 'false', 'disable', 'disabled', '0'].map((w): [string, string] => [w, 'off']),
+]);
+
+/** U+FEFF, the byte-order mark. */
+const BOM = 0xfeff;
 
 /**
  * The parse of `text` when it is an event line seen before without diagnostics, as made for the line it was first
@@ -217,7 +227,9 @@ function parseInto(text: string, line: number, result: ParsedLine): void {
     });
     return;
   }
-  const tokens = tokenize(text, codeEnd);
+  // A UTF-8 byte-order mark opening the file (U+FEFF at the start of line 0) is not part of the scenario. Anywhere
+  // else U+FEFF is a zero-width no-break space, an invisible character the lexer reports.
+  const tokens = tokenize(text, codeEnd, line === 0 && text.charCodeAt(0) === BOM ? 1 : 0);
   const first = tokens[0];
   const last = tokens[tokens.length - 1];
   if (!first || !last) return;
@@ -263,6 +275,7 @@ class LineParser {
     const statement = this.statement();
     if (statement && (this.diagnostics.length === 0 || !this.diagnostics.some((d) => d.severity === 'error')))
       this.result.statement = statement;
+    else if (statement?.kind === 'vm') this.result.recovered = statement;
   }
 
   /** Reports bad characters and malformed numbers up front; a line with any is not parsed further. */
@@ -460,7 +473,8 @@ class LineParser {
 
   private vm(): Body | undefined {
     const kw = this.tokens[this.pos - 1]!;
-    const opts = this.options(kw, VM_KEYS);
+    // Tolerant: a bad setting is reported and skipped, the others are kept (see ParsedLine.recovered).
+    const opts = this.options(kw, VM_KEYS, [], true);
     if (!opts) return undefined;
     const settings: VmSetting[] = [];
     for (const [key, o] of opts) {
@@ -764,11 +778,15 @@ class LineParser {
     const upper = t.text.toUpperCase();
     const owner = (Object.keys(FLAGS) as FlagRegName[]).find((r) => r !== reg && findFlag(r, t.text));
     if (owner) {
-      this.error(
-        t,
-        'wrong-register-flag',
-        `${upper} is a ${owner.toUpperCase()} flag, not a ${reg.toUpperCase()} flag`,
-      );
+      const d: Diagnostic = {
+        span: this.span(t),
+        severity: 'error',
+        code: 'wrong-register-flag',
+        message: `${upper} is a ${owner.toUpperCase()} flag, not a ${reg.toUpperCase()} flag`,
+      };
+      const fix = this.moveFlagFix(this.pos - 1, reg, owner, upper);
+      if (fix) d.fix = fix;
+      this.diagnostics.push(d);
       return;
     }
     this.unknownWord(
@@ -783,78 +801,156 @@ class LineParser {
    * `key=value` options (and bare words from `bare`) until the end of the line. Returns undefined
    * after reporting the first error; duplicates are errors.
    */
+  /**
+   * `key=value …` options. `tolerant`: after a bad option, skip to the next `word=` and go on, so that the caller
+   * gets every option that was right (the line still has its errors).
+   */
   private options(
     after: Token,
     spec: Readonly<Record<string, OptionSpec>>,
     bare: readonly string[] = [],
+    tolerant = false,
   ): Map<string, OptionValue> | undefined {
     const out = new Map<string, OptionValue>();
     while (!this.atEnd()) {
-      const k = this.next()!;
-      if (k.kind !== 'word') {
-        this.error(
-          k,
-          'unexpected-token',
-          `expected an option (${describeKeys(spec, bare)}), found \`${clip(k.text)}\``,
-        );
-        return undefined;
-      }
-      const isBare = bare.includes(k.text) && this.peek()?.text !== '=';
-      const s = spec[k.text];
-      if (!isBare && !Object.hasOwn(spec, k.text)) {
-        const guess = suggest(k.text, [...Object.keys(spec), ...bare]);
-        if (this.peek()?.text !== '=' && guess === undefined && out.size > 0) {
-          // Not an option at all: leftover words after a complete statement.
-          this.pos--;
-          this.expectEnd();
-          return undefined;
-        }
-        this.unknownWord(
-          k,
-          [...Object.keys(spec), ...bare],
-          'unknown-option',
-          'option',
-          ` (expected ${describeKeys(spec, bare)})`,
-        );
-        return undefined;
-      }
-      if (out.has(k.text)) {
-        this.error(k, 'duplicate-option', `\`${k.text}\` is given twice`);
-        return undefined;
-      }
-      if (isBare || !s) {
-        const span = this.span(k);
-        out.set(k.text, { value: k.text, keySpan: span, valueSpan: span, span });
-        continue;
-      }
-      const eq = this.next();
-      if (!eq || eq.text !== '=' || eq.start !== k.end) {
-        this.error(
-          eq && eq.text === '=' ? eq : k,
-          'expected-equals',
-          `expected \`${k.text}=VALUE\` (no spaces around \`=\`)`,
-        );
-        return undefined;
-      }
-      const valueStart = this.peek();
-      if (!valueStart || valueStart.start !== eq.end) {
-        this.error(eq, 'missing-value', `expected a value right after \`${k.text}=\``);
-        return undefined;
-      }
-      let value: bigint | string | undefined;
-      if (s.type === 'flags') value = this.flagExpr(eq, s.reg, false);
-      else if (s.type === 'num') value = this.number(eq, s.what ?? `a number for \`${k.text}\``, s.max, s.min, k.text);
-      else value = this.word(eq, s.values, s.values.map((v) => `\`${v}\``).join(' or '), k.text);
-      if (value === undefined) return undefined;
-      const last = this.tokens[this.pos - 1]!;
-      out.set(k.text, {
-        value,
-        keySpan: this.span(k),
-        valueSpan: { line: this.line, start: valueStart.start, end: last.end },
-        span: { line: this.line, start: k.start, end: last.end },
-      });
+      const before = this.diagnostics.length;
+      const at = this.pos;
+      const ok = this.option(spec, bare, out);
+      if (ok) continue;
+      if (!tolerant || this.diagnostics.length === before) return undefined;
+      // Resume at the next `word=` after the bad option (at least one token on).
+      this.pos = Math.max(this.pos, at + 1);
+      while (!this.atEnd() && !(this.peek()?.kind === 'word' && this.tokens[this.pos + 1]?.text === '=')) this.pos++;
     }
     return out;
+  }
+
+  /** One option into `out`; false (with a diagnostic, or at leftover words) when it is not one. */
+  private option(
+    spec: Readonly<Record<string, OptionSpec>>,
+    bare: readonly string[],
+    out: Map<string, OptionValue>,
+  ): boolean {
+    const k = this.next()!;
+    if (k.kind !== 'word') {
+      this.error(k, 'unexpected-token', `expected an option (${describeKeys(spec, bare)}), found \`${clip(k.text)}\``);
+      return false;
+    }
+    const isBare = bare.includes(k.text) && this.peek()?.text !== '=';
+    const s = spec[k.text];
+    if (!isBare && !Object.hasOwn(spec, k.text)) {
+      const guess = suggest(k.text, [...Object.keys(spec), ...bare]);
+      if (this.peek()?.text !== '=' && guess === undefined && out.size > 0) {
+        // Not an option at all: leftover words after a complete statement.
+        this.pos--;
+        this.expectEnd();
+        return false;
+      }
+      this.unknownWord(
+        k,
+        [...Object.keys(spec), ...bare],
+        'unknown-option',
+        'option',
+        ` (expected ${describeKeys(spec, bare)})`,
+      );
+      return false;
+    }
+    if (out.has(k.text)) {
+      this.error(k, 'duplicate-option', `\`${k.text}\` is given twice`);
+      return false;
+    }
+    if (isBare || !s) {
+      const span = this.span(k);
+      out.set(k.text, { value: k.text, keySpan: span, valueSpan: span, span });
+      return true;
+    }
+    const eq = this.next();
+    if (!eq || eq.text !== '=' || eq.start !== k.end) {
+      this.error(
+        eq && eq.text === '=' ? eq : k,
+        'expected-equals',
+        `expected \`${k.text}=VALUE\` (no spaces around \`=\`)`,
+      );
+      return false;
+    }
+    const valueStart = this.peek();
+    if (!valueStart || valueStart.start !== eq.end) {
+      this.error(eq, 'missing-value', `expected a value right after \`${k.text}=\``);
+      return false;
+    }
+    let value: bigint | string | undefined;
+    if (s.type === 'flags') value = this.flagExpr(eq, s.reg, false);
+    else if (s.type === 'num') value = this.number(eq, s.what ?? `a number for \`${k.text}\``, s.max, s.min, k.text);
+    else value = this.word(eq, s.values, s.values.map((v) => `\`${v}\``).join(' or '), k.text);
+    if (value === undefined) return false;
+    const last = this.tokens[this.pos - 1]!;
+    out.set(k.text, {
+      value,
+      keySpan: this.span(k),
+      valueSpan: { line: this.line, start: valueStart.start, end: last.end },
+      span: { line: this.line, start: k.start, end: last.end },
+    });
+    return true;
+  }
+
+  /**
+   * The fix for a flag written on the wrong register (token `i`, e.g. WP in `cr4=PAE|WP`): take it out of this
+   * register's list and add it to the owner's — the owner's `cr0=…`/`cr0 |= …` on the same line when there is one,
+   * or, when the flag is all this register's write says (`cr4 |= WP`), the register's name changed to the owner's.
+   * Undefined when neither fits (no CR0 on the line to move it to: writing CR0 anew would change more than meant).
+   */
+  private moveFlagFix(i: number, reg: FlagRegName, owner: FlagRegName, flag: string): Diagnostic['fix'] {
+    const tokens = this.tokens;
+    const at = (j: number): Token | undefined => tokens[j];
+    const isAssign = (x: Token | undefined): boolean => x?.text === '=' || x?.text === '|=' || x?.text === '&=';
+    const isReg = (x: Token | undefined, r: FlagRegName): boolean => x?.kind === 'word' && x.text.toLowerCase() === r;
+    // The flag list around token i: operands separated by `|`, after `reg=`/`reg |=` (and an optional `~`/`(`).
+    let first = i;
+    while (at(first - 1)?.text === '|' && at(first - 2) !== undefined) first -= 2;
+    let last = i;
+    while (at(last + 1)?.text === '|' && at(last + 2) !== undefined) last += 2;
+    let head = first - 1;
+    while (at(head)?.text === '~' || at(head)?.text === '(') head--;
+    if (!isAssign(at(head)) || !isReg(at(head - 1), reg)) return undefined;
+    const line = this.line;
+    const span = (start: number, end: number): Span => ({ line, start, end });
+    const flagTok = at(i)!;
+    // Where the owner's flags end on this line: the last operand of `owner=…`.
+    let ownerEnd: number | undefined;
+    for (let j = 0; j + 2 < tokens.length; j++) {
+      if (!isReg(at(j), owner) || !isAssign(at(j + 1)) || at(j + 1)?.text === '&=') continue;
+      let k = j + 2;
+      while (at(k)?.text === '(') k++;
+      while (at(k + 1)?.text === '|' && at(k + 2) !== undefined) k += 2;
+      if (at(k + 1)?.text === ')') k++;
+      ownerEnd = at(k)?.end;
+      break;
+    }
+    const title = `Move ${flag} to ${owner.toUpperCase()}`;
+    if (first === last) {
+      // The flag is all this write says: name the right register (`cr4 |= WP` → `cr0 |= WP`) when it stands alone.
+      const regTok = at(head - 1)!;
+      const alone = head - 1 === (this.result.vcpuPrefix ? 3 : 0) || at(head - 2)?.text.toLowerCase() === 'emulate';
+      // Not for `cr4 = WP`: `cr0 = WP` would clear PE and PG — more than moving one flag.
+      if (ownerEnd === undefined && alone && at(head)?.text !== '=')
+        return { title, edits: [{ span: this.span(regTok), newText: owner }] };
+      if (ownerEnd === undefined) return undefined;
+      // `sregs cr0=PE|PG cr4=WP`: drop `cr4=WP` (with the space before it) and add WP to CR0.
+      const from = (at(head - 2)?.end ?? regTok.start) < regTok.start ? at(head - 2)!.end : regTok.start;
+      const edits = [
+        { span: span(ownerEnd, ownerEnd), newText: `|${flag}` },
+        { span: span(from, at(last)!.end), newText: '' },
+      ];
+      return { title, edits: edits.sort((a, b) => a.span.start - b.span.start) };
+    }
+    if (ownerEnd === undefined) return undefined;
+    // Remove `|WP` (or `WP|` when it is first) from this list.
+    const cut = i > first ? span(at(i - 1)!.start, flagTok.end) : span(flagTok.start, at(i + 1)!.end);
+    const edits = [
+      { span: span(ownerEnd, ownerEnd), newText: `|${flag}` },
+      { span: cut, newText: '' },
+    ];
+    return { title, edits: edits.sort((a, b) => a.span.start - b.span.start) };
   }
 
   /** One number token in [min, max]; diagnostics name `what`. */
@@ -889,6 +985,19 @@ class LineParser {
     const t = this.next();
     if (!t) return this.missing(after, `expected ${describe}`);
     if (t.kind === 'word' && allowed.includes(t.text)) return t.text;
+    const meant = (t.kind === 'word' || t.kind === 'number') && ON_OFF_SYNONYMS.get(t.text.toLowerCase());
+    if (meant && allowed.includes(meant)) {
+      // `tdp_mmu=yes`: what was meant is plain; the fix writes it the way the language (and KVM's params) say it.
+      const span = this.span(t);
+      this.diagnostics.push({
+        span,
+        severity: 'error',
+        code: 'bad-value',
+        message: `${key ? `\`${key}\` takes` : 'expected'} ${describe}, not \`${clip(t.text)}\`: write \`${meant}\``,
+        fix: { title: `Change to \`${meant}\``, edits: [{ span, newText: meant }] },
+      });
+      return undefined;
+    }
     if (t.kind === 'word') {
       this.unknownWord(t, allowed, 'bad-value', key ? `value for \`${key}\`` : 'word', ` (expected ${describe})`);
     } else {

@@ -50,9 +50,13 @@ export interface JsonOptions {
 /** What a report is made from: a whole analysis (the editor, `--at`), or a one-pass analysis (the CLI's check). */
 export type ReportSource = Analysis | OnePassAnalysis;
 
-export interface ReportItem {
-  analysis: ReportSource;
-  options?: JsonOptions;
+/** One entry of a report: a file's analysis, or (`kvmmu check --json` with several files) a file that could not be read. */
+export type ReportItem = { analysis: ReportSource; options?: JsonOptions } | { file: string; error: string };
+
+/** The entry for a file that could not be read: `{ "file": …, "error": … }`. */
+export interface JsonFileError {
+  file: string;
+  error: string;
 }
 
 export function toJson(analysis: ReportSource, options: JsonOptions = {}): JsonReport {
@@ -167,7 +171,9 @@ export function writeReports(
 ): void {
   const compact = indent === undefined || indent <= 0;
   if (!compact || !writeBytes) {
-    const reports = items.map((it) => toJson(it.analysis, it.options));
+    const reports = items.map((it) =>
+      'error' in it ? ({ file: it.file, error: it.error } satisfies JsonFileError) : toJson(it.analysis, it.options),
+    );
     writeJson(array ? reports : reports[0], write, indent, writeBytes);
     return;
   }
@@ -175,7 +181,8 @@ export function writeReports(
   if (array) out.text('[');
   items.forEach((it, i) => {
     if (i > 0) out.text(',');
-    writeReportBytes(out, it.analysis, it.options ?? {});
+    if ('error' in it) out.value({ file: it.file, error: it.error } satisfies JsonFileError);
+    else writeReportBytes(out, it.analysis, it.options ?? {});
   });
   if (array) out.text(']');
   out.text('\n');

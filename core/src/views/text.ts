@@ -47,19 +47,45 @@ export interface RunOptions {
   /** Show every action with its call path under each line. */
   actions?: boolean;
   style?: Style;
+  /** Show control characters in the scenario's text visibly (output to a terminal): see showControls. */
+  visibleControls?: boolean;
+  /** A note under the kernel line, e.g. that --kernel replaced the file's own `kernel` line. */
+  kernelNote?: string;
 }
+
+/**
+ * `text` with every control character (C0 but tab, DEL, C1, and the bidirectional overrides and isolates that
+ * reorder what a terminal shows) replaced by a visible form: C0 as its Control Picture (U+2400 + code, ␛ for
+ * ESC), the others as `\u{…}`. Scenario text is data: printed raw, `\x1b]…` would retitle or rewrite the user's
+ * terminal.
+ */
+export function showControls(text: string): string {
+  return text.replace(CONTROLS, (c) => {
+    const code = c.charCodeAt(0);
+    if (code < 0x20) return String.fromCharCode(0x2400 + code);
+    if (code === 0x7f) return '\u2421';
+    return `\\u{${code.toString(16)}}`;
+  });
+}
+const CONTROLS = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 /** `kvmmu run`: every line with its outcome beside it, then the roots and the vCPUs. */
 export function renderRun(analysis: Analysis, options: RunOptions = {}): string {
   const st = options.style ?? PLAIN;
+  const shown = options.visibleControls ? showControls : (t: string): string => t;
   const lines = splitLines(analysis.text);
-  const last = options.at ?? lines.length;
-  const width = Math.min(48, Math.max(...lines.slice(0, last).map((l) => l.trimEnd().length), 8));
+  // A byte-order mark is not part of line 1 (the parser ignores it too).
+  if (lines[0]?.startsWith(BOM)) lines[0] = lines[0].slice(1);
+  const last = Math.min(options.at ?? lines.length, lines.length);
+  let widest = 8;
+  for (let i = 0; i < last; i++) widest = Math.max(widest, (lines[i] ?? '').trimEnd().length);
+  const width = Math.min(48, widest);
   const numWidth = String(last).length;
   const diagsByLine = groupByLine(analysis.diagnostics);
   const out: string[] = [st.bold(`kernel ${analysis.kernel.label}`) + st.dim(`  (${analysis.kernel.profile.release})`)];
-  for (let i = 0; i < last && i < lines.length; i++) {
-    const src = (lines[i] ?? '').trimEnd();
+  if (options.kernelNote) out.push(st.yellow(`  ${shown(options.kernelNote)}`));
+  for (let i = 0; i < last; i++) {
+    const src = shown((lines[i] ?? '').trimEnd());
     const num = st.dim(String(i + 1).padStart(numWidth));
     const step = analysis.stepAt(i);
     const diags = diagsByLine.get(i) ?? [];
@@ -67,7 +93,7 @@ export function renderRun(analysis: Analysis, options: RunOptions = {}): string 
       const outcome = formatOutcome(step.result, analysis.kernel);
       const colour = step.result.outcome === 'ok' ? st.cyan : step.result.outcome === 'no_exit' ? st.dim : st.yellow;
       const vcpu = analysis.vm.vcpus > 1 ? st.dim(` [vcpu${step.vcpu}]`) : '';
-      out.push(`${num}  ${src.padEnd(width)}  ${colour(`→ ${outcome}`)}${vcpu}`);
+      out.push(`${num}  ${src.padEnd(width)}  ${colour(`→ ${shown(outcome)}`)}${vcpu}`);
       if (options.actions)
         for (const a of step.result.actions)
           out.push(`${' '.repeat(numWidth)}    ${st.dim(`${formatAction(a).padEnd(28)} ${a.path.join(' › ')}`)}`);
@@ -75,30 +101,36 @@ export function renderRun(analysis: Analysis, options: RunOptions = {}): string 
       out.push(`${num}  ${src}`);
     }
     for (const d of diags) {
-      if (
-        d.code === 'gp' ||
-        d.code === 'kvm-warn' ||
-        d.code === 'hazard' ||
-        d.code === 'vmfail' ||
-        d.code === 'shutdown'
-      ) {
-        out.push(`${' '.repeat(numWidth)}    ${st.yellow(`${d.severity}: ${d.message}`)}`);
+      if (d.code === 'gp' || d.code === 'kvm-warn' || d.code === 'hazard' || d.code === 'vmfail') {
+        out.push(`${' '.repeat(numWidth)}    ${st.yellow(`${d.severity}: ${shown(d.message)}`)}`);
       } else {
         const c = d.severity === 'error' ? st.red : d.severity === 'warning' ? st.yellow : st.dim;
-        out.push(`${' '.repeat(numWidth)}    ${c(`${d.severity}: ${d.message}`)}`);
+        out.push(`${' '.repeat(numWidth)}    ${c(`${d.severity}: ${shown(d.message)}`)}`);
       }
     }
   }
-  const snapshot = options.at === undefined ? analysis.final : analysis.stateAt(options.at - 1);
-  out.push('', renderState(analysis.kernel, snapshot, st, options.at));
-  const e = analysis.expectations;
-  if (e.passed + e.failed > 0)
+  const snapshot = options.at === undefined ? analysis.final : analysis.stateAt(last - 1);
+  out.push('', renderState(analysis.kernel, snapshot, st, options.at === undefined ? undefined : last));
+  // With --at, the totals are of the expectations the output shows: those up to that line.
+  let passed = analysis.expectations.passed;
+  let failed = analysis.expectations.failed;
+  if (options.at !== undefined) {
+    passed = failed = 0;
+    for (const r of analysis.expectations.results)
+      if (r.line < last) {
+        if (r.ok) passed++;
+        else failed++;
+      }
+  }
+  if (passed + failed > 0)
     out.push(
       '',
-      `expectations: ${st.green(`${e.passed} passed`)}, ${e.failed > 0 ? st.red(`${e.failed} failed`) : '0 failed'}`,
+      `expectations${options.at === undefined ? '' : ` up to line ${last}`}: ${st.green(`${passed} passed`)}, ${failed > 0 ? st.red(`${failed} failed`) : '0 failed'}`,
     );
   return out.join('\n');
 }
+
+const BOM = '\ufeff';
 
 /** The root table, the vCPU slots and the counters. */
 export function renderState(kernel: Kernel, snapshot: Snapshot, st: Style = PLAIN, at?: number): string {
@@ -116,7 +148,9 @@ export function renderState(kernel: Kernel, snapshot: Snapshot, st: Style = PLAI
       String(r.allocatedAt),
       r.freedAt === null ? '-' : String(r.freedAt),
     ]);
-    out.push(...table(['id', 'kind', 'role', 'decoded', 'rc', 'holders', 'state', 'alloc', 'freed'], rows, st));
+    // One row per root ever allocated: appended in a loop, not spread into push's arguments (stack-bounded).
+    for (const row of table(['id', 'kind', 'role', 'decoded', 'rc', 'holders', 'state', 'alloc', 'freed'], rows, st))
+      out.push(row);
   }
   out.push('', st.bold('vCPUs'));
   for (const v of snapshot.vcpus) {
@@ -155,7 +189,8 @@ export function renderState(kernel: Kernel, snapshot: Snapshot, st: Style = PLAI
 }
 
 function table(head: string[], rows: string[][], st: Style): string[] {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  // A loop, not Math.max(...column): a spread of thousands of rows overflows the stack.
+  const widths = head.map((h, i) => rows.reduce((w, r) => Math.max(w, (r[i] ?? '').length), h.length));
   const fmt = (cells: string[]) =>
     '  ' +
     cells
@@ -176,10 +211,16 @@ function groupByLine(diags: readonly Diagnostic[]): Map<number, Diagnostic[]> {
 }
 
 /** Diagnostics as `file:line:col: severity: message`. */
-export function renderDiagnostics(file: string, diags: readonly Diagnostic[], st: Style = PLAIN): string[] {
+export function renderDiagnostics(
+  file: string,
+  diags: readonly Diagnostic[],
+  st: Style = PLAIN,
+  visibleControls = false,
+): string[] {
+  const shown = visibleControls ? showControls : (t: string): string => t;
   return diags.map((d) => {
     const c = d.severity === 'error' ? st.red : d.severity === 'warning' ? st.yellow : st.dim;
-    return `${formatLocation(file, d.span)}: ${c(d.severity)}: ${d.message}`;
+    return `${shown(formatLocation(file, d.span))}: ${c(d.severity)}: ${shown(d.message)}`;
   });
 }
 
@@ -227,7 +268,15 @@ export function renderBehaviours(st: Style = PLAIN): string {
   return out.join('\n').trimEnd();
 }
 
-export function renderDecode(kernel: Kernel, word: bigint, cpuRole: boolean, st: Style = PLAIN): string {
+/** `decimal`: the word as the user wrote it in decimal; the heading says how it was read. */
+export function renderDecode(
+  kernel: Kernel,
+  word: bigint,
+  cpuRole: boolean,
+  st: Style = PLAIN,
+  decimal?: string,
+): string {
+  const read = decimal === undefined ? '' : ` (decimal ${decimal})`;
   const fieldRows = (fields: readonly DecodedField[], offset: number) =>
     fields.map((f) => [
       f.width === 1 ? `${f.lsb + offset}` : `${f.lsb + offset}-${f.lsb + offset + f.width - 1}`,
@@ -240,7 +289,7 @@ export function renderDecode(kernel: Kernel, word: bigint, cpuRole: boolean, st:
     const w = Number(word & 0xffffffffn);
     const d = decodePageRole(kernel, w);
     const out = [
-      st.bold(`page role ${formatRole(w)} on ${kernel.label}: ${summarizePageRole(kernel, w)}`),
+      st.bold(`page role ${formatRole(w)}${read} on ${kernel.label}: ${summarizePageRole(kernel, w)}`),
       ...table(head, fieldRows(d.fields, 0), st),
     ];
     if (d.unknownBits !== 0)
@@ -253,7 +302,7 @@ export function renderDecode(kernel: Kernel, word: bigint, cpuRole: boolean, st:
   }
   const d = decodeCpuRole(kernel, word);
   const out = [
-    st.bold(`cpu role 0x${word.toString(16).padStart(16, '0')} on ${kernel.label}`),
+    st.bold(`cpu role 0x${word.toString(16).padStart(16, '0')}${read} on ${kernel.label}`),
     st.dim('  base (bits 0-31)'),
     ...table(head, fieldRows(d.base.fields, 0), st),
     st.dim('  ext (bits 32-63)'),
@@ -277,7 +326,8 @@ export function diffOutcomes(a: Analysis, b: Analysis): { line: number; text: st
   return out;
 }
 
-export function renderDiff(a: Analysis, b: Analysis, st: Style = PLAIN): string {
+export function renderDiff(a: Analysis, b: Analysis, st: Style = PLAIN, visibleControls = false): string {
+  const shown = visibleControls ? showControls : (t: string): string => t;
   const rows = diffOutcomes(a, b);
   const la = a.kernel.label;
   const lb = b.kernel.label;
@@ -285,7 +335,7 @@ export function renderDiff(a: Analysis, b: Analysis, st: Style = PLAIN): string 
   const w = Math.max(la.length, lb.length);
   const out = [st.bold(`${rows.length} line(s) differ between ${la} and ${lb}`)];
   for (const r of rows) {
-    out.push('', `${st.dim(String(r.line + 1).padStart(4))}  ${r.text}`);
+    out.push('', `${st.dim(String(r.line + 1).padStart(4))}  ${shown(r.text)}`);
     out.push(`      ${st.cyan(la.padEnd(w))}  ${r.a || '-'}`, `      ${st.yellow(lb.padEnd(w))}  ${r.b || '-'}`);
   }
   const fa = a.final.stats;

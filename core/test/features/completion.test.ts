@@ -15,6 +15,25 @@ describe('features/completion', () => {
     assert.ok(labels('sm').includes('smi'));
   });
 
+  it('offers snippets only where a statement starts, never after `kernel `', () => {
+    const kinds = (line: string, headerDone = false) =>
+      complete(k, line, line.length, headerDone).map((i) => `${i.kind}:${i.label}`);
+    assert.ok(kinds('').includes('snippet:header'));
+    assert.ok(kinds('').includes('snippet:vmenter-ept'));
+    assert.ok(!kinds('', true).includes('snippet:header'), 'no header snippet after the first event');
+    assert.ok(kinds('', true).includes('snippet:smi-rsm'));
+    // `kernel ` and `kernel v` complete profiles, and only profiles.
+    for (const line of ['kernel ', 'kernel v', 'kernel v6'])
+      assert.deepEqual(
+        new Set(complete(k, line, line.length).map((i) => i.kind)),
+        new Set(['profile']),
+        JSON.stringify(line),
+      );
+    assert.ok(!kinds('vcpu 1: ').some((x) => x.startsWith('snippet:')));
+    const header = complete(k, '', 0).find((i) => i.label === 'header');
+    assert.match(header?.insertText ?? '', /^kernel \$\{1\|latest,v6\.18,.*,v5\.15\|\}\nvm vendor=/);
+  });
+
   it('offers the flags of the register being written', () => {
     assert.ok(labels('cr0 = ').includes('WP'));
     assert.ok(!labels('cr0 = ').includes('LA57'));

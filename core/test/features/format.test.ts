@@ -1,6 +1,9 @@
 import { strict as assert } from 'node:assert';
 import { formatText } from '../../src/features/format.js';
 import { parse } from '../../src/syntax/parser.js';
+import { analyze } from '../../src/engine/analyze.js';
+import { splitLines } from '../../src/text/positions.js';
+import { fuzzCorpus, UNICODE_SPACES } from '../fuzz_corpus.js';
 
 const fmt = (text: string): string => formatText(parse(text), text);
 
@@ -39,5 +42,47 @@ describe('features/format', () => {
     const text = 'kernel v6.4\nvm vendor=amd  nested=on\ncr0= PE|pg # c\ncr4 |=pae   # d\nrun';
     const once = fmt(text);
     assert.equal(fmt(once), once);
+  });
+});
+
+/** What a document means, line by line: every diagnostic, statement and model step, without columns. */
+function meaning(text: string): string[] {
+  const a = analyze(text);
+  const out: string[] = [`kernel ${a.kernel.label}`, `vm ${JSON.stringify(a.vm)}`];
+  for (const d of a.diagnostics) out.push(`L${d.span.line} ${d.severity} ${d.code} ${d.message}`);
+  for (const s of a.steps)
+    out.push(`L${s.line} vcpu${s.vcpu} ${s.result.outcome} ${s.result.summary} ${JSON.stringify(s.result.actions)}`);
+  out.push(`expect ${a.expectations.passed}/${a.expectations.failed}`, JSON.stringify(a.final));
+  return out;
+}
+
+describe('features/format over the fuzz corpus', () => {
+  const corpus = fuzzCorpus(16, 400);
+
+  it('never changes what a document means, and formats it once for all (idempotent)', () => {
+    for (const { name, text } of corpus) {
+      const once = fmt(text);
+      assert.deepEqual(meaning(once), meaning(text), `${name} changed meaning:\n${JSON.stringify(text)}`);
+      assert.equal(fmt(once), once, `${name} is not idempotent:\n${JSON.stringify(text)}`);
+      assert.equal(splitLines(once).length, splitLines(text).length, `${name} changed its line count`);
+    }
+  });
+
+  it('keeps an invalid Unicode space at the end of a line (the error and its cause)', () => {
+    for (const ch of UNICODE_SPACES) {
+      const text = `run${ch}\nrun # note${ch}`;
+      const out = fmt(text);
+      assert.ok(out.startsWith(`run${ch}\n`), `U+${ch.charCodeAt(0).toString(16)} deleted: ${JSON.stringify(out)}`);
+      assert.deepEqual(meaning(out), meaning(text));
+    }
+  });
+
+  it('keeps a byte-order mark, formatting line 1 after it', () => {
+    assert.equal(fmt('\ufeffkernel   v6.3  \ncr0=pe|pg'), '\ufeffkernel v6.3\ncr0 = PE|PG');
+    assert.equal(fmt('\ufeff  # c  \n'), '\ufeff  # c\n');
+  });
+
+  it('keeps each line break as it was (a lone \\r is a line break too)', () => {
+    assert.equal(fmt('run  \r\nsmi \rrsm\n'), 'run\r\nsmi\rrsm\n');
   });
 });

@@ -22,13 +22,13 @@ describe('features/hints', () => {
     });
     assert.deepEqual(got, [
       '→ alloc #2 4-level direct SMM',
-      '→ unload #1 #3',
+      '→ put #1 rc 2→1, unload #1 #3',
       '→ reuse #1 rc 1→2',
       '→ role unchanged',
-      '→ hit #3 prev[1]',
+      '→ hit #3 prev_roots[1]',
       '→ free #1 #3',
       '→ #GP',
-      '→ no exit',
+      '→ no VM-exit',
     ]);
   });
 
@@ -80,7 +80,7 @@ describe('features/hints', () => {
   it('falls back to secondary actions, then says nothing changed', () => {
     assert.deepEqual(
       labels('run\nrun', { steps: { 0: ok([act('request', { request: 'KVM_REQ_TLB_FLUSH_GUEST' })]), 1: ok([]) } }),
-      ['→ req TLB_FLUSH_GUEST', '→ no MMU change'],
+      ['→ KVM_REQ_TLB_FLUSH_GUEST', '→ no MMU change'],
     );
   });
 

@@ -39,9 +39,12 @@ describe('features/hover', () => {
     });
     assert.ok(md);
     assert.match(md, /\*\*smi\*\* on vCPU 0/);
-    assert.match(md, /SMI: unload #1/);
+    // The outcome in the words the hint, the CLI and the panel use, not the model's summary.
+    assert.match(md, /→ put #1 rc 2→1, alloc #2 4-level direct SMM rc 2/);
+    assert.doesNotMatch(md, /SMI: unload #1/);
+    assert.match(md, /\| \*\*root_mmu\*\* \(active\) \| before \| after \|/);
     assert.match(md, /\| root \| #1 \| #2 \|/);
-    assert.match(md, /`put` #1 rc 2→1/);
+    assert.match(md, /`put #1 rc 2→1`/);
     assert.match(
       md,
       /\[`kvm_mmu_reset_context`\]\(https:\/\/elixir\.bootlin\.com\/linux\/v6\.4\/C\/ident\/kvm_mmu_reset_context\)/,

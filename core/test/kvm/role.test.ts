@@ -266,7 +266,7 @@ describe('formatting and summaries', () => {
     assert.equal(summarizePageRole(v6_1, pae), 'PAE-level indirect !SMM wp nx 4-byte gptes quadrant 2');
     // E1 TDP roles carry guest WP/NX, so they are shown.
     assert.equal(summarizePageRole(v5_15, 0x00002794), '4-level direct !SMM wp');
-    assert.equal(summarizePageRole(v6_1, 0x00053784 | (1 << 18)), '4-level direct !SMM !ad passthrough');
+    assert.equal(summarizePageRole(v6_1, 0x00053784 | (1 << 18)), '4-level direct !SMM ad_disabled passthrough');
     assert.equal(summarizePageRole(v6_1, 0x00000804), '4-level indirect !SMM access 0 invalid');
   });
 });

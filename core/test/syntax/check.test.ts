@@ -38,12 +38,29 @@ describe('syntax/check', () => {
       assert.match(bad.kernelError ?? '', /unknown kernel profile `v9\.9`/);
     });
 
+    it('a version-like unknown profile suggests the profile that version inherits, not the nearest spelling', () => {
+      const fixOf = (text: string) =>
+        check(text).diagnostics.find((d) => d.code === 'unknown-profile')?.fix?.edits[0]?.newText;
+      // `v9.9` is one edit from nothing sensible and two from `v6.1`: newer than every profile means `latest`.
+      assert.equal(fixOf('kernel v9.9'), 'latest');
+      assert.match(check('kernel v9.9').diagnostics[0]?.message ?? '', /newer than every profile.*profiles: v5\.15,/);
+      assert.equal(fixOf('kernel v6.5'), 'v6.4');
+      assert.equal(fixOf('kernel v6.18.3'), 'v6.18');
+      assert.equal(fixOf('kernel v4.19'), undefined);
+      assert.match(check('kernel v4.19').diagnostics[0]?.message ?? '', /older than every profile/);
+    });
+
     it('unknown profile and behaviour, with suggestions and fixes', () => {
       const c = check('kernel v6.33 +tdp_mmu_root_rf');
       assert.deepEqual(
         c.diagnostics.map((d) => [d.code, d.span.start, d.span.end, d.message]),
         [
-          ['unknown-profile', 7, 12, 'unknown kernel profile `v6.33`, did you mean `v6.3`?'],
+          [
+            'unknown-profile',
+            7,
+            12,
+            'unknown kernel profile `v6.33`: did you mean `v6.3`? (profiles: v5.15, v5.17, v6.1, v6.1.y, v6.3, v6.4, v6.6, v6.12, v6.12.y, v6.18, latest)',
+          ],
           ['unknown-behaviour', 14, 29, 'unknown behaviour `tdp_mmu_root_rf`, did you mean `tdp_mmu_root_ref`?'],
         ],
       );
@@ -58,7 +75,7 @@ describe('syntax/check', () => {
           'unknown-profile',
           7,
           13,
-          'unknown kernel profile `banana` (known: v5.15, v5.17, v6.1, v6.1.y, v6.3, v6.4, v6.6, v6.12, v6.12.y, v6.18, latest)',
+          'unknown kernel profile `banana` (profiles: v5.15, v5.17, v6.1, v6.1.y, v6.3, v6.4, v6.6, v6.12, v6.12.y, v6.18, latest)',
         ],
       ]);
     });
@@ -119,6 +136,18 @@ describe('syntax/check', () => {
   });
 
   describe('vm', () => {
+    it('a vm line with one bad value keeps its good keys: later lines do not contradict the file', () => {
+      const p = parse('vm vendor=amd tdp_mmu=yes vcpus=4\nvcpu 3\nrun');
+      const c = checkScenario(p, {});
+      assert.equal(c.vm.vcpus, 4);
+      assert.equal(c.vm.vendor, 'amd');
+      // The only error is the bad value itself: no "vCPU 3 does not exist".
+      assert.deepEqual(
+        [...p.diagnostics, ...c.diagnostics].map((d) => [d.span.line, d.code]),
+        [[0, 'bad-value']],
+      );
+    });
+
     it('builds the VmConfig over the defaults', () => {
       assert.deepEqual(check('run').vm, {
         vendor: 'intel',

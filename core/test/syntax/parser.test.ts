@@ -376,7 +376,7 @@ describe('syntax/parser', () => {
         'bad-value',
         12,
         15,
-        'unknown value for `ept` `yes` (expected `on` or `off`)',
+        '`ept` takes `on` or `off`, not `yes`: write `on`',
       ]);
       assert.deepEqual(bad('vmenter ept=on eptp=1 npt=on ncr3=1'), [
         'conflicting-options',
@@ -522,6 +522,76 @@ describe('syntax/parser', () => {
       ]);
       assert.deepEqual(bad('vm tdp=on tdp=off'), ['duplicate-option', 10, 13, '`tdp` is given twice']);
       assert.deepEqual(bad('vm tdp='), ['missing-value', 6, 7, 'expected a value right after `tdp=`']);
+    });
+
+    it('a vm line with a bad setting keeps the good ones (recovered), and its errors', () => {
+      const l = parseLine('vm vendor=intel tdp_mmu=yes vcpus=4 nested=maybe ad=off', 0);
+      assert.equal(l.statement, undefined);
+      assert.deepEqual(
+        l.recovered?.settings.map((x) => [x.key, x.value]),
+        [
+          ['vendor', 'intel'],
+          ['vcpus', '4'],
+          ['ad', 'off'],
+        ],
+      );
+      assert.deepEqual(
+        l.diagnostics.map((d) => [d.code, d.span.start, d.span.end]),
+        [
+          ['bad-value', 24, 27],
+          ['bad-value', 43, 48],
+        ],
+      );
+      // Only `vm` lines are recovered: anything else with an error is no statement at all.
+      assert.equal(parseLine('sregs cr0=PE|PG cr4=bogus', 0).recovered, undefined);
+    });
+
+    it('yes/no/true/false for on/off get a fix writing on/off', () => {
+      const cases: [string, string][] = [
+        ['vm tdp_mmu=yes', 'on'],
+        ['vm nested=true', 'on'],
+        ['vm ad=no', 'off'],
+        ['vm tdp=false', 'off'],
+        ['vm slot_zap_all=0', 'off'],
+        ['vmenter ept=yes', 'on'],
+      ];
+      for (const [text, meant] of cases) {
+        const d = parseLine(text, 0).diagnostics[0]!;
+        assert.equal(d.code, 'bad-value', text);
+        assert.match(d.message, new RegExp(`write \`${meant}\``), text);
+        const value = text.slice(text.indexOf('=') + 1);
+        assert.deepEqual(d.fix?.edits, [
+          {
+            span: { line: 0, start: text.indexOf('=') + 1, end: text.indexOf('=') + 1 + value.length },
+            newText: meant,
+          },
+        ]);
+      }
+    });
+
+    it('a flag on the wrong register gets a fix moving it to its register', () => {
+      const fixed = (text: string): string | undefined => {
+        const d = parseLine(text, 0).diagnostics.find((x) => x.code === 'wrong-register-flag');
+        assert.ok(d, text);
+        if (!d.fix) return undefined;
+        let out = text;
+        for (const e of [...d.fix.edits].reverse())
+          out = out.slice(0, e.span.start) + e.newText + out.slice(e.span.end);
+        return out;
+      };
+      assert.equal(fixed('sregs cr0=PE|PG cr4=PAE|WP'), 'sregs cr0=PE|PG|WP cr4=PAE');
+      assert.equal(fixed('sregs cr4=WP|PAE cr0=PE|PG efer=LME'), 'sregs cr4=PAE cr0=PE|PG|WP efer=LME');
+      assert.equal(fixed('sregs cr0=PE|PG cr4=WP efer=LME'), 'sregs cr0=PE|PG|WP efer=LME');
+      assert.equal(
+        fixed('vmenter ept=on cr0=PE|PG cr4=PAE|LME efer=NX'),
+        'vmenter ept=on cr0=PE|PG cr4=PAE efer=NX|LME',
+      );
+      assert.equal(fixed('cr4 |= WP'), 'cr0 |= WP');
+      assert.equal(fixed('vcpu 1: cr4 &= ~WP'), 'vcpu 1: cr0 &= ~WP');
+      // No CR0 on the line to move it to, or a `=` write (`cr0 = WP` would clear PE and PG): no fix, the message says it.
+      assert.equal(fixed('sregs cr4=PAE|WP'), undefined);
+      assert.equal(fixed('cr4 = WP'), undefined);
+      for (const text of ['sregs cr0=PE|PG cr4=PAE|WP', 'cr4 |= WP']) assert.ok(ok(fixed(text)!));
     });
 
     it('vcpu switch and prefix', () => {

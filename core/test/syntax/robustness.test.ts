@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import type { ParseResult } from '../../src/syntax/ast.js';
 import { checkScenario } from '../../src/syntax/check.js';
 import { KEYWORDS, MAX_LINE_LENGTH, parse, parseLine } from '../../src/syntax/parser.js';
+import { fuzzCorpus } from '../fuzz_corpus.js';
 
 /** A small deterministic PRNG (mulberry32) so failures reproduce. */
 function rng(seed: number): () => number {
@@ -75,6 +76,36 @@ const VOCAB = [
 ];
 
 describe('syntax/robustness', () => {
+  it('a byte-order mark opening a document changes nothing but line 1’s columns (fuzz corpus)', () => {
+    for (const { name, text } of fuzzCorpus(17, 300)) {
+      const plain = text.startsWith('\ufeff') ? text.slice(1) : text;
+      const withBom = '\ufeff' + plain;
+      const a = parse(plain);
+      const b = parse(withBom);
+      assertWellFormed(withBom, b);
+      assert.equal(b.lines.length, a.lines.length, name);
+      for (const [i, pl] of a.lines.entries()) {
+        const moved = (span: { line: number; start: number; end: number }) =>
+          i === 0 ? { ...span, start: span.start + 1, end: span.end + 1 } : span;
+        const other = b.lines[i]!;
+        assert.deepEqual(
+          other.diagnostics.map((d) => [d.code, d.message, d.span]),
+          pl.diagnostics.map((d) => [d.code, d.message, moved(d.span)]),
+          `${name}, line ${i + 1}`,
+        );
+        assert.equal(other.statement?.kind, pl.statement?.kind, `${name}, line ${i + 1}`);
+        const opOf = (x: typeof pl.statement) => (x && 'op' in x ? x.op : null);
+        assert.deepEqual(opOf(other.statement), opOf(pl.statement), `${name}, line ${i + 1}`);
+      }
+      const ca = checkScenario(a, {});
+      const cb = checkScenario(b, {});
+      assert.equal(cb.kernel.label, ca.kernel.label, name);
+    }
+    // Only at the very start: U+FEFF anywhere else is an invisible character, and an error.
+    assert.equal(parse('run\n\ufeffrun').diagnostics.length, 1);
+    assert.equal(parse('\ufeff\ufeffrun').diagnostics.length, 1);
+  });
+
   it('random bytes never throw and keep spans inside lines', () => {
     const next = rng(1);
     for (let round = 0; round < 300; round++) {

@@ -1,5 +1,5 @@
 import type { CompletionItem, CompletionParams } from 'vscode-languageserver/node';
-import { CompletionItemKind, MarkupKind } from 'vscode-languageserver/node';
+import { CompletionItemKind, InsertTextFormat, MarkupKind } from 'vscode-languageserver/node';
 import type { CompletionKind } from '../../../core/src/features/completion.js';
 import { complete } from '../../../core/src/features/completion.js';
 import { lineText } from '../../../core/src/features/text.js';
@@ -17,6 +17,7 @@ const KIND: Record<CompletionKind, CompletionItemKind> = {
   value: CompletionItemKind.Value,
   path: CompletionItemKind.Field,
   operator: CompletionItemKind.Operator,
+  snippet: CompletionItemKind.Snippet,
 };
 
 export function registerCompletion(ctx: ServerContext): void {
@@ -29,9 +30,13 @@ export function registerCompletion(ctx: ServerContext): void {
       if (text === undefined) return [];
       const character = Math.min(Math.max(0, safeLine(p.position.character)), text.length);
       const firstEvent = analysis.steps[0]?.line ?? Number.POSITIVE_INFINITY;
-      return complete(analysis.kernel, text, character, line > firstEvent).map((item, i) => ({
+      const items = complete(analysis.kernel, text, character, line > firstEvent);
+      // A client without snippet support would insert `${1:…}` literally: it gets no snippets.
+      const usable = ctx.clientSupports.snippets ? items : items.filter((item) => item.kind !== 'snippet');
+      return usable.map((item, i) => ({
         label: item.label,
         kind: KIND[item.kind],
+        ...(item.kind === 'snippet' ? { insertTextFormat: InsertTextFormat.Snippet } : {}),
         sortText: String(i).padStart(4, '0'),
         ...(item.detail ? { detail: item.detail } : {}),
         ...(item.documentation ? { documentation: { kind: MarkupKind.Markdown, value: item.documentation } } : {}),
