@@ -129,8 +129,7 @@ export const BEHAVIOURS = defineBehaviours([
     description:
       'CR0/CR4 writes raise their own TLB-flush requests instead of relying on the MMU reset: KVM_REQ_TLB_FLUSH_GUEST when CR0.PG is cleared or CR4.PGE/PCIDE change, KVM_REQ_TLB_FLUSH_CURRENT when CR4.PAE changes or CR4.SMEP is set, and shadow paging unloads on CR4.PCIDE 0→1.',
     source: 'x86.c kvm_post_set_cr0 and kvm_post_set_cr4, v5.17 vs v5.19; torvalds/linux master push of 2022-03-24',
-    replaces: ['pcide_reload'],
-    excludes: ['pcide_clear_resets', 'pge_role_bit'],
+    excludes: ['pcide_reload', 'pcide_clear_resets', 'pge_role_bit'],
   },
   {
     name: 'new_pgd_base_only_role',
