@@ -9,6 +9,7 @@ import type { Analysis, AnalyzeOptions } from '../../core/src/engine/analysis.js
 import { analyzeOnePass } from '../../core/src/engine/one_pass.js';
 import { kernelFor } from '../../core/src/kernel/behaviours.js';
 import { kernelFromSpec } from '../../core/src/syntax/check.js';
+import { captureCommand, RealUsageError, realCommand, traceCommand } from './real/command.js';
 import { writeReports, type ReportItem } from '../../core/src/views/json.js';
 import {
   ansiStyle,
@@ -50,6 +51,12 @@ const USAGE = `usage: kvmmu <command> [options]
   profiles                                        kernel profiles and their behaviours
   behaviours                                      every modelled behaviour with its commit and version
   decode [--kernel P] [--cpu-role] WORD           decode a page-role word (or a 64-bit cpu role)
+  real FILE [--qemu [KERNEL]] [--kernel P] [--json] [--capture OUT]
+                                                  run FILE on a real KVM (this host's /dev/kvm, or a Debian
+                                                  kernel under QEMU TCG) and compare with the model; exit 1 on
+                                                  any disagreement
+  capture                                         the ftrace commands to capture KVM root events on this host
+  trace CAPTURE [FILE] [--kernel P]               a capture beside the model (FILE: compare line by line)
 
   --kernel takes a profile with optional modifications, e.g. --kernel "v6.3 +tdp_mmu_root_ref".
   Colour on a terminal unless NO_COLOR is set.
@@ -82,6 +89,12 @@ function command(argv: string[], io: Io): number {
         return 0;
       case 'decode':
         return decodeCommand(rest, io, st);
+      case 'real':
+        return realCommand(rest, io, st);
+      case 'capture':
+        return captureCommand(rest, io);
+      case 'trace':
+        return traceCommand(rest, io, st);
       case 'help':
       case '--help':
       case '-h':
@@ -96,6 +109,7 @@ function command(argv: string[], io: Io): number {
   } catch (e) {
     if (
       e instanceof UsageError ||
+      e instanceof RealUsageError ||
       (e instanceof TypeError && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))
     ) {
       io.stderr(`kvmmu: ${e.message}\n\n${USAGE}`);
