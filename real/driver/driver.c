@@ -48,7 +48,10 @@
 #define NPDPT 0x7F4000ul /* nested NPT tables (user bit set, as NPT requires) */
 #define NPD 0x7F5000ul
 #define NPML4 0x7F6000ul
+#define PAE_POOL 0x600000ul /* four page directories per PAE CR3, up to PAE_POOL_END */
+#define PAE_POOL_END 0x7B0000ul
 #define VMCB 0x7E0000ul
+#define HSAVE 0x7D0000ul /* vCPU i: HSAVE + i * 0x1000 */
 #define IOPM 0x7C0000ul  /* 12 KiB */
 #define MSRPM 0x7B0000ul /* 8 KiB */
 #define MAX_VCPUS 8
@@ -139,6 +142,28 @@ static void shared_tables(void)
 	w64(NPML4, NPDPT | 7);
 }
 
+/*
+ * A PAE CR3 gets four present PDPTEs pointing to four page directories of its own (the first maps the low
+ * 8 MiB), as kvmmu's model assumes: four distinct PAE roots under shadow paging.
+ */
+static uint64_t pae_cr3[(PAE_POOL_END - PAE_POOL) / 0x4000];
+static int pae_n;
+
+static uint64_t pae_block(uint64_t base)
+{
+	for (int i = 0; i < pae_n; i++)
+		if (pae_cr3[i] == base)
+			return PAE_POOL + (uint64_t)i * 0x4000;
+	if (pae_n == (int)(sizeof(pae_cr3) / sizeof(pae_cr3[0])))
+		return 0;
+	pae_cr3[pae_n] = base;
+	uint64_t b = PAE_POOL + (uint64_t)pae_n++ * 0x4000;
+	memset(ram + b, 0, 0x4000);
+	for (int i = 0; i < 4; i++)
+		w64(b + i * 8, ((uint64_t)i << 21) | 0x83);
+	return b;
+}
+
 /* Make CR3 map the low 8 MiB in the paging mode given by cr0/cr4/efer (nothing without paging). */
 static void tables_for(uint64_t cr0, uint64_t cr3, uint64_t cr4, uint64_t efer)
 {
@@ -151,9 +176,11 @@ static void tables_for(uint64_t cr0, uint64_t cr3, uint64_t cr4, uint64_t efer)
 		w64(base, ((cr4 & CR4_LA57) ? PML4 : PDPT) | 3);
 	} else if (cr4 & CR4_PAE) {
 		uint64_t base = cr3 & 0xffffffe0ull;
-		if (base + 32 > RAM_SIZE)
+		uint64_t b = pae_block(base);
+		if (base + 32 > RAM_SIZE || !b)
 			return;
-		w64(base, PD | 1);
+		for (int i = 0; i < 4; i++)
+			w64(base + i * 8, (b + i * 0x1000) | 1);
 	} else {
 		uint64_t base = cr3 & 0xfffff000ull;
 		if (base + 4 > RAM_SIZE)
@@ -496,6 +523,11 @@ static int run_vcpu(int v)
 			struct kvm_sregs l1 = sr;
 			l1.cr0 = r.cr0, l1.cr3 = r.cr3, l1.cr4 = r.cr4, l1.efer = r.efer;
 			fill_vmcb(v, q, &l1);
+			/* KVM refuses VMRUN (#GP) until L1 has set MSR_VM_HSAVE_PA. */
+			mov_ecx(&c, 0xc0010117u);
+			mov_eax(&c, (uint32_t)(HSAVE + (uint64_t)v * 0x1000));
+			mov_edx(&c, 0);
+			emit(&c, 2, 0x0f, 0x30);
 			mov_rax64(&c, VMCB + (uint64_t)v * 0x1000);
 			emit(&c, 3, 0x0f, 0x01, 0xd8);
 		}
@@ -623,6 +655,13 @@ static int execute(char **a, int n)
 				strcat(text, " ");
 		}
 		mark(text);
+		return 0;
+	}
+	if (!strcmp(cmd, "dump") && n >= 2) {
+		uint64_t gpa = strtoull(a[1], NULL, 0), x[4];
+		memcpy(x, ram + gpa, sizeof(x));
+		out("dump 0x%llx: %llx %llx %llx %llx", (unsigned long long)gpa, (unsigned long long)x[0],
+		    (unsigned long long)x[1], (unsigned long long)x[2], (unsigned long long)x[3]);
 		return 0;
 	}
 	if (!strcmp(cmd, "destroyvm"))

@@ -124,7 +124,13 @@ export function runBatch(
     copyFileSync(kernel.modules.kvm, join(root, 'mods', 'kvm.ko'));
     copyFileSync(kernel.modules.kvmAmd, join(root, 'mods', 'kvm-amd.ko'));
     writeFileSync(join(root, 'init'), INIT, { mode: 0o755 });
-    writeFileSync(join(root, 'probes'), kprobeDefinitions(kernel.offsets).join('\n') + '\n');
+    writeFileSync(
+      join(root, 'probes'),
+      [
+        ...kprobeDefinitions(kernel.offsets),
+        ...(process.env['KVMMU_EXTRA_PROBES'] ?? '').split(';').filter(Boolean),
+      ].join('\n') + '\n',
+    );
     writeFileSync(join(root, 'tracepoints'), TRACEPOINTS.join('\n') + '\n');
     // Programs grouped by module parameters: the modules are reloaded only between configurations.
     const sorted = [...items].sort((a, b) => cfgKey(a.config).localeCompare(cfgKey(b.config)));

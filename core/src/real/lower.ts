@@ -47,7 +47,7 @@ const RAM = 8n << 20n;
 const RESERVED: [bigint, bigint, string][] = [
   [0xf000n, 0x10000n, 'the driver’s code stubs'],
   [0x30000n, 0x40000n, 'SMRAM (SMBASE 0x30000)'],
-  [0x7b0000n, RAM, 'the driver’s page tables and VMCBs'],
+  [0x600000n, RAM, 'the driver’s page tables and VMCBs'],
 ];
 const MAX_REAL_VCPUS = 8;
 const MAX_SLOT = 30;
@@ -111,6 +111,28 @@ function unrunnable(op: ModelOp, target: RealTarget, vcpuRan: boolean): string |
   }
 }
 
+const PDPTR_CR4_BITS = (1n << 4n) | (1n << 5n) | (1n << 7n) | (1n << 20n); // PSE PAE PGE SMEP
+
+/**
+ * QEMU TCG sets the accessed bit in a PAE guest's PDPTEs when it walks them under nested paging, and that bit is
+ * reserved in PDPTEs: a CR4 write that makes KVM reload the PDPTRs (kvm_set_cr4 → load_pdptrs) then fails with
+ * #GP. Real AMD hardware leaves PDPTEs alone, so this is a limit of the TCG target only.
+ */
+function tcgPdptrProblem(a: Analysis, s: Step, target: RealTarget): string | undefined {
+  const op = s.statement.op;
+  if (!target.tcg || !a.vm.tdp || op.op !== 'write_cr' || op.reg !== 'cr4') return undefined;
+  const regs = a.stateAt(s.line - 1).vcpus[s.vcpu]?.regs;
+  if (!regs) return undefined;
+  const cr0 = BigInt(regs.cr0);
+  const cr4 = BigInt(regs.cr4);
+  const efer = BigInt(regs.efer);
+  const paePaging = (cr0 & (1n << 31n)) !== 0n && (cr4 & (1n << 5n)) !== 0n && (efer & (1n << 10n)) === 0n;
+  if (!paePaging) return undefined;
+  const next = op.mode === '=' ? op.value : op.mode === '|=' ? cr4 | op.value : cr4 & op.value;
+  if (((next ^ cr4) & PDPTR_CR4_BITS) === 0n) return undefined;
+  return 'a PAE guest’s PDPTR reload: QEMU TCG sets the (reserved) accessed bit in PDPTEs, so KVM would inject #GP';
+}
+
 /** The statement's source text (for reports). */
 export function stepText(a: Analysis, s: Step): string {
   const lineText = a.text.split('\n')[s.line] ?? '';
@@ -146,18 +168,18 @@ export function lowerScenario(a: Analysis, target: RealTarget): Lowered {
   // Memslots: the scenario's slot N is KVM slot N + 1 (slot 0 is the guest's RAM). A slot first deleted or
   // moved is created before the first line, as it would exist in a VM that has one.
   const present = new Set<number>();
+  const seen = new Set<number>();
   const slotAt = new Map<number, bigint>();
   for (const s of a.steps) {
     const op = s.statement.op;
-    if (op.op !== 'memslot' || op.slot + 1 > MAX_SLOT || present.has(op.slot)) continue;
-    if (op.action !== 'create') {
-      present.add(op.slot);
-      const gpa = SLOT_BASE + BigInt(op.slot + 1) * 0x20_0000n;
-      slotAt.set(op.slot, gpa);
-      program.push(`slot ${op.slot + 1} ${hex(gpa)}`);
-    } else present.add(-1 - op.slot); // created by the scenario: seen, not present
+    if (op.op !== 'memslot' || op.slot + 1 > MAX_SLOT || seen.has(op.slot)) continue;
+    seen.add(op.slot);
+    if (op.action === 'create') continue;
+    present.add(op.slot);
+    const gpa = SLOT_BASE + BigInt(op.slot + 1) * 0x20_0000n;
+    slotAt.set(op.slot, gpa);
+    program.push(`slot ${op.slot + 1} ${hex(gpa)}`);
   }
-  for (const k of [...present]) if (k < 0) present.delete(k);
 
   const pending = new Map<number, number[]>(); // vCPU → lines waiting for its next KVM_RUN
   const ran = new Set<number>();
@@ -199,7 +221,7 @@ export function lowerScenario(a: Analysis, target: RealTarget): Lowered {
       );
       continue;
     }
-    let why = unrunnable(op, { vendor: vm.vendor, tcg: target.tcg }, ran.has(v));
+    let why = unrunnable(op, { vendor: vm.vendor, tcg: target.tcg }, ran.has(v)) ?? tcgPdptrProblem(a, s, target);
     if (op.op === 'memslot') {
       const k = op.slot;
       if (k + 1 > MAX_SLOT) why = `the driver handles memslots 0–${MAX_SLOT - 1}`;

@@ -25,7 +25,7 @@ export interface ObservedAction {
   /** Page-role word, "0x%08x", with the `invalid` bit cleared (a root is freed after being invalidated). */
   role: string;
   kind: 'tdp_mmu' | 'shadow';
-  /** prev_roots slot of a cache hit. */
+  /** prev_roots slot of a cache hit; -1: the current root was kept. */
   slot?: number;
   /** 1-based capture line of the event that showed it. */
   at: number;
@@ -73,6 +73,7 @@ export function observe(events: readonly TraceEvent[], invalidBit = 1 << 11): Ob
   const shadowRoots = new Map<string, string>(); // sp pointer → role
   const hpaRole = new Map<string, { role: string; kind: 'tdp_mmu' | 'shadow' }>();
   let lastRoot: { role: string; kind: 'tdp_mmu' | 'shadow' } | undefined;
+  // kvm_mmu_new_pgd's view: [current root, prev_roots[0..2]] until the next root load.
   let pendingPrev: string[] | undefined;
 
   for (const e of events) {
@@ -140,15 +141,16 @@ export function observe(events: readonly TraceEvent[], invalidBit = 1 << 11): Ob
       }
       case 'new_pgd':
         probes = true;
-        pendingPrev = [norm(f['p0']), norm(f['p1']), norm(f['p2'])];
+        pendingPrev = [norm(f['root']), norm(f['p0']), norm(f['p1']), norm(f['p2'])];
         break;
       case 'load_pgd': {
         const root = norm(f['root']);
         if (!hpaRole.has(root) && lastRoot) hpaRole.set(root, lastRoot);
         if (pendingPrev) {
-          const slot = pendingPrev.indexOf(root);
+          // fast_pgd_switch kept the current root (slot -1) or swapped in prev_roots[slot].
+          const slot = pendingPrev.indexOf(root) - 1;
           const known = hpaRole.get(root);
-          if (slot >= 0 && root !== INVALID_PAGE && root !== '0' && known)
+          if (slot >= -1 && root !== INVALID_PAGE && root !== '0' && known)
             add({ op: 'cache_hit', role: known.role, kind: known.kind, slot, at: e.at });
           pendingPrev = undefined;
         }
