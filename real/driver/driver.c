@@ -529,7 +529,9 @@ static int run_vcpu(int v)
 			mov_edx(&c, 0);
 			emit(&c, 2, 0x0f, 0x30);
 			mov_rax64(&c, VMCB + (uint64_t)v * 0x1000);
-			emit(&c, 3, 0x0f, 0x01, 0xd8);
+			emit(&c, 3, 0x0f, 0x01, 0xd8); /* vmrun */
+			/* L1 resumes here after #VMEXIT with GIF clear (SMIs blocked): set it again, as a hypervisor does. */
+			emit(&c, 3, 0x0f, 0x01, 0xdc); /* stgi */
 		}
 	}
 	emit(&c, 1, 0xf4);
