@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // npm run test:real: the real-kernel stage (docs/real-kvm.md). Options by environment:
 //   KVMMU_REAL_KERNELS="6.1 6.12" (series or .deb paths), KVMMU_REAL_SEED=1, KVMMU_REAL_COUNT=200,
-//   KVMMU_REAL_CHUNK=120 (scenarios per QEMU boot), KVMMU_REAL_OUT=dist/real/results.
+//   KVMMU_REAL_CHUNK=120 (scenarios per QEMU boot), KVMMU_REAL_JOBS=1 (QEMUs at once),
+//   KVMMU_REAL_OUT=dist/real/results.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runSuite } from '../cli/src/real/suite.ts';
@@ -16,12 +17,13 @@ if (missing) {
   process.exit(2);
 }
 try {
-  const { results, elapsedMs, kernels } = runSuite({
+  const { results, elapsedMs, kernels } = await runSuite({
     root,
     kernels: (env.KVMMU_REAL_KERNELS ?? '6.1 6.12').split(/\s+/).filter(Boolean),
     seed: Number(env.KVMMU_REAL_SEED ?? 1),
     count: Number(env.KVMMU_REAL_COUNT ?? 200),
     chunk: Number(env.KVMMU_REAL_CHUNK ?? 120),
+    jobs: Number(env.KVMMU_REAL_JOBS ?? 1),
     out: env.KVMMU_REAL_OUT ?? join(root, 'dist/real/results'),
     log: (s) => console.log(`real-kvm: ${s}`),
   });

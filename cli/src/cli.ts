@@ -64,12 +64,25 @@ const USAGE = `usage: kvmmu <command> [options]
 
 class UsageError extends Error {}
 
+/** A `kvmmu real` failure after it started: a usage error is reported as one; anything else propagates. */
+function usageOr(e: unknown, io: Io): number {
+  if (e instanceof RealUsageError) {
+    io.stderr(`kvmmu: ${e.message}\n`);
+    return 2;
+  }
+  if (e instanceof Error && 'code' in e && typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code)) {
+    io.stderr(`kvmmu: ${e.message}\n`);
+    return 2;
+  }
+  throw e;
+}
+
 /** Runs the command line `argv`: resolves to the exit status, rejects on an internal error. */
 export function main(argv: string[], io: Io): Promise<number> {
   return new Promise((resolve) => resolve(command(argv, io)));
 }
 
-function command(argv: string[], io: Io): number {
+function command(argv: string[], io: Io): number | Promise<number> {
   const st: Style = io.color ? ansiStyle() : PLAIN;
   const [command, ...rest] = argv;
   try {
@@ -90,7 +103,7 @@ function command(argv: string[], io: Io): number {
       case 'decode':
         return decodeCommand(rest, io, st);
       case 'real':
-        return realCommand(rest, io, st);
+        return realCommand(rest, io, st).catch((e: unknown) => usageOr(e, io));
       case 'capture':
         return captureCommand(rest, io);
       case 'trace':

@@ -21,7 +21,7 @@ import { kernelFromSpec } from '../../../core/src/syntax/check.js';
 import { renderDiagnostics, type Style } from '../../../core/src/views/text.js';
 import { findDriver } from './driver.js';
 import { EnvironmentError, downloadNewest, paholeText, prepareKernel, type PreparedKernel } from './kernels.js';
-import { runBatch } from './qemu.js';
+import { qemuMissing, runBatch } from './qemu.js';
 
 export interface RealIo {
   stdout(s: string): void;
@@ -99,6 +99,7 @@ export function captureText(o: RealOutcome): string {
       `# kvmmu: ran_on ${o.info.ranOn}`,
       `# kvmmu: target ${o.target.vendor}${o.target.tcg ? ' tcg' : ''}`,
       `# kvmmu: profile ${o.info.profile}`,
+      `# kvmmu: profile_why ${o.info.profileWhy}`,
       ...(o.failure !== undefined ? [`# kvmmu: failure ${o.failure}`] : []),
       o.trace,
     ].join('\n') + '\n'
@@ -113,7 +114,7 @@ function chooseProfile(explicit: string | undefined, release: string, pkg: strin
   return p;
 }
 
-export function realCommand(args: string[], io: RealIo, st: Style): number {
+export async function realCommand(args: string[], io: RealIo, st: Style): Promise<number> {
   const opts = parseRealArgs(args);
   const text = readFileSync(opts.file, 'utf8');
   const first = analyze(text, { checkpoints: false });
@@ -124,7 +125,7 @@ export function realCommand(args: string[], io: RealIo, st: Style): number {
     return 1;
   }
   try {
-    const outcome = opts.qemu ? realQemu(opts, text, first, io) : realHost(opts, text, first, io);
+    const outcome = opts.qemu ? await realQemu(opts, text, first, io) : realHost(opts, text, first, io);
     if (opts.capture !== undefined) writeFileSync(opts.capture, captureText(outcome));
     if (opts.json) io.stdout(JSON.stringify(realJson(outcome.info, outcome.comparison), null, 2) + '\n');
     else io.stdout(renderReal(outcome.info, outcome.comparison, st) + '\n');
@@ -142,7 +143,7 @@ function analyzeFor(text: string, spec: string): Analysis {
   return analyze(text, { kernelOverride: spec, checkpoints: false });
 }
 
-function realQemu(opts: RealArgs, text: string, first: Analysis, io: RealIo): RealOutcome {
+async function realQemu(opts: RealArgs, text: string, first: Analysis, io: RealIo): Promise<RealOutcome> {
   const target: RealTarget = { vendor: 'amd', tcg: true };
   const probe = lowerScenario(first, target);
   const info = (k: PreparedKernel | undefined, spec: string, why: string): RealRunInfo => ({
@@ -160,12 +161,14 @@ function realQemu(opts: RealArgs, text: string, first: Analysis, io: RealIo): Re
     c.agree = false;
     return { comparison: c, info: info(undefined, spec, 'the scenario’s own'), lowered: probe, trace: '', target };
   }
+  const missing = qemuMissing();
+  if (missing) throw new EnvironmentError(missing);
   const kernel = resolveQemuKernel(opts.qemuKernel);
   const driver = findDriver();
   const { spec, why } = chooseProfile(opts.kernel, kernel.release, kernel.version);
   const a = analyzeFor(text, spec);
   const lowered = lowerScenario(a, target);
-  const run = runBatch(kernel, driver, [{ id: 's', config: lowered.config, program: lowered.program }], (s) =>
+  const run = await runBatch(kernel, driver, [{ id: 's', config: lowered.config, program: lowered.program }], (s) =>
     io.stderr(`kvmmu: ${s}\n`),
   );
   const r = run.results.get('s');
@@ -303,7 +306,11 @@ export function traceCommand(args: string[], io: RealIo, st: Style): number {
       ranOn: head.get('ran_on') ?? `the capture ${files[0]}`,
       profile: spec,
       profileWhy:
-        kernel !== undefined ? 'chosen with --kernel' : head.has('profile') ? 'the capture’s' : 'the scenario’s',
+        kernel !== undefined
+          ? 'chosen with --kernel'
+          : head.has('profile')
+            ? (head.get('profile_why') ?? 'the capture’s')
+            : 'the scenario’s',
     };
     io.stdout(renderReal(info, c, st) + '\n');
     return c.agree ? 0 : 1;

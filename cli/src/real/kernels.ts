@@ -32,7 +32,7 @@ export function cacheDir(): string {
 }
 
 export function have(cmd: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+  return spawnSync('/bin/sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 }
 
 /** Package names for a series ("6.1" or "6.12"), newest first, as apt knows them. */

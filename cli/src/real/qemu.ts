@@ -5,7 +5,7 @@
  * the second serial port, one block per program. Everything is bounded: each program by `timeout` in the guest,
  * the whole boot by a wall-clock limit on QEMU.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import {
   chmodSync,
   copyFileSync,
@@ -85,10 +85,22 @@ poweroff -f
 export function staticBusybox(): string | undefined {
   for (const p of ['/bin/busybox', '/usr/bin/busybox']) {
     if (!existsSync(p)) continue;
-    const head = readFileSync(p).subarray(0, 4096).toString('latin1');
-    if (!head.includes('ld-linux')) return p;
+    if (!hasInterpreter(readFileSync(p))) return p;
   }
   return undefined;
+}
+
+/** An ELF executable with a PT_INTERP program header is dynamically linked. */
+function hasInterpreter(elf: Buffer): boolean {
+  if (elf.length < 64 || elf.readUInt32BE(0) !== 0x7f454c46) return true;
+  const phoff = Number(elf.readBigUInt64LE(0x20));
+  const size = elf.readUInt16LE(0x36);
+  const count = elf.readUInt16LE(0x38);
+  for (let i = 0; i < count; i++) {
+    const at = phoff + i * size;
+    if (at + 4 <= elf.length && elf.readUInt32LE(at) === 3) return true;
+  }
+  return false;
 }
 
 /** What is missing to run under QEMU, as one line saying what to install, or undefined. */
@@ -102,12 +114,13 @@ export function qemuMissing(): string | undefined {
   return `kvmmu real --qemu needs ${missing.join(', ')}: apt-get install --no-install-recommends ${missing.join(' ')}`;
 }
 
-export function runBatch(
+/** Boots `kernel` once and runs every item; resolves when QEMU has powered off or was killed at its limit. */
+export async function runBatch(
   kernel: PreparedKernel,
   driver: string,
   items: readonly BatchItem[],
   log: (s: string) => void = () => undefined,
-): BatchRun {
+): Promise<BatchRun> {
   const missing = qemuMissing();
   if (missing) throw new EnvironmentError(missing);
   const busybox = staticBusybox()!;
@@ -155,40 +168,36 @@ export function runBatch(
     const limitS = 90 + 10 * configs + 8 * items.length;
     log(`booting ${kernel.release} under QEMU TCG (${items.length} program(s), limit ${limitS} s)`);
     const started = Date.now();
-    const q = spawnSync(
-      'timeout',
-      [
-        '-s',
-        'KILL',
-        String(limitS),
-        'qemu-system-x86_64',
-        '-accel',
-        'tcg',
-        '-cpu',
-        'qemu64,+svm,+npt',
-        '-m',
-        '1024',
-        '-smp',
-        '1',
-        '-nodefaults',
-        '-no-reboot',
-        '-kernel',
-        kernel.vmlinuz,
-        '-initrd',
-        initrd,
-        '-append',
-        'console=ttyS0 panic=-1 loglevel=4 nokaslr',
-        '-display',
-        'none',
-        '-monitor',
-        'none',
-        '-serial',
-        `file:${consoleFile}`,
-        '-serial',
-        `file:${data}`,
-      ],
-      { stdio: 'ignore' },
-    );
+    const q = await spawnAsync('timeout', [
+      '-s',
+      'KILL',
+      String(limitS),
+      'qemu-system-x86_64',
+      '-accel',
+      'tcg',
+      '-cpu',
+      'qemu64,+svm,+npt',
+      '-m',
+      '1024',
+      '-smp',
+      '1',
+      '-nodefaults',
+      '-no-reboot',
+      '-kernel',
+      kernel.vmlinuz,
+      '-initrd',
+      initrd,
+      '-append',
+      'console=ttyS0 panic=-1 loglevel=4 nokaslr',
+      '-display',
+      'none',
+      '-monitor',
+      'none',
+      '-serial',
+      `file:${consoleFile}`,
+      '-serial',
+      `file:${data}`,
+    ]);
     const elapsedMs = Date.now() - started;
     const text = existsSync(data) ? readFileSync(data, 'utf8') : '';
     const run = parseBatchOutput(text);
@@ -207,6 +216,14 @@ export function runBatch(
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+function spawnAsync(cmd: string, args: string[]): Promise<{ status: number | null; signal: string | null }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: 'ignore' });
+    child.on('error', () => resolve({ status: 127, signal: null }));
+    child.on('close', (status, signal) => resolve({ status, signal }));
+  });
 }
 
 const cfgKey = (c: RealConfig): string => `${c.tdp_mmu ? 1 : 0}${c.tdp ? 1 : 0}`;

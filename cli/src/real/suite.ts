@@ -27,6 +27,8 @@ export interface SuiteOptions {
   count: number;
   /** Scenarios per QEMU boot. */
   chunk: number;
+  /** QEMUs at once. */
+  jobs: number;
   log: (s: string) => void;
   /** Where to write results (JSON) and failing comparisons. */
   out: string;
@@ -58,7 +60,10 @@ export function suiteScenarios(root: string, seed: number, count: number): Scena
   return [...examples, ...generateCorpus(seed, count)];
 }
 
-export function runSuite(o: SuiteOptions): { results: ScenarioResult[]; elapsedMs: number; kernels: string[] } {
+/** Every kernel's batches; kernels run side by side (`jobs` QEMUs at once), each its boots in sequence. */
+export async function runSuite(
+  o: SuiteOptions,
+): Promise<{ results: ScenarioResult[]; elapsedMs: number; kernels: string[] }> {
   const started = Date.now();
   const driver = findDriver();
   const scenarios = suiteScenarios(o.root, o.seed, o.count);
@@ -67,7 +72,7 @@ export function runSuite(o: SuiteOptions): { results: ScenarioResult[]; elapsedM
   const kernels: string[] = [];
   mkdirSync(o.out, { recursive: true });
   const failures: string[] = [];
-  for (const k of o.kernels) {
+  const one = async (k: string): Promise<void> => {
     const kernel: PreparedKernel = prepareKernel(/^\d+\.\d+$/.test(k) ? downloadNewest(k) : k);
     const choice = profileForKernel(kernel.release, kernel.version);
     const spec = choice?.spec ?? 'latest';
@@ -85,7 +90,8 @@ export function runSuite(o: SuiteOptions): { results: ScenarioResult[]; elapsedM
         config: p.lowered.config,
         program: p.lowered.program,
       }));
-      const run = runBatch(kernel, driver, items, o.log);
+      const run = await runBatch(kernel, driver, items, o.log);
+      if (run.timedOut) writeFileSync(join(o.out, `console-${kernel.release}-${i / o.chunk + 1}.txt`), run.console);
       o.log(
         `  boot ${i / o.chunk + 1}: ${chunk.length} scenarios in ${(run.elapsedMs / 1000).toFixed(1)} s${run.timedOut ? ' (TIMED OUT)' : ''}`,
       );
@@ -114,7 +120,13 @@ export function runSuite(o: SuiteOptions): { results: ScenarioResult[]; elapsedM
         if (r) writeFileSync(join(o.out, `${p.s.name.replace(/\W+/g, '_')}.${kernel.release}.trace`), r.trace + '\n');
       }
     }
-  }
+  };
+  const queue = [...o.kernels];
+  await Promise.all(
+    Array.from({ length: Math.max(1, o.jobs) }, async () => {
+      for (let k = queue.shift(); k !== undefined; k = queue.shift()) await one(k);
+    }),
+  );
   writeFileSync(join(o.out, 'differences.txt'), failures.join('\n\n') + '\n');
   const elapsedMs = Date.now() - started;
   writeFileSync(join(o.out, 'results.json'), JSON.stringify({ kernels, elapsedMs, results }, null, 2) + '\n');

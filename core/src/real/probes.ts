@@ -40,7 +40,6 @@ export const TRACEPOINTS = [
   'kvm/kvm_nested_vmexit_inject',
   'kvmmmu/kvm_mmu_get_page',
   'kvm/kvm_inj_exception',
-  'kvm/kvm_exit',
 ];
 
 /** Shell commands that set up kvmmu's capture on a kernel with these offsets (`kvmmu capture`). */
