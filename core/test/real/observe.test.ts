@@ -7,6 +7,7 @@ import { compareRun, differences } from '../../src/real/compare.js';
 import { markerLine, parseFtrace } from '../../src/real/ftrace.js';
 import { lowerScenario } from '../../src/real/lower.js';
 import { observe } from '../../src/real/observe.js';
+import { realJson } from '../../src/real/report.js';
 import { captureHeader, rebuildScenario, withMarkers } from '../../src/real/trace_view.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -58,6 +59,26 @@ describe('real: a capture of Debian 6.1.192 running examples/smm-root-thrash-amd
       'the model allocates a root with role 0x00003784 that the kernel does not',
       'the kernel finds again a root with role 0x00003784 that the model does not',
     ]);
+  });
+
+  it('--json: the same comparison as plain data', () => {
+    const a = analyze(example, { kernelOverride: 'v6.3', checkpoints: false });
+    const c = compareRun(a, lowerScenario(a, { vendor: 'amd', tcg: true }), observe(events));
+    const j = JSON.parse(
+      JSON.stringify(realJson({ file: 'x.kvmmu', ranOn: 'Linux 6.1', profile: 'v6.3', profileWhy: 'test' }, c)),
+    ) as { agree: boolean; steps: { lines: number[]; agree: boolean; model: unknown[] }[]; lines: unknown[] };
+    assert.equal(j.agree, false);
+    assert.equal(j.lines.length, 11);
+    assert.deepEqual(j.steps[2], {
+      lines: [12, 13],
+      model: [
+        { op: 'free', role: '0x00003784' },
+        { op: 'alloc', role: '0x01003784' },
+      ],
+      kernel: [{ op: 'alloc', role: '0x01003784' }],
+      agree: false,
+      differences: ['the model frees a root with role 0x00003784 that the kernel does not'],
+    });
   });
 
   it('differences: counts per op and role, in both directions', () => {
