@@ -2,7 +2,8 @@
 // One build for every bundle: the CLI, the language server, the VS Code client and the root panel.
 // esbuild does not type-check; `tsc -b` (npm run typecheck / npm test) does.
 import * as esbuild from 'esbuild';
-import { existsSync, mkdirSync, copyFileSync } from 'node:fs';
+import { existsSync, mkdirSync, copyFileSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -49,8 +50,29 @@ if (watch) {
   console.log('build: watching');
 } else {
   await Promise.all(present.map((b) => esbuild.build(b)));
+  buildDriver();
   if (existsSync(join(root, 'webview/src/panel.css'))) {
     mkdirSync(join(root, 'dist/webview'), { recursive: true });
     copyFileSync(join(root, 'webview/src/panel.css'), join(root, 'dist/webview/panel.css'));
   }
+}
+
+/**
+ * The static C driver `kvmmu real` runs inside the guest kernel (real/driver/driver.c). Built when a C compiler is
+ * present; without one, everything else still builds and `kvmmu real` says how to get one.
+ */
+function buildDriver() {
+  const source = join(root, 'real/driver/driver.c');
+  const out = join(root, 'dist/real/kvmmu-driver');
+  if (!existsSync(source)) return;
+  if (existsSync(out) && statSync(out).mtimeMs >= statSync(source).mtimeMs) return;
+  const cc = ['gcc', 'cc'].find((c) => spawnSync('sh', ['-c', `command -v ${c}`]).status === 0);
+  if (!cc) {
+    console.warn('build: no C compiler: skipping the kvmmu real driver (apt-get install build-essential)');
+    return;
+  }
+  mkdirSync(join(root, 'dist/real'), { recursive: true });
+  const r = spawnSync(cc, ['-O2', '-Wall', '-static', '-o', out, source], { stdio: 'inherit' });
+  if (r.status !== 0)
+    console.warn('build: the kvmmu real driver did not build (a static libc is needed: build-essential)');
 }

@@ -9,6 +9,7 @@ import type { Analysis, AnalyzeOptions } from '../../core/src/engine/analysis.js
 import { analyzeOnePass } from '../../core/src/engine/one_pass.js';
 import { kernelFor } from '../../core/src/kernel/behaviours.js';
 import { kernelFromSpec } from '../../core/src/syntax/check.js';
+import { captureCommand, RealUsageError, realCommand, traceCommand } from './real/command.js';
 import { writeReports, type ReportItem } from '../../core/src/views/json.js';
 import {
   ansiStyle,
@@ -112,6 +113,12 @@ const COMMANDS = {
   profiles: ['profiles', 'kernel profiles and their behaviours'],
   behaviours: ['behaviours', 'every modelled behaviour with its commit and version'],
   decode: ['decode [--kernel P] [--cpu-role] WORD', 'decode a page-role word (or a 64-bit cpu role)'],
+  real: [
+    'real FILE [--qemu [KERNEL]] [--kernel P] [--json] [--capture OUT]',
+    "run FILE on a real KVM (this host's /dev/kvm, or a Debian kernel under QEMU TCG) and compare with the model; exit 1 on any disagreement",
+  ],
+  capture: ['capture', 'the ftrace commands to capture KVM root events on this host'],
+  trace: ['trace CAPTURE [FILE] [--kernel P]', 'a capture beside the model (FILE: compare line by line)'],
 } as const satisfies Record<string, readonly [string, string]>;
 type CommandName = keyof typeof COMMANDS;
 
@@ -144,6 +151,19 @@ class UsageError extends Error {
   }
 }
 
+/** A `kvmmu real` failure after it started: a usage error is reported as one; anything else propagates. */
+function usageOr(e: unknown, io: Io): number {
+  if (e instanceof RealUsageError) {
+    io.stderr(`kvmmu: ${e.message}\n`);
+    return 2;
+  }
+  if (e instanceof Error && 'code' in e && typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code)) {
+    io.stderr(`kvmmu: ${e.message}\n`);
+    return 2;
+  }
+  throw e;
+}
+
 /** Runs the command line `argv`: resolves to the exit status, rejects on an internal error. */
 export function main(argv: string[], io: Io): Promise<number> {
   return new Promise((resolve) => resolve(command(argv, io)));
@@ -153,7 +173,7 @@ function isCommand(name: string | undefined): name is CommandName {
   return name !== undefined && Object.hasOwn(COMMANDS, name);
 }
 
-function command(argv: string[], io: Io): number {
+function command(argv: string[], io: Io): number | Promise<number> {
   const st: Style = io.color ? ansiStyle() : PLAIN;
   const [first, ...rest] = argv;
   const name = first === 'behaviors' ? 'behaviours' : first;
@@ -180,6 +200,12 @@ function command(argv: string[], io: Io): number {
         return 0;
       case 'decode':
         return decodeCommand(rest, io, st);
+      case 'real':
+        return realCommand(rest, io, st).catch((e: unknown) => usageOr(e, io));
+      case 'capture':
+        return captureCommand(rest, io);
+      case 'trace':
+        return traceCommand(rest, io, st);
       case 'help':
       case '--help':
       case '-h': {
@@ -200,7 +226,7 @@ function command(argv: string[], io: Io): number {
     }
   } catch (e) {
     const parseError = e instanceof TypeError && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS');
-    if (e instanceof UsageError || parseError) {
+    if (e instanceof UsageError || e instanceof RealUsageError || parseError) {
       const about = e instanceof UsageError ? e.command : isCommand(name) ? name : undefined;
       const help = about ? `kvmmu ${about} --help` : 'kvmmu --help';
       io.stderr(`kvmmu: ${visible(e.message, io.stderrTty)}\n(\`${help}\` for usage)\n`);

@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { analyze } from '../../src/engine/analyze.js';
+import { lowerScenario } from '../../src/real/lower.js';
+
+const AMD_TCG = { vendor: 'amd', tcg: true } as const;
+const lower = (text: string, target: { vendor: 'amd' | 'intel'; tcg: boolean } = AMD_TCG) =>
+  lowerScenario(analyze(text, { checkpoints: false }), target);
+
+describe('real: lowering a scenario for the driver', () => {
+  it('queues guest instructions and smi until the vCPU runs: one group per KVM_RUN', () => {
+    const l = lower(
+      [
+        'kernel v6.1.y',
+        'vm vendor=amd tdp=on tdp_mmu=on',
+        'sregs cr0=PE|ET|PG|WP cr4=PAE efer=LME|LMA|NX cr3=0x1000',
+        'run',
+        'smi',
+        'run',
+        'rsm',
+        'cr0 &= ~WP',
+        'run',
+      ].join('\n'),
+    );
+    assert.deepEqual(l.groups, [[3], [4], [5, 6], [7, 8, 9]]);
+    assert.deepEqual(l.program, [
+      'vm 1 0',
+      'mark line 3',
+      'sregs 0 0x80010011 0x1000 0x20 0xd00',
+      'mark line 4',
+      'run 0',
+      'mark line 5',
+      'smi 0',
+      'mark line 6',
+      'run 0',
+      'mark line 7',
+      'q 0 rsm',
+      'mark line 8',
+      'q 0 wcr 0 & 0xfffffffffffeffff',
+      'mark line 9',
+      'run 0',
+      'end',
+    ]);
+    assert.ok(l.verdicts.every((v) => v.runnable));
+  });
+
+  it('a guest instruction with no run after it gets a KVM_RUN of its own before the next kind of line', () => {
+    const l = lower(['vm vendor=amd', 'sregs cr0=PE|ET', 'run', 'cr0 |= WP', 'memslot delete 1', 'run'].join('\n'));
+    assert.deepEqual(l.groups, [[2], [3], [4], [5], [6]]);
+    const i = l.program.indexOf('q 0 wcr 0 | 0x10000');
+    assert.deepEqual(l.program.slice(i, i + 5), [
+      'q 0 wcr 0 | 0x10000',
+      'mark line 4',
+      'run 0',
+      'mark line 5',
+      'delslot 2',
+    ]);
+    // memslot 1 is deleted before it is created: the driver creates it (KVM slot 2) before the first line.
+    assert.equal(l.program[1], 'slot 2 0x40400000');
+  });
+
+  it('an Intel scenario under QEMU TCG: every line says why it cannot run', () => {
+    const l = lower(['vm vendor=intel nested=on', 'sregs cr0=PE|ET', 'run', 'invept global'].join('\n'));
+    assert.match(l.refused ?? '', /VMX, which QEMU TCG does not emulate/);
+    assert.equal(l.verdicts.length, 3);
+    assert.ok(l.verdicts.every((v) => !v.runnable && /Intel host/.test(v.reason)));
+    assert.deepEqual(l.program, []);
+  });
+
+  it('what the target cannot run is said on its line, and what follows does not run', () => {
+    const l = lower(
+      [
+        'vm vendor=amd',
+        'sregs cr0=PE|ET|PG cr4=PAE efer=LME|LMA cr3=0x1000',
+        'run',
+        'emulate cr3 = 0x2000',
+        'run',
+      ].join('\n'),
+    );
+    const bad = l.verdicts.filter((v) => !v.runnable);
+    assert.equal(bad.length, 2);
+    assert.match(bad[0]!.runnable ? '' : bad[0]!.reason, /emulate/);
+    assert.match(bad[1]!.runnable ? '' : bad[1]!.reason, /line 4 could not run/);
+  });
+
+  it('PCID, INVPCID and destroy vcpu: not runnable on TCG, each with its reason', () => {
+    const reasons = (text: string): string[] => lower(text).verdicts.flatMap((v) => (v.runnable ? [] : [v.reason]));
+    const base = 'vm vendor=amd\nsregs cr0=PE|ET|PG cr4=PAE efer=LME|LMA cr3=0x1000\nrun\n';
+    assert.match(reasons(base + 'cr3 = 0x2001')[0]!, /PCID/);
+    assert.match(reasons(base + 'cr4 |= PCIDE')[0]!, /PCID/);
+    assert.match(reasons(base + 'invpcid all')[0]!, /INVPCID/);
+    assert.match(reasons(base + 'destroy vcpu')[0]!, /no ioctl that destroys one vCPU/);
+    assert.match(reasons(base + 'cr3 = 0x30000')[0]!, /SMRAM/);
+  });
+
+  it('a line the model faults (#GP) is skipped, and the scenario goes on', () => {
+    const l = lower(['vm vendor=amd', 'sregs cr0=PE|ET', 'run', 'cr0 |= NW', 'run'].join('\n'));
+    const v = l.verdicts.find((x) => x.line === 4)!;
+    assert.ok(!v.runnable && /#GP/.test(v.reason));
+    assert.ok(l.verdicts.find((x) => x.line === 5)!.runnable);
+  });
+
+  it('a PAE guest under NPT cannot reload its PDPTRs on TCG; with shadow paging it can', () => {
+    const text = (tdp: string): string =>
+      [`vm vendor=amd tdp=${tdp}`, 'sregs cr0=PE|ET|PG|WP cr4=PAE cr3=0x1000', 'run', 'cr4 |= PGE', 'run'].join('\n');
+    const npt = lower(text('on')).verdicts.find((v) => v.line === 4)!;
+    assert.ok(!npt.runnable && /accessed bit in PDPTEs/.test(npt.reason));
+    assert.ok(lower(text('off')).verdicts.find((v) => v.line === 4)!.runnable);
+    assert.ok(lower(text('on'), { vendor: 'amd', tcg: false }).verdicts.find((v) => v.line === 4)!.runnable);
+  });
+});
