@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { coreDecoder, kernelFromLabel } from '../src/core_decoder.js';
-import { visibleWindow, ROW_HEIGHT, columnWidths } from '../src/grid.js';
+import { visibleWindow, ROW_HEIGHT, fitColumns } from '../src/grid.js';
 import { isHostToWebview, parsePersistedState } from '../src/messages.js';
 import { NO_DECODER } from '../src/roles.js';
 import { exportPanel, initialState, panelModel, persistedState, reduce, type PanelState } from '../src/state.js';
@@ -309,13 +309,41 @@ describe('grid virtualisation', () => {
     assert.deepEqual(visibleWindow(0, 0, 0), { first: 0, last: 0 });
   });
 
-  it('sizes columns from their longest text, bounded', () => {
+  it('keeps the essential root columns at a side width and fills the row exactly', () => {
     const t = rootTable(manyRootsView(3).primary, [], { key: 'id', dir: 'asc' }, NO_DECODER);
-    t.rows[0]?.cells.splice(7, 1, { text: 'x'.repeat(500) });
-    const w = columnWidths(t);
-    assert.equal(w.length, t.columns.length);
-    assert.equal(w[7], 48);
-    assert.ok((w[0] ?? 0) >= 4);
+    const natural = t.columns.map((c) => (c.label === 'Holders' ? 240 : 70));
+    const label = (i: number): string => t.columns[i]?.label ?? '';
+    // 400 px: Root, Refs, Holders, State (priority 1); Holders gives back down to 110 so that Kind (priority 2) fits.
+    const narrow = fitColumns(natural, t.columns, 400);
+    assert.deepEqual(narrow.visible.map(label), ['Root', 'Kind', 'Refs', 'Holders', 'State']);
+    assert.equal(
+      narrow.widths.reduce((a, b) => a + b, 0),
+      400,
+    );
+    assert.ok((narrow.widths[3] ?? 0) >= 110);
+    // Wide: everything, the holders column takes the rest.
+    const wide = fitColumns(natural, t.columns, 2000);
+    assert.equal(wide.visible.length, t.columns.length);
+    assert.equal(
+      wide.widths.reduce((a, b) => a + b, 0),
+      2000,
+    );
+    assert.equal(wide.widths[7], 2000 - 70 * 10);
+    // Unknown width (not laid out): everything at its natural width.
+    assert.deepEqual(fitColumns(natural, t.columns, 0).widths, natural);
+  });
+
+  it('keeps every priority-1 column even when they alone overflow', () => {
+    const t = rootTable(manyRootsView(1).primary, [], { key: 'id', dir: 'asc' }, NO_DECODER);
+    const natural = t.columns.map(() => 100);
+    const { visible } = fitColumns(natural, t.columns, 150);
+    assert.deepEqual(
+      visible.map((i) => t.columns[i]?.label),
+      ['Root', 'Refs', 'Holders', 'State'],
+    );
+    // …and the widest give up width rather than make the grid scroll, down to a floor.
+    const squeezed = fitColumns([60, 70, 80, 200, 60, 60, 60, 300, 90, 60, 60], t.columns, 300);
+    assert.deepEqual(squeezed.widths, [60, 60, 90, 90]);
   });
 
   it('derives, sorts and exports 5,000 roots (timing printed, not asserted)', () => {
