@@ -185,7 +185,13 @@ export class StateDrawing {
         slot.append(svg('rect', { x: s.x + 4.5, y: s.y + 1.5, width: s.w - 9, height: s.h - 3 }, 'slot-box'));
         slot.append(text(s.x + 10, s.y + s.h / 2 + 4, s.label, 'node-mono slot-label'));
         slot.append(
-          text(s.x + s.w - 10, s.y + s.h / 2 + 4, fitter.fit(s.value, s.w / 2, fonts.mono), 'node-mono slot-value', 'end'),
+          text(
+            s.x + s.w - 10,
+            s.y + s.h / 2 + 4,
+            fitter.fit(s.value, s.w / 2, fonts.mono),
+            'node-mono slot-value',
+            'end',
+          ),
         );
         g.append(slot);
       }
@@ -210,7 +216,10 @@ export class StateDrawing {
       g.dataset['line'] = String(r.revealLine);
       g.setAttribute('tabindex', '0');
       g.setAttribute('role', 'button');
-      g.setAttribute('aria-label', `${r.title.split('\n')[0]}${r.changed ? '; changed at this line' : ''}. Enter reveals the allocating line.`);
+      g.setAttribute(
+        'aria-label',
+        `${r.title.split('\n')[0]}${r.changed ? '; changed at this line' : ''}. Enter reveals the allocating line.`,
+      );
       g.append(svg('rect', { x: r.x + 0.5, y: r.y + 0.5, width: r.w - 1, height: r.h - 1, rx: 3 }, 'root-box'));
       if (r.changed) g.append(svg('rect', { x: r.x, y: r.y, width: 4, height: r.h }, 'changed-bar'));
       g.append(text(r.x + 10, r.y + 15, fitter.fit(r.label, r.w - 16, fonts.title), 'node-title'));
@@ -321,7 +330,13 @@ class LifetimeBlock {
 
   private drawAxis(p: LifetimePicture): void {
     const h = LIFETIME_GEOMETRY.axisHeight;
-    const parts: SVGElement[] = [svg('line', { x1: LIFETIME_GEOMETRY.gutter, x2: p.width - LIFETIME_GEOMETRY.right, y1: h - 0.5, y2: h - 0.5 }, 'axis-line')];
+    const parts: SVGElement[] = [
+      svg(
+        'line',
+        { x1: LIFETIME_GEOMETRY.gutter, x2: p.width - LIFETIME_GEOMETRY.right, y1: h - 0.5, y2: h - 0.5 },
+        'axis-line',
+      ),
+    ];
     for (const t of p.ticks) {
       parts.push(svg('line', { x1: t.x, x2: t.x, y1: h - 5, y2: h }, 'axis-tick'));
       parts.push(text(t.x, h - 8, t.label, 'axis-label', 'middle'));

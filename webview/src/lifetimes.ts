@@ -5,7 +5,17 @@
  * and the state after the last line, the tests feed it plain data.
  */
 import type { StateAtResult, TimelineResult } from '../../core/src/protocol.js';
+import type { ActionOp } from '../../core/src/kernel/types.js';
 import type { LifetimeMarkKind, LifetimeRoot, Lifetimes } from './messages.js';
+
+/** The actions that leave a mark on the root they are about. */
+const MARK_OF: Partial<Record<ActionOp, LifetimeMarkKind>> = {
+  reuse: 'found',
+  cache_hit: 'found',
+  evict: 'evicted',
+  put: 'put',
+  invalidate: 'invalidated',
+};
 
 /**
  * `final` is the state after the last line (it lists every root ever allocated, freed ones included);
@@ -33,29 +43,12 @@ export function lifetimes(final: StateAtResult, timeline: TimelineResult, lastLi
       }
     }
     for (const a of step.actions) {
-      switch (a.op) {
-        case 'reuse':
-          mark(a.root, line, 'found');
-          break;
-        case 'cache_hit':
-          if (a.slot !== 'root') mark(a.root, line, 'found');
-          break;
-        case 'evict':
-          mark(a.root, line, 'evicted');
-          break;
-        case 'put':
-          mark(a.root, line, 'put');
-          break;
-        case 'invalidate':
-          mark(a.root, line, 'invalidated');
-          break;
-        case 'unload':
-          for (const [key, id] of current)
-            if (key.startsWith(`${a.vcpu}/`) && (a.roots ?? []).includes(id)) current.delete(key);
-          break;
-        default:
-          break;
-      }
+      const kind = MARK_OF[a.op];
+      // A cache hit on the current slot keeps the root current: nothing was found "again".
+      if (kind && !(a.op === 'cache_hit' && a.slot === 'root')) mark(a.root, line, kind);
+      if (a.op === 'unload')
+        for (const [key, id] of current)
+          if (key.startsWith(`${a.vcpu}/`) && (a.roots ?? []).includes(id)) current.delete(key);
       if ((a.op === 'alloc' || a.op === 'reuse' || a.op === 'cache_hit') && a.vcpu !== undefined && a.mmu) {
         if (a.root === undefined) continue;
         const key = `${a.vcpu}/${a.mmu}`;
@@ -65,17 +58,15 @@ export function lifetimes(final: StateAtResult, timeline: TimelineResult, lastLi
       }
     }
   }
-  const roots = final.snapshot.roots.map(
-    (r): LifetimeRoot => ({
-      id: r.id,
-      kind: r.kind,
-      role: r.role,
-      allocatedAt: r.allocatedAt,
-      freedAt: r.freedAt,
-      state: r.state,
-      marks: (marks.get(r.id) ?? []).sort((x, y) => x.line - y.line),
-    }),
-  );
+  const roots = final.snapshot.roots.map((r): LifetimeRoot => ({
+    id: r.id,
+    kind: r.kind,
+    role: r.role,
+    allocatedAt: r.allocatedAt,
+    freedAt: r.freedAt,
+    state: r.state,
+    marks: (marks.get(r.id) ?? []).sort((x, y) => x.line - y.line),
+  }));
   roots.sort((x, y) => x.id - y.id);
   return { kernel: final.kernel.label, lastLine: Math.max(1, lastLine), roots };
 }

@@ -338,7 +338,9 @@ export function lifetimePicture(data: Lifetimes, width: number, cursorLine: numb
       freedAt: r.freedAt,
       title:
         `root #${r.id} (${kindLabel(r.kind)}, role ${r.role}): allocated at line ${r.allocatedAt}, ` +
-        (r.freedAt === null ? `still ${r.state === 'invalid' ? 'invalid, awaiting zap' : 'live'} at the end` : `freed at line ${r.freedAt}`),
+        (r.freedAt === null
+          ? `still ${r.state === 'invalid' ? 'invalid, awaiting zap' : 'live'} at the end`
+          : `freed at line ${r.freedAt}`),
     };
   });
   return {
@@ -354,5 +356,5 @@ export function lifetimePicture(data: Lifetimes, width: number, cursorLine: numb
 
 /** 1, 2, 5, 10, 20, 50, … lines between ticks, so that at most `count` ticks fit. */
 function niceStep(span: number, count: number): number {
-  for (let m = 1; ; m *= 10) for (const f of [1, 2, 5]) if ((f * m * count) >= span) return f * m;
+  for (let m = 1; ; m *= 10) for (const f of [1, 2, 5]) if (f * m * count >= span) return f * m;
 }

@@ -366,18 +366,50 @@ describe('root panel in Chromium', function () {
       }),
     ];
     const vcpus = [
-      vcpu(0, [mmu({ root: 2, prevRoots: [1, null, null] }), mmu({ name: 'guest_mmu', root: null, prevRoots: [null, null, 3] })], {
-        smm: true,
-        requests: ['KVM_REQ_MMU_FREE_OBSOLETE_ROOTS', 'KVM_REQ_TLB_FLUSH_CURRENT'],
-      }),
+      vcpu(
+        0,
+        [
+          mmu({ root: 2, prevRoots: [1, null, null] }),
+          mmu({ name: 'guest_mmu', root: null, prevRoots: [null, null, 3] }),
+        ],
+        {
+          smm: true,
+          requests: ['KVM_REQ_MMU_FREE_OBSOLETE_ROOTS', 'KVM_REQ_TLB_FLUSH_CURRENT'],
+        },
+      ),
     ];
     const stats = Object.fromEntries(
-      ['roots_allocated', 'roots_freed', 'root_reuses', 'prev_root_hits', 'mmu_cache_miss', 'mmu_shadow_zapped', 'remote_tlb_flush_requests', 'mmu_pde_zapped', 'mmu_flooded', 'mmu_recycled'].map((n, i) => [n, i * 3]),
+      [
+        'roots_allocated',
+        'roots_freed',
+        'root_reuses',
+        'prev_root_hits',
+        'mmu_cache_miss',
+        'mmu_shadow_zapped',
+        'remote_tlb_flush_requests',
+        'mmu_pde_zapped',
+        'mmu_flooded',
+        'mmu_recycled',
+      ].map((n, i) => [n, i * 3]),
     );
     const actions = [
-      { op: 'invalidate' as const, path: ['kvm_tdp_mmu_invalidate_all_roots'], detail: 'root #3 invalidated; the TDP MMU’s reference passes to the zap worker', root: 3 },
-      { op: 'queue_zap' as const, path: ['kvm_tdp_mmu_invalidate_all_roots'], detail: 'root #3 queued on tdp_mmu_zap_wq', root: 3 },
-      { op: 'reinit_skipped' as const, path: ['kvm_init_mmu'], detail: 'cpu role unchanged: kvm_init_mmu keeps the context' },
+      {
+        op: 'invalidate' as const,
+        path: ['kvm_tdp_mmu_invalidate_all_roots'],
+        detail: 'root #3 invalidated; the TDP MMU’s reference passes to the zap worker',
+        root: 3,
+      },
+      {
+        op: 'queue_zap' as const,
+        path: ['kvm_tdp_mmu_invalidate_all_roots'],
+        detail: 'root #3 queued on tdp_mmu_zap_wq',
+        root: 3,
+      },
+      {
+        op: 'reinit_skipped' as const,
+        path: ['kvm_init_mmu'],
+        detail: 'cpu role unchanged: kvm_init_mmu keeps the context',
+      },
     ];
     const primary = stateAt(snapshot(roots, vcpus, stats), {
       line: 6,
@@ -387,8 +419,17 @@ describe('root panel in Chromium', function () {
     });
     const v: PanelView = { ...base, primary, line: 6, lifetimes: { primary: lifetimesOf(primary, 12), compare: null } };
     if (!compare) return v;
-    const b = stateAt(snapshot(roots.slice(0, 2), vcpus, stats), { line: 6, step: step(6, 'invalidate all', { actions }) }, { profile: 'v6.3', label: 'v6.3' });
-    return { ...v, compare: { kind: 'state', kernel: 'v6.3', result: b }, differingLines: [], lifetimes: { primary: lifetimesOf(primary, 12), compare: lifetimesOf(b, 12) } };
+    const b = stateAt(
+      snapshot(roots.slice(0, 2), vcpus, stats),
+      { line: 6, step: step(6, 'invalidate all', { actions }) },
+      { profile: 'v6.3', label: 'v6.3' },
+    );
+    return {
+      ...v,
+      compare: { kind: 'state', kernel: 'v6.3', result: b },
+      differingLines: [],
+      lifetimes: { primary: lifetimesOf(primary, 12), compare: lifetimesOf(b, 12) },
+    };
   }
 
   for (const [width, compare] of [
@@ -406,7 +447,8 @@ describe('root panel in Chromium', function () {
       const report = await page.locator('body').evaluate(panelGeometry);
       // KVMMU_PANEL_SHOTS=dir keeps a picture of each width to look at.
       const shots = process.env['KVMMU_PANEL_SHOTS'];
-      if (shots) await page.screenshot({ path: join(shots, `panel-${width}${compare ? '-compare' : ''}.png`), fullPage: true });
+      if (shots)
+        await page.screenshot({ path: join(shots, `panel-${width}${compare ? '-compare' : ''}.png`), fullPage: true });
       const problems = geometryProblems(report, { essential: compare ? ESSENTIAL_COMPARE : ESSENTIAL });
       assert.deepEqual(problems, []);
       assert.ok(report.grids.length === 3, `grids measured: ${report.grids.map((g) => g.id).join(', ')}`);
@@ -437,20 +479,30 @@ describe('root panel in Chromium', function () {
       'vcpu0.root_mmu.root→#3',
       'zap_worker→#3',
     ]);
-    assert.deepEqual(
-      await page.$$eval('#state-picture .holder text', (h) => h.map((x) => x.textContent)),
-      ['TDP MMU', 'zap worker'],
+    assert.deepEqual(await page.$$eval('#state-picture .holder text', (h) => h.map((x) => x.textContent)), [
+      'TDP MMU',
+      'zap worker',
+    ]);
+    assert.equal(
+      await page.getAttribute('#state-picture .root-node[data-root="3"]', 'class'),
+      'root-node look-invalid changed',
     );
-    assert.equal(await page.getAttribute('#state-picture .root-node[data-root="3"]', 'class'), 'root-node look-invalid changed');
     assert.equal(await page.$$eval('#state-picture .edge.changed', (e) => e.length), 3);
     // Edges start at their slot and end at their root (geometry, not only data).
     const ends = await page.evaluate(() => {
-      const slot = document.querySelector('#state-picture [data-slot="0/root_mmu/prev_roots[0]"] rect')!.getBoundingClientRect();
+      const slot = document
+        .querySelector('#state-picture [data-slot="0/root_mmu/prev_roots[0]"] rect')!
+        .getBoundingClientRect();
       const root = document.querySelector('#state-picture .root-node[data-root="1"] rect')!.getBoundingClientRect();
-      const edge = document.querySelector('#state-picture .edge[data-holder="vcpu0.root_mmu.prev_roots[0]"]')!.getBoundingClientRect();
+      const edge = document
+        .querySelector('#state-picture .edge[data-holder="vcpu0.root_mmu.prev_roots[0]"]')!
+        .getBoundingClientRect();
       return { slotRight: slot.right, rootLeft: root.left, edgeLeft: edge.left, edgeRight: edge.right };
     });
-    assert.ok(Math.abs(ends.edgeLeft - ends.slotRight) < 6 && Math.abs(ends.edgeRight - ends.rootLeft) < 6, JSON.stringify(ends));
+    assert.ok(
+      Math.abs(ends.edgeLeft - ends.slotRight) < 6 && Math.abs(ends.edgeRight - ends.rootLeft) < 6,
+      JSON.stringify(ends),
+    );
     await page.focus('#state-picture .root-node[data-root="2"]');
     await page.keyboard.press('Enter');
     await page.waitForFunction(() => window.__posted.some((m) => m.type === 'revealLine'));
@@ -466,18 +518,27 @@ describe('root panel in Chromium', function () {
     await page.waitForSelector('#lifetimes .bar');
     assert.equal(await page.$$eval('#lifetimes .bar', (b) => b.length), 2);
     assert.deepEqual(
-      await page.$$eval('#lifetimes .lifetime-svg .mark', (m) => m.map((x) => `${x.getAttribute('class')}@${(x as SVGElement).dataset['line']}`)),
+      await page.$$eval('#lifetimes .lifetime-svg .mark', (m) =>
+        m.map((x) => `${x.getAttribute('class')}@${(x as SVGElement).dataset['line']}`),
+      ),
       ['mark mark-cached@5', 'mark mark-found@9'],
     );
     const g = await page.evaluate(() => {
       const box = (s: string): DOMRect => document.querySelector(s)!.getBoundingClientRect();
       const bars = [...document.querySelectorAll('#lifetimes .bar')].map((b) => b.getBoundingClientRect());
-      return { bars: bars.map((b) => [b.left, b.right]), rule: box('#lifetimes .lifetime-svg .cursor-rule').left, svg: box('#lifetimes .lifetime-svg').width };
+      return {
+        bars: bars.map((b) => [b.left, b.right]),
+        rule: box('#lifetimes .lifetime-svg .cursor-rule').left,
+        svg: box('#lifetimes .lifetime-svg').width,
+      };
     });
     // 12 lines; #1 from line 3 (allocated) to the end, #2 from line 5; the cursor after line 5 (0-based 4).
     assert.ok(g.svg <= 400, `picture ${g.svg} px wide at a 400 px panel`);
     const [b1, b2] = g.bars as [number[], number[]];
-    assert.ok((b1[0] as number) < (b2[0] as number) && Math.abs((b1[1] as number) - (b2[1] as number)) < 1, JSON.stringify(g));
+    assert.ok(
+      (b1[0] as number) < (b2[0] as number) && Math.abs((b1[1] as number) - (b2[1] as number)) < 1,
+      JSON.stringify(g),
+    );
     assert.ok(g.rule > (b2[0] as number) && g.rule < (b2[1] as number), JSON.stringify(g));
     await page.click('#lifetimes .lifetime-svg .mark-found', { force: true });
     await page.waitForFunction(() => window.__posted.some((m) => m.type === 'revealLine'));

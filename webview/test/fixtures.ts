@@ -162,7 +162,12 @@ export function smallView(): PanelView {
   return view(primary, {
     previousStats: { roots_allocated: 1, roots_freed: 0, root_reuses: 0, prev_root_hits: 0, mmu_cache_miss: 0 },
     lifetimes: {
-      primary: lifetimesOf(primary, 12, { 1: [{ line: 5, kind: 'cached' }, { line: 9, kind: 'found' }] }),
+      primary: lifetimesOf(primary, 12, {
+        1: [
+          { line: 5, kind: 'cached' },
+          { line: 9, kind: 'found' },
+        ],
+      }),
       compare: null,
     },
   });
