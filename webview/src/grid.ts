@@ -36,7 +36,8 @@ const MIN_SQUEEZED = 44;
 
 /**
  * Which columns to show in `available` pixels, and how wide: every priority-1 column, then priority 2 and 3 ones in
- * table order while they fit; the growing column takes what is left. Pure (natural widths are measured by the
+ * table order while they fit beside the others at their full width (an essential column's text is not cut to make
+ * room for an optional one); the growing column takes what is left, or gives back down to MIN_GROW. Pure (natural widths are measured by the
  * caller), so the choice is unit-tested. Returns indices into `columns` in table order and their widths in px.
  */
 export function fitColumns(
@@ -50,7 +51,7 @@ export function fitColumns(
   columns.forEach((c, i) => {
     if (priority(c) === 1) {
       shown.add(i);
-      used += c.grow ? Math.min(natural[i] ?? 0, MIN_GROW) : (natural[i] ?? 0);
+      used += natural[i] ?? 0;
     }
   });
   // Without a known width (hidden, not laid out yet) show everything.
@@ -58,7 +59,7 @@ export function fitColumns(
   for (const level of [2, 3]) {
     columns.forEach((c, i) => {
       if (priority(c) !== level) return;
-      const w = c.grow ? Math.min(natural[i] ?? 0, MIN_GROW) : (natural[i] ?? 0);
+      const w = natural[i] ?? 0;
       if (used + w <= room) {
         shown.add(i);
         used += w;

@@ -321,14 +321,18 @@ describe('grid virtualisation', () => {
     const t = rootTable(manyRootsView(3).primary, [], { key: 'id', dir: 'asc' }, NO_DECODER);
     const natural = t.columns.map((c) => (c.label === 'Holders' ? 240 : 70));
     const label = (i: number): string => t.columns[i]?.label ?? '';
-    // 400 px: Root, Refs, Holders, State (priority 1); Holders gives back down to 110 so that Kind (priority 2) fits.
+    // 400 px: Root, Refs, Holders, State (priority 1) need 450 at full width: nothing else is added, and the
+    // holders column gives back the 50 px.
     const narrow = fitColumns(natural, t.columns, 400);
-    assert.deepEqual(narrow.visible.map(label), ['Root', 'Kind', 'Refs', 'Holders', 'State']);
+    assert.deepEqual(narrow.visible.map(label), ['Root', 'Refs', 'Holders', 'State']);
+    assert.deepEqual(narrow.widths, [70, 70, 190, 70]);
+    // 560 px: Kind (priority 2) fits beside them at full width; the holders column takes the rest.
+    const side = fitColumns(natural, t.columns, 560);
+    assert.deepEqual(side.visible.map(label), ['Root', 'Kind', 'Refs', 'Holders', 'State']);
     assert.equal(
-      narrow.widths.reduce((a, b) => a + b, 0),
-      400,
+      side.widths.reduce((a, b) => a + b, 0),
+      560,
     );
-    assert.ok((narrow.widths[3] ?? 0) >= 110);
     // Wide: everything, the holders column takes the rest.
     const wide = fitColumns(natural, t.columns, 2000);
     assert.equal(wide.visible.length, t.columns.length);
