@@ -278,8 +278,8 @@ export class GridView {
   private renderDetail(): void {
     const table = this.table;
     const hidden = table ? table.columns.map((_, i) => i).filter((i) => !this.visible.includes(i)) : [];
-    this.detail.hidden = !table || hidden.length === 0;
-    if (!table || hidden.length === 0) {
+    this.detail.hidden = !table || hidden.length === 0 || table.rows.length === 0;
+    if (!table || this.detail.hidden) {
       this.detail.replaceChildren();
       return;
     }

@@ -90,6 +90,8 @@ export const STATE_GEOMETRY = {
   minGutter: 40,
   maxRoots: 40,
   minWidth: 300,
+  /** Wider than this the boxes only get longer: the picture keeps this width in a maximised panel. */
+  maxWidth: 760,
 } as const;
 
 const SLOT_NAMES = ['root', 'prev_roots[0]', 'prev_roots[1]', 'prev_roots[2]'] as const;
@@ -130,7 +132,7 @@ function rootLook(r: RootSnapshot): RootLook {
 
 export function statePicture(result: StateAtResult, width: number, decoder: RoleDecoder): StatePicture {
   const g = STATE_GEOMETRY;
-  const w = Math.max(g.minWidth, Math.floor(width));
+  const w = Math.max(g.minWidth, Math.min(g.maxWidth, Math.floor(width)));
   const changedRoots = new Set(result.changedRoots);
   const changedVcpus = new Set(result.changedVcpus);
   const gutter = Math.max(g.minGutter, Math.round(w * 0.1));
