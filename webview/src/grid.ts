@@ -198,11 +198,11 @@ export class GridView {
     this.sort = sort;
     this.activeIndex = previousKey === null ? -1 : table.rows.findIndex((r) => r.key === previousKey);
     this.natural = this.naturalWidths(table);
-    this.fit(headerChanged);
     this.element.setAttribute('aria-rowcount', String(table.rows.length + 1));
     this.element.setAttribute('aria-colcount', String(table.columns.length));
     this.body.style.height = `${table.rows.length * ROW_HEIGHT}px`;
-    this.renderRows(true);
+    // A new set of columns redraws the rows already; otherwise draw them here.
+    if (!this.fit(headerChanged)) this.renderRows(true);
   }
 
   activeKey(): string | null {
