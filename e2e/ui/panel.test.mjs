@@ -100,7 +100,14 @@ describe('the root panel: correct, roomy, drawn', function () {
     mkdirSync(images(), { recursive: true });
   });
 
-  after(async () => {
+  after(async function () {
+    this.timeout(60_000);
+    // The workbench keeps its layout for the next page of this workspace: give the side bar back.
+    if (page) {
+      await focusEditor(page);
+      await runCommand(page, 'View: Show Explorer');
+      await page.locator('.explorer-folders-view .monaco-list-row').first().waitFor({ state: 'visible' });
+    }
     await page?.close();
   });
 
