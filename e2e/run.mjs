@@ -27,7 +27,7 @@ const E2E = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(E2E, '..');
 const INSTALL_DIR = join(ROOT, '.vscode-test', 'code-server');
 const TEST_DIR = join(ROOT, '.vscode-test', 'e2e');
-const SUITE_TIMEOUT_MS = 8 * 60_000; // the install of code-server and packaging are not counted
+const SUITE_TIMEOUT_MS = 15 * 60_000; // the install of code-server and packaging are not counted; the panel tests walk 21 lines and 3 themes
 
 const { values: opts } = parseArgs({
   options: {

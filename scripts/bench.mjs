@@ -14,6 +14,12 @@ import { generate } from './gen-scenario.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const quick = process.argv.includes('--quick');
+// --only=cli,engine,lsp,panel,bundle runs those sections alone (then nothing is recorded, like --quick).
+const only = process.argv
+  .find((a) => a.startsWith('--only='))
+  ?.slice('--only='.length)
+  .split(',');
+const want = (section) => !only || only.includes(section);
 const tmp = mkdtempSync(join(tmpdir(), 'kvmmu-bench-'));
 const rows = [];
 /** The host's load when the run began: on a shared machine it explains much of the spread between runs. */
@@ -35,7 +41,7 @@ function record(section, operation, size, samples, extra = {}) {
 }
 
 // ---------------------------------------------------------------------------------------------- CLI vs floor
-{
+if (want('cli')) {
   if (!existsSync(join(root, 'dist/cli.js'))) spawnSync('node', ['scripts/build.mjs'], { cwd: root, stdio: 'inherit' });
   const n = 100_000;
   const { text, events } = generate(n);
@@ -69,7 +75,7 @@ function record(section, operation, size, samples, extra = {}) {
 
 // ---------------------------------------------------------------------------------------------- engine
 const { analyze, reanalyze } = await import(pathToFileURL(join(root, 'core/src/engine/analyze.ts')).href);
-{
+if (want('engine')) {
   const { text } = generate(100_000);
   const samples = [];
   for (let i = 0; i < (quick ? 2 : 5); i++) {
@@ -128,7 +134,9 @@ const { analyze, reanalyze } = await import(pathToFileURL(join(root, 'core/src/e
 }
 
 // ---------------------------------------------------------------------------------------------- language server
-if (existsSync(join(root, 'dist/server.js'))) {
+if (!want('lsp')) {
+  // skipped (--only)
+} else if (existsSync(join(root, 'dist/server.js'))) {
   const rpc = await import('vscode-jsonrpc/node');
   const { StreamMessageReader, StreamMessageWriter, createMessageConnection } = rpc.default ?? rpc;
   const server = spawn('node', [join(root, 'dist/server.js'), '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -214,7 +222,9 @@ if (existsSync(join(root, 'dist/server.js'))) {
 } else console.log('lsp: dist/server.js missing; run npm run build');
 
 // ---------------------------------------------------------------------------------------------- root panel
-if (existsSync('/usr/bin/chromium')) {
+if (!want('panel')) {
+  // skipped (--only)
+} else if (existsSync('/usr/bin/chromium')) {
   const esbuild = await import('esbuild');
   const { chromium } = await import('playwright-core');
   const { panelHtml } = await import(pathToFileURL(join(root, 'webview/src/html.ts')).href);
@@ -298,10 +308,10 @@ if (existsSync('/usr/bin/chromium')) {
 } else console.log('panel: /usr/bin/chromium missing; skipped');
 
 // ---------------------------------------------------------------------------------------------- bundles
-for (const f of ['dist/client.js', 'dist/server.js', 'dist/cli.js', 'dist/webview/webview.js']) {
+for (const f of want('bundle') ? ['dist/client.js', 'dist/server.js', 'dist/cli.js', 'dist/webview/webview.js'] : []) {
   if (existsSync(join(root, f))) record('bundle', f, 'bytes', [statSync(join(root, f)).size / 1024], { unit: 'KiB' });
 }
-if (existsSync(join(root, 'dist/client.js'))) {
+if (want('bundle') && existsSync(join(root, 'dist/client.js'))) {
   // Activation cost proxy: loading the client bundle with a stub `vscode` module (the e2e suite runs the real one).
   const script = `const M=require('module');const o=M._load;M._load=function(r,...a){if(r==='vscode')return new Proxy({}, {get:()=>new Proxy(function(){}, {get:()=>()=>({dispose(){}}),apply:()=>({dispose(){}})})});return o.call(this,r,...a)};const t=process.hrtime.bigint();require(${JSON.stringify(join(root, 'dist/client.js'))});console.log(Number(process.hrtime.bigint()-t)/1e6)`;
   const loads = [];
@@ -332,7 +342,7 @@ console.log(
 );
 
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version}, ${process.platform}; load average ${loadAtStart.toFixed(2)} when the run began`;
-if (!quick) {
+if (!quick && !only) {
   // Written as Prettier would format them, so `prettier --check` stays clean after a run.
   const prettier = await import('prettier');
   const pretty = async (file, text) =>

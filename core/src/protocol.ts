@@ -9,6 +9,8 @@ import type { Action, Snapshot, StepOutcome } from './kernel/types.js';
 export const TimelineRequest = 'kvmmu/timeline';
 export interface TimelineParams {
   uri: string;
+  /** "v6.3" or "v6.3 +tdp_mmu_root_ref"; absent = the document's own kernel. */
+  kernel?: string;
 }
 export interface TimelineStep {
   /** 0-based line */

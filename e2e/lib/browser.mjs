@@ -63,7 +63,7 @@ export async function runExtensionHostTests(
   let timer;
   const timeout = new Promise((r) => (timer = setTimeout(() => r('timeout'), timeoutMs)));
   try {
-    await page.goto(url);
+    await page.goto(url, { timeout: 90_000 }); // a cold workbench on a loaded host can take longer than 30 s
     const code = await Promise.race([exited, timeout]);
     if (code === 'timeout') throw new Error(`extension-host tests did not finish within ${timeoutMs} ms`);
     return { code, result, log };

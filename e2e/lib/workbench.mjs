@@ -11,7 +11,8 @@ export const SEL = {
 /** Opens the workbench on `folder` and waits until it is usable. */
 export async function openWorkbench(browser, server, folder) {
   const page = await browser.newPage();
-  await page.goto(`${server.url}/?folder=${encodeURIComponent(folder)}`);
+  // A cold workbench on a loaded two-core host can take longer than Playwright's default 30 s to load.
+  await page.goto(`${server.url}/?folder=${encodeURIComponent(folder)}`, { timeout: 90_000 });
   await page.waitForSelector(SEL.workbench, { timeout: 60_000 });
   await page.waitForSelector('.explorer-folders-view .monaco-list-row', { timeout: 60_000 });
   return page;

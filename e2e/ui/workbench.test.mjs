@@ -121,7 +121,7 @@ describe('kvmmu in the workbench', function () {
     await panelAt(page, panel, rsm + 1);
     await panel.locator('#roots .grid-row.changed[data-key="#1"]').waitFor({ state: 'visible' });
     assert.equal(await panel.locator('#roots .grid-row[data-key="#3"]').count(), 0, 'v6.4 allocates no third root');
-    await page.screenshot({ path: join(images(), 'panel.png') });
+    // The panel's screenshots come from panel.test.mjs (at a side width, with its geometry asserted).
   });
 
   it('compares with another kernel side by side', async function () {
@@ -133,6 +133,5 @@ describe('kvmmu in the workbench', function () {
     // v6.3 frees roots on SMI/RSM: the lines whose outcome differs are listed.
     await panel.locator('button.difference').first().waitFor({ state: 'visible', timeout: 30_000 });
     assert.ok((await panel.locator('button.difference').count()) > 0);
-    await page.screenshot({ path: join(images(), 'panel-compare.png') });
   });
 });

@@ -197,6 +197,9 @@ describe('language server over streams', function () {
     assert.equal(t.kernel.profile, 'v6.4');
     assert.equal(t.version, 1);
     assert.deepEqual(t.steps[0] && [t.steps[0].line, t.steps[0].text], [2, 'sregs cr0=PE|PG']);
+    const t63 = await client.request<TimelineResult>('kvmmu/timeline', { uri: URI, kernel: 'v6.3' });
+    assert.equal(t63.kernel.profile, 'v6.3');
+    await assert.rejects(client.request('kvmmu/timeline', { uri: URI, kernel: 'v9.9' }), /unknown kernel profile/);
 
     const s = await client.request<StateAtResult>('kvmmu/stateAt', { uri: URI, line: 4 });
     assert.equal(s.step?.line, 4);

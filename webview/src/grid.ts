@@ -25,17 +25,96 @@ export function visibleWindow(
   return { first, last: Math.max(first, last) };
 }
 
-/** Column widths in `ch`, from the longest text in each column (bounded so one cell cannot push the rest away). */
-export function columnWidths(table: Table, maxCh = 48): number[] {
-  return table.columns.map((c, i) => {
-    // Headers are bold UI font; `ch` is the UI font's "0", narrower than capitals and bold text.
-    const header = Math.ceil((headerText(c).length + (c.sortKey ? 2 : 0)) * 1.15) + 3;
-    let w = 0;
-    for (const r of table.rows) w = Math.max(w, r.cells[i]?.text.length ?? 0);
-    // Mono cells use the editor font, whose `ch` is wider than the UI font's that sizes the grid.
-    const body = Math.ceil(w * (c.mono ? 1.25 : 1.1)) + 3;
-    return Math.min(maxCh, Math.max(6, header, body));
+/** Horizontal padding of a cell (`.grid-cell` in panel.css), both sides together. */
+const CELL_PADDING = 10;
+/** No column is wider than this (one long cell cannot push the rest away); its text is then ellipsised. */
+const MAX_COLUMN = 320;
+/** A growing column (holders) is not squeezed below this before columns of lower priority go. */
+const MIN_GROW = 96;
+/** When even the priority-1 columns overflow, the widest give up width down to this (their text is ellipsised). */
+const MIN_SQUEEZED = 44;
+
+/**
+ * Which columns to show in `available` pixels, and how wide: every priority-1 column, then priority 2 and 3 ones in
+ * table order while they fit beside the others at their full width (an essential column's text is not cut to make
+ * room for an optional one); the growing column takes what is left, or gives back down to MIN_GROW. Pure (natural widths are measured by the
+ * caller), so the choice is unit-tested. Returns indices into `columns` in table order and their widths in px.
+ */
+export function fitColumns(
+  natural: readonly number[],
+  columns: readonly Column[],
+  available: number,
+): { visible: number[]; widths: number[] } {
+  const priority = (c: Column): number => c.priority ?? 2;
+  const shown = new Set<number>();
+  let used = 0;
+  columns.forEach((c, i) => {
+    if (priority(c) === 1) {
+      shown.add(i);
+      used += natural[i] ?? 0;
+    }
   });
+  // Without a known width (hidden, not laid out yet) show everything.
+  const room = available > 0 ? available : Number.POSITIVE_INFINITY;
+  for (const level of [2, 3]) {
+    columns.forEach((c, i) => {
+      if (priority(c) !== level) return;
+      const w = natural[i] ?? 0;
+      if (used + w <= room) {
+        shown.add(i);
+        used += w;
+      }
+    });
+  }
+  const visible = [...shown].sort((a, b) => a - b);
+  const widths = visible.map((i) => natural[i] ?? 0);
+  let total = widths.reduce((a, b) => a + b, 0);
+  const grow = visible.findIndex((i) => columns[i]?.grow);
+  if (Number.isFinite(room)) {
+    const target = grow >= 0 ? grow : widths.length - 1;
+    if (target >= 0 && total !== room) {
+      // Fill the row exactly; a growing column may also give back down to MIN_GROW.
+      const floor = grow >= 0 ? Math.min(widths[target] as number, MIN_GROW) : (widths[target] as number);
+      const next = Math.max(floor, (widths[target] as number) + room - total);
+      total += next - (widths[target] as number);
+      widths[target] = next;
+    }
+  }
+  // Still too wide (only essential columns left): take the excess from the widest columns rather than scroll.
+  if (Number.isFinite(room) && total > room) {
+    let excess = total - room;
+    while (excess > 0.5) {
+      let widest = -1;
+      widths.forEach((w, k) => {
+        if (w > MIN_SQUEEZED && (widest < 0 || w > (widths[widest] as number))) widest = k;
+      });
+      if (widest < 0) break;
+      const second = Math.max(
+        MIN_SQUEEZED,
+        ...widths.filter((_, k) => k !== widest).filter((w) => w < (widths[widest] as number)),
+      );
+      const take = Math.min(excess, Math.max(1, (widths[widest] as number) - second));
+      widths[widest] = (widths[widest] as number) - take;
+      excess -= take;
+    }
+  }
+  return { visible, widths: widths.map((w) => Math.floor(w)) };
+}
+
+/** Text metrics for the grid's three fonts (bold header, UI body, editor-font mono cells). */
+class TextMeasure {
+  private readonly context = document.createElement('canvas').getContext('2d');
+
+  width(text: string, font: string): number {
+    if (!this.context) return text.length * 8;
+    this.context.font = font;
+    return this.context.measureText(text).width;
+  }
+}
+
+function cssFont(el: Element): string {
+  const s = getComputedStyle(el);
+  return `${s.fontStyle} ${s.fontWeight} ${s.fontSize} ${s.fontFamily}`;
 }
 
 export interface GridCallbacks {
@@ -59,6 +138,14 @@ export class GridView {
   private pool: HTMLElement[] = [];
   private frame = 0;
   private renderedRange = { first: 0, last: 0 };
+  /** Natural width of every column of the current table, in px (measured once per table). */
+  private natural: number[] = [];
+  /** Indices of the columns shown at the current width, in table order. */
+  private visible: number[] = [];
+  private fittedWidth = -1;
+  private readonly detail: HTMLElement;
+  private readonly measure = new TextMeasure();
+  private readonly probe: HTMLElement;
 
   constructor(
     private readonly id: string,
@@ -80,15 +167,26 @@ export class GridView {
     this.body = document.createElement('div');
     this.body.className = 'grid-body';
     this.body.setAttribute('role', 'rowgroup');
+    this.probe = document.createElement('div');
+    this.probe.className = 'grid-cell mono grid-probe';
+    this.probe.setAttribute('aria-hidden', 'true');
     this.scroller.append(this.header, this.body);
-    this.element.append(this.scroller);
+    this.detail = document.createElement('div');
+    this.detail.className = 'grid-detail';
+    this.detail.id = `${id}-detail`;
+    this.detail.setAttribute('aria-live', 'polite');
+    this.element.append(this.scroller, this.detail, this.probe);
     this.scroller.addEventListener('scroll', () => this.scheduleRender(), { passive: true });
     this.element.addEventListener('keydown', (e) => this.onKeyDown(e));
     this.element.addEventListener('focus', () => {
       if (this.activeIndex < 0 && this.table && this.table.rows.length > 0) this.setActive(0);
     });
     this.body.addEventListener('click', (e) => this.onClick(e));
-    if (typeof ResizeObserver !== 'undefined') new ResizeObserver(() => this.scheduleRender()).observe(this.scroller);
+    if (typeof ResizeObserver !== 'undefined')
+      new ResizeObserver(() => {
+        if (this.scroller.clientWidth !== this.fittedWidth) this.fit(false);
+        this.scheduleRender();
+      }).observe(this.scroller);
   }
 
   /** Replaces the table; the active row follows its key. */
@@ -99,12 +197,12 @@ export class GridView {
     this.table = table;
     this.sort = sort;
     this.activeIndex = previousKey === null ? -1 : table.rows.findIndex((r) => r.key === previousKey);
-    this.applyWidths(table);
-    if (headerChanged) this.renderHeader();
+    this.natural = this.naturalWidths(table);
     this.element.setAttribute('aria-rowcount', String(table.rows.length + 1));
     this.element.setAttribute('aria-colcount', String(table.columns.length));
     this.body.style.height = `${table.rows.length * ROW_HEIGHT}px`;
-    this.renderRows(true);
+    // A new set of columns redraws the rows already; otherwise draw them here.
+    if (!this.fit(headerChanged)) this.renderRows(true);
   }
 
   activeKey(): string | null {
@@ -126,21 +224,99 @@ export class GridView {
     return this.sort?.key !== sort?.key || this.sort?.dir !== sort?.dir;
   }
 
-  private applyWidths(table: Table): void {
-    const widths = columnWidths(table);
-    this.element.style.setProperty('--grid-columns', widths.map((w) => `${w}ch`).join(' '));
-    const total = `${widths.reduce((a, b) => a + b, 0)}ch`;
+  /** Each column's width for its widest text (header in the bold UI font, cells in theirs), in px. */
+  private naturalWidths(table: Table): number[] {
+    const headerFont = cssFont(this.header);
+    const bodyFont = cssFont(this.body);
+    const monoFont = cssFont(this.probe);
+    return table.columns.map((c, i) => {
+      const header = this.measure.width(headerText(c) + (c.sortKey ? ' ▼' : ''), headerFont);
+      // The longest texts by length are the widest in practice; measuring a few keeps 5,000 rows cheap.
+      const longest: string[] = [];
+      for (const r of table.rows) {
+        const t = r.cells[i]?.text ?? '';
+        if (longest.length < 3) longest.push(t);
+        else {
+          let k = 0;
+          for (let j = 1; j < longest.length; j++)
+            if ((longest[j] as string).length < (longest[k] as string).length) k = j;
+          if (t.length > (longest[k] as string).length) longest[k] = t;
+        }
+      }
+      let body = 0;
+      for (const t of longest) body = Math.max(body, this.measure.width(t, c.mono ? monoFont : bodyFont));
+      return Math.min(MAX_COLUMN, Math.ceil(Math.max(header, body)) + CELL_PADDING + 2);
+    });
+  }
+
+  /**
+   * Chooses the columns for the grid's current width and sets one template for the header and every row, in px
+   * (so a bold header cannot resolve its widths differently from the cells). Returns whether the header was redrawn.
+   */
+  private fit(forceHeader: boolean): boolean {
+    const table = this.table;
+    if (!table) return false;
+    this.fittedWidth = this.scroller.clientWidth;
+    const { visible, widths } = fitColumns(this.natural, table.columns, this.fittedWidth);
+    const changed =
+      forceHeader || visible.length !== this.visible.length || visible.some((v, i) => v !== this.visible[i]);
+    this.visible = visible;
+    this.element.style.setProperty('--grid-columns', widths.map((w) => `${w}px`).join(' '));
+    const total = `${widths.reduce((a, b) => a + b, 0)}px`;
     this.header.style.width = total;
     this.body.style.width = total;
+    this.element.dataset['hiddenColumns'] = String(table.columns.length - visible.length);
+    if (changed) {
+      this.renderHeader();
+      this.renderRows(true);
+    }
+    this.renderDetail();
+    return changed;
+  }
+
+  /** Columns left out at this width: their values for the active row, or which they are. */
+  private renderDetail(): void {
+    const table = this.table;
+    const hidden = table ? table.columns.map((_, i) => i).filter((i) => !this.visible.includes(i)) : [];
+    this.detail.hidden = !table || hidden.length === 0 || table.rows.length === 0;
+    if (!table || this.detail.hidden) {
+      this.detail.replaceChildren();
+      return;
+    }
+    const row = table.rows[this.activeIndex];
+    if (!row) {
+      this.detail.textContent = `Narrow panel: ${hidden.map((i) => table.columns[i]?.label ?? '').join(', ')} left out. Select a row to see them.`;
+      return;
+    }
+    const parts: HTMLElement[] = [];
+    const head = document.createElement('span');
+    head.className = 'detail-row';
+    head.textContent = `${row.cells[this.visible[0] ?? 0]?.text ?? ''}:`;
+    parts.push(head);
+    for (const i of hidden) {
+      const item = document.createElement('span');
+      item.className = 'detail-item';
+      const label = document.createElement('span');
+      label.className = 'detail-label';
+      label.textContent = `${headerText(table.columns[i] as Column)} `;
+      const value = document.createElement('span');
+      value.className = table.columns[i]?.mono ? 'detail-value mono' : 'detail-value';
+      value.textContent = row.cells[i]?.text || '—';
+      item.append(label, value);
+      parts.push(item);
+    }
+    this.detail.replaceChildren(...parts);
   }
 
   private renderHeader(): void {
     const table = this.table;
     if (!table) return;
     this.header.replaceChildren(
-      ...table.columns.map((c, i) => {
+      ...this.visible.map((i) => {
+        const c = table.columns[i] as Column;
         const cell = document.createElement('div');
         cell.className = cellClass(c, i, table.columns).replace(' mono', '');
+        if (c.title || c.group) cell.title = c.title ?? `${c.group}: ${c.label}`;
         cell.setAttribute('role', 'columnheader');
         cell.setAttribute('aria-colindex', String(i + 1));
         if (c.sortKey) {
@@ -218,14 +394,16 @@ export class GridView {
     if (row.onlyIn) el.title = `only under ${row.onlyIn === 'a' ? 'the first' : 'the second'} kernel`;
     else el.removeAttribute('title');
     el.style.transform = `translateY(${index * ROW_HEIGHT}px)`;
-    while (el.childElementCount > columns.length) el.lastElementChild?.remove();
-    while (el.childElementCount < columns.length) {
+    const visible = this.visible;
+    while (el.childElementCount > visible.length) el.lastElementChild?.remove();
+    while (el.childElementCount < visible.length) {
       const cell = document.createElement('div');
       cell.setAttribute('role', 'gridcell');
       el.append(cell);
     }
-    for (let i = 0; i < columns.length; i++) {
-      const cell = el.children[i] as HTMLElement;
+    for (let k = 0; k < visible.length; k++) {
+      const i = visible[k] as number;
+      const cell = el.children[k] as HTMLElement;
       const data = row.cells[i];
       const column = columns[i] as Column;
       cell.className = cellClass(column, i, columns) + (data?.diff ? ' diff' : '');
@@ -242,6 +420,7 @@ export class GridView {
     this.activeIndex = Math.max(0, Math.min(table.rows.length - 1, index));
     if (reveal) this.scrollToActive();
     this.renderRows(true);
+    this.renderDetail();
     this.callbacks.onActiveChange?.(this.activeKey());
   }
 
@@ -317,8 +496,9 @@ export class GridView {
   }
 }
 
+/** A side's first column (compare mode) is headed by its kernel; the full label is the header's hover text. */
 function headerText(c: Column): string {
-  return c.group ? `${c.group}: ${c.label}` : c.label;
+  return c.group ?? c.label;
 }
 
 function sameColumns(a: Column[], b: Column[]): boolean {

@@ -4,6 +4,7 @@
  * `type` exhaustively. Data only crosses as messages after the webview said `ready`: nothing is
  * ever interpolated into the panel's HTML.
  */
+import type { RootKind, RootState } from '../../core/src/kernel/types.js';
 import type { CompareLine, StateAtResult } from '../../core/src/protocol.js';
 
 /** A kernel profile offered in the compare picker (from `kvmmu/profiles`). */
@@ -30,6 +31,34 @@ export interface PanelView {
   compare: CompareSide | null;
   /** Compare mode: the lines whose outcome differs between the two kernels (`kvmmu/compare`), 0-based. */
   differingLines: CompareLine[] | null;
+  /**
+   * Every root's lifetime over the whole scenario, for the lifetime picture: under the document's kernel and, in
+   * compare mode, under the other one. Absent (older hosts) or null when the server could not say.
+   */
+  lifetimes?: { primary: Lifetimes | null; compare: Lifetimes | null };
+}
+
+/** What marks a root's lifetime bar: the line's statement found it again, cached it, evicted, put or invalidated it. */
+export type LifetimeMarkKind = 'found' | 'cached' | 'evicted' | 'put' | 'invalidated';
+
+/** Root lifetimes under one kernel (built by `lifetimes()` in webview/src/lifetimes.ts from `kvmmu/timeline`). */
+export interface Lifetimes {
+  kernel: string;
+  /** 1-based last line of the document: the right end of the axis. */
+  lastLine: number;
+  roots: LifetimeRoot[];
+}
+
+export interface LifetimeRoot {
+  id: number;
+  kind: RootKind;
+  role: string;
+  /** 1-based lines, as in RootSnapshot. */
+  allocatedAt: number;
+  freedAt: number | null;
+  /** The root's state after the last line. */
+  state: RootState;
+  marks: { line: number; kind: LifetimeMarkKind }[];
 }
 
 export type HostToWebview =

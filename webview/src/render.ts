@@ -5,6 +5,7 @@
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
+import { LifetimeDrawing, StateDrawing } from './drawing.js';
 import { GridView } from './grid.js';
 import type { CopyFormat, WebviewToHost } from './messages.js';
 import type { RoleDecoder } from './roles.js';
@@ -37,6 +38,8 @@ export class PanelUi {
   private readonly vcpus: GridView;
   private readonly counters: GridView;
   private readonly roots: GridView;
+  private readonly statePicture: StateDrawing;
+  private readonly lifetimes: LifetimeDrawing;
   private readonly sections: Record<'vcpus' | 'counters' | 'roots', { section: HTMLElement; heading: HTMLElement }>;
   private state: PanelState | null = null;
   private model: PanelModel | null = null;
@@ -60,6 +63,14 @@ export class PanelUi {
         }
       },
     });
+    const pictureHost = {
+      revealLine: (line: number): void => {
+        const uri = this.state?.view?.uri;
+        if (uri !== undefined && line >= 0) this.host.send({ type: 'revealLine', uri, line });
+      },
+    };
+    this.statePicture = new StateDrawing(decoder, pictureHost);
+    this.lifetimes = new LifetimeDrawing(pictureHost);
     this.sections = {
       vcpus: this.gridSection('vcpus', this.vcpus),
       counters: this.gridSection('counters', this.counters),
@@ -74,9 +85,11 @@ export class PanelUi {
       this.banners,
       this.stepSection,
       this.differences,
+      this.statePicture.element,
       this.sections.vcpus.section,
       this.sections.counters.section,
       this.sections.roots.section,
+      this.lifetimes.element,
     );
     root.removeAttribute('aria-busy');
   }
@@ -97,6 +110,11 @@ export class PanelUi {
     if (this.profilesShown !== state.profiles || previous?.compareKernel !== state.compareKernel)
       this.renderCompareOptions(state);
     this.renderBanners(this.model, state);
+  }
+
+  /** The lifetime picture (the benchmark scrolls it). */
+  get lifetimeDrawing(): LifetimeDrawing {
+    return this.lifetimes;
   }
 
   /** The roots grid (the benchmark scrolls it). */
@@ -201,6 +219,7 @@ export class PanelUi {
     document.title = model.subtitle ? `${model.title} — ${model.subtitle}` : model.title;
     this.renderSteps(model.step, model.compareStep);
     this.renderDifferences(model.differences, state.view?.uri);
+    this.renderPictures(state);
     const grids = [
       ['vcpus', this.vcpus, model.vcpus, null],
       ['counters', this.counters, model.counters, null],
@@ -213,6 +232,15 @@ export class PanelUi {
       heading.textContent = table.title;
       grid.setTable(table, sort, id === 'roots' ? state.selectedRoot : null);
     }
+  }
+
+  private renderPictures(state: PanelState): void {
+    const view = state.view;
+    const compare = view?.compare?.kind === 'state' ? view.compare.result : null;
+    this.statePicture.setData(view ? (compare ? [view.primary, compare] : [view.primary]) : null);
+    const sets = view?.lifetimes;
+    const shown = sets ? [sets.primary, compare ? sets.compare : null].filter((s) => s !== null) : [];
+    this.lifetimes.setData(view && shown.length > 0 ? shown : null, (view?.line ?? 0) + 1);
   }
 
   private renderDifferences(model: DifferenceModel | null, uri: string | undefined): void {

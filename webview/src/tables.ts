@@ -32,8 +32,14 @@ export interface Column {
   mono?: boolean;
   /** Compare mode: which kernel's state the column shows. */
   side?: 'a' | 'b';
-  /** Compare mode: the kernel label, on the first column of each side (shown before the label). */
+  /** Compare mode: the kernel label, on the first column of each side (its header shows the kernel). */
   group?: string;
+  /** Which columns stay in a narrow panel: 1 always, then 2, then 3 while they fit (default 2). */
+  priority?: 1 | 2 | 3;
+  /** Takes the width left over, and gives it back first (holders). */
+  grow?: boolean;
+  /** Header hover text, when the label is shortened. */
+  title?: string;
 }
 
 export interface Row {
@@ -157,17 +163,17 @@ function rootCells(r: RootSnapshot, kernel: string, decoder: RoleDecoder): Cell[
 }
 
 const ROOT_COLUMNS: Column[] = [
-  { label: 'Root', sortKey: 'id', mono: true },
+  { label: 'Root', sortKey: 'id', mono: true, priority: 1 },
   { label: 'Kind', sortKey: 'kind' },
-  { label: 'Role', sortKey: 'role', mono: true },
-  { label: 'Decoded' },
-  { label: 'Level', sortKey: 'level', mono: true },
-  { label: 'Mode' },
-  { label: 'Refs', sortKey: 'refcount', mono: true },
-  { label: 'Holders' },
-  { label: 'State', sortKey: 'state' },
+  { label: 'Role', sortKey: 'role', mono: true, priority: 3 },
+  { label: 'Decoded', priority: 3 },
+  { label: 'Level', sortKey: 'level', mono: true, priority: 3 },
+  { label: 'Mode', priority: 3 },
+  { label: 'Refs', sortKey: 'refcount', mono: true, priority: 1, title: 'refcount' },
+  { label: 'Holders', priority: 1, grow: true, title: 'who holds each reference' },
+  { label: 'State', sortKey: 'state', priority: 1 },
   { label: 'Allocated', sortKey: 'allocatedAt', mono: true },
-  { label: 'Freed', sortKey: 'freedAt', mono: true },
+  { label: 'Freed', sortKey: 'freedAt', mono: true, priority: 3 },
 ];
 
 export function rootTable(
@@ -268,19 +274,19 @@ export function compareRootTable(
     return row;
   });
   const side = (s: 'a' | 'b'): Column[] => [
-    { label: 'Root', mono: true, side: s, group: s === 'a' ? a.kernel.label : b.kernel.label },
-    { label: 'Refs', mono: true, side: s },
-    { label: 'Holders', side: s },
-    { label: 'State', side: s },
-    { label: 'Freed', mono: true, side: s },
+    { label: 'Root', mono: true, side: s, group: s === 'a' ? a.kernel.label : b.kernel.label, priority: 1 },
+    { label: 'Refs', mono: true, side: s, priority: 1 },
+    { label: 'Holders', side: s, priority: 2 },
+    { label: 'State', side: s, priority: 1 },
+    { label: 'Freed', mono: true, side: s, priority: 3 },
   ];
   return {
     id: 'roots',
     title: `Roots (${a.kernel.label}: ${a.snapshot.roots.length}, ${b.kernel.label}: ${b.snapshot.roots.length})`,
     columns: [
       { label: 'Kind', sortKey: 'kind' },
-      { label: 'Role', sortKey: 'role', mono: true },
-      { label: 'Decoded' },
+      { label: 'Role', sortKey: 'role', mono: true, priority: 3 },
+      { label: 'Decoded', priority: 3 },
       { label: 'Allocated', sortKey: 'allocatedAt', mono: true },
       ...side('a'),
       ...side('b'),
@@ -315,15 +321,15 @@ function vcpuModeText(v: VcpuSnapshot): string {
 }
 
 const VCPU_COLUMNS: Column[] = [
-  { label: 'vCPU', mono: true },
+  { label: 'vCPU', mono: true, priority: 1 },
   { label: 'Mode' },
-  { label: 'MMU' },
-  { label: 'Root', mono: true },
-  { label: 'prev_roots[0]', mono: true },
-  { label: 'prev_roots[1]', mono: true },
-  { label: 'prev_roots[2]', mono: true },
-  { label: 'CPU role', mono: true },
-  { label: 'Requests' },
+  { label: 'MMU', priority: 1 },
+  { label: 'Root', mono: true, priority: 1 },
+  { label: 'prev[0]', mono: true, priority: 1, title: 'prev_roots[0]' },
+  { label: 'prev[1]', mono: true, priority: 1, title: 'prev_roots[1]' },
+  { label: 'prev[2]', mono: true, priority: 1, title: 'prev_roots[2]' },
+  { label: 'CPU role', mono: true, priority: 3 },
+  { label: 'Requests', grow: true },
 ];
 
 function mmuCells(v: VcpuSnapshot, m: MmuSnapshot, kernel: string, decoder: RoleDecoder): Cell[] {
@@ -438,16 +444,16 @@ export function compareVcpuTable(a: StateAtResult, b: StateAtResult, changedVcpu
     return row;
   });
   const side = (s: 'a' | 'b'): Column[] => [
-    { label: 'Root', mono: true, side: s, group: s === 'a' ? a.kernel.label : b.kernel.label },
-    { label: 'prev[0]', mono: true, side: s },
-    { label: 'prev[1]', mono: true, side: s },
-    { label: 'prev[2]', mono: true, side: s },
-    { label: 'CPU role', mono: true, side: s },
+    { label: 'Root', mono: true, side: s, group: s === 'a' ? a.kernel.label : b.kernel.label, priority: 1 },
+    { label: 'prev[0]', mono: true, side: s, title: 'prev_roots[0]' },
+    { label: 'prev[1]', mono: true, side: s, title: 'prev_roots[1]' },
+    { label: 'prev[2]', mono: true, side: s, title: 'prev_roots[2]' },
+    { label: 'CPU role', mono: true, side: s, priority: 3 },
   ];
   return {
     id: 'vcpus',
     title: 'vCPUs',
-    columns: [{ label: 'vCPU', mono: true }, { label: 'MMU' }, ...side('a'), ...side('b')],
+    columns: [{ label: 'vCPU', mono: true, priority: 1 }, { label: 'MMU', priority: 1 }, ...side('a'), ...side('b')],
     rows,
   };
 }
@@ -492,7 +498,11 @@ export function counterTable(view: PanelView): Table {
   return {
     id: 'counters',
     title: 'Counters',
-    columns: [{ label: 'Counter' }, { label: 'Value', mono: true }, { label: 'At this line', mono: true }],
+    columns: [
+      { label: 'Counter', priority: 1 },
+      { label: 'Value', mono: true, priority: 1 },
+      { label: 'At this line', mono: true, priority: 1 },
+    ],
     rows,
   };
 }
@@ -520,10 +530,10 @@ export function compareCounterTable(view: PanelView, b: StateAtResult): Table {
     id: 'counters',
     title: 'Counters',
     columns: [
-      { label: 'Counter' },
-      { label: view.primary.kernel.label, mono: true, side: 'a' },
-      { label: b.kernel.label, mono: true, side: 'b' },
-      { label: 'At this line', mono: true },
+      { label: 'Counter', priority: 1 },
+      { label: view.primary.kernel.label, mono: true, side: 'a', priority: 1 },
+      { label: b.kernel.label, mono: true, side: 'b', priority: 1 },
+      { label: 'At this line', mono: true, priority: 1 },
     ],
     rows,
   };

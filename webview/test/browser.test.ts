@@ -14,7 +14,9 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { panelHtml } from '../src/html.js';
 import type { HostToWebview, WebviewToHost } from '../src/messages.js';
 import { CHROMIUM, FLAGS } from '../../e2e/lib/browser.mjs';
-import { manyRootsView, root, smallView, snapshot, stateAt, step, vcpu, mmu, view } from './fixtures.js';
+import { manyRootsView, root, smallView, snapshot, stateAt, step, vcpu, mmu, view, lifetimesOf } from './fixtures.js';
+import { ESSENTIAL, ESSENTIAL_COMPARE, geometryProblems, panelGeometry } from '../../e2e/lib/geometry.mjs';
+import type { PanelView } from '../src/messages.js';
 
 const ORIGIN = 'https://panel.test';
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -62,8 +64,8 @@ describe('root panel in Chromium', function () {
     if (outDir) rmSync(outDir, { recursive: true, force: true });
   });
 
-  async function open(saved: unknown = undefined): Promise<void> {
-    const context = await browser!.newContext({ viewport: { width: 1000, height: 700 } });
+  async function open(saved: unknown = undefined, viewport = { width: 1000, height: 700 }): Promise<void> {
+    const context = await browser!.newContext({ viewport });
     page = await context.newPage();
     consoleErrors = [];
     page.on('console', (m) => {
@@ -207,7 +209,10 @@ describe('root panel in Chromium', function () {
     assert.match((await page.textContent('.step-heading')) ?? '', /<img src=x onerror=/);
     assert.equal(await page.textContent('.action .detail'), evil);
     assert.equal(await page.textContent('.title'), `${evil}.kvmmu`);
-    assert.equal(await page.textContent('#roots .grid-row[data-key="#1"] .grid-cell:nth-child(8)'), evil);
+    // aria-colindex is the column's index in the table, whichever columns the width leaves out.
+    assert.equal(await page.textContent('#roots .grid-row[data-key="#1"] .grid-cell[aria-colindex="8"]'), evil);
+    // The state picture draws an unknown holder as a node named by it: as text.
+    assert.equal(await page.textContent('#state-picture .holder title'), evil);
   });
 
   it('reveals the allocating line on click and on Enter, and moves with the keyboard', async () => {
@@ -351,6 +356,212 @@ describe('root panel in Chromium', function () {
     assert.match(copy?.type === 'copy' ? copy.text : '', /\| Kind \| Role \| Decoded \| Allocated \| Root \(v6\.4\)/);
   });
 
+  /** Long holders, an invalid root awaiting the zap worker, every counter and long action names. */
+  function busyView(compare = false): PanelView {
+    const base = smallView();
+    const roots = [
+      ...base.primary.snapshot.roots,
+      root(3, {
+        state: 'invalid',
+        refcount: 3,
+        allocatedAt: 7,
+        holders: ['vcpu0.root_mmu.root', 'vcpu0.guest_mmu.prev_roots[2]', 'zap_worker'],
+      }),
+    ];
+    const vcpus = [
+      vcpu(
+        0,
+        [
+          mmu({ root: 2, prevRoots: [1, null, null] }),
+          mmu({ name: 'guest_mmu', root: null, prevRoots: [null, null, 3] }),
+        ],
+        {
+          smm: true,
+          requests: ['KVM_REQ_MMU_FREE_OBSOLETE_ROOTS', 'KVM_REQ_TLB_FLUSH_CURRENT'],
+        },
+      ),
+    ];
+    const stats = Object.fromEntries(
+      [
+        'roots_allocated',
+        'roots_freed',
+        'root_reuses',
+        'prev_root_hits',
+        'mmu_cache_miss',
+        'mmu_shadow_zapped',
+        'remote_tlb_flush_requests',
+        'mmu_pde_zapped',
+        'mmu_flooded',
+        'mmu_recycled',
+      ].map((n, i) => [n, i * 3]),
+    );
+    const actions = [
+      {
+        op: 'invalidate' as const,
+        path: ['kvm_tdp_mmu_invalidate_all_roots'],
+        detail: 'root #3 invalidated; the TDP MMU’s reference passes to the zap worker',
+        root: 3,
+      },
+      {
+        op: 'queue_zap' as const,
+        path: ['kvm_tdp_mmu_invalidate_all_roots'],
+        detail: 'root #3 queued on tdp_mmu_zap_wq',
+        root: 3,
+      },
+      {
+        op: 'reinit_skipped' as const,
+        path: ['kvm_init_mmu'],
+        detail: 'cpu role unchanged: kvm_init_mmu keeps the context',
+      },
+    ];
+    const primary = stateAt(snapshot(roots, vcpus, stats), {
+      line: 6,
+      step: step(6, 'invalidate all', { actions }),
+      changedRoots: [3],
+      changedVcpus: [0],
+    });
+    const v: PanelView = { ...base, primary, line: 6, lifetimes: { primary: lifetimesOf(primary, 12), compare: null } };
+    if (!compare) return v;
+    const b = stateAt(
+      snapshot(roots.slice(0, 2), vcpus, stats),
+      { line: 6, step: step(6, 'invalidate all', { actions }) },
+      { profile: 'v6.3', label: 'v6.3' },
+    );
+    return {
+      ...v,
+      compare: { kind: 'state', kernel: 'v6.3', result: b },
+      differingLines: [],
+      lifetimes: { primary: lifetimesOf(primary, 12), compare: lifetimesOf(b, 12) },
+    };
+  }
+
+  for (const [width, compare] of [
+    [400, false],
+    [600, false],
+    [1400, false],
+    [400, true],
+    [1400, true],
+  ] as const) {
+    it(`puts every cell under its header at ${width} px${compare ? ' in compare mode' : ''}, nothing essential off screen`, async () => {
+      await open(undefined, { width, height: 900 });
+      await post({ type: 'view', view: busyView(compare) });
+      await page.waitForSelector('#roots .grid-body .grid-row[data-key]');
+      await page.waitForSelector('#counters .grid-body .grid-row');
+      const report = await page.locator('body').evaluate(panelGeometry);
+      // KVMMU_PANEL_SHOTS=dir keeps a picture of each width to look at.
+      const shots = process.env['KVMMU_PANEL_SHOTS'];
+      if (shots)
+        await page.screenshot({ path: join(shots, `panel-${width}${compare ? '-compare' : ''}.png`), fullPage: true });
+      const problems = geometryProblems(report, { essential: compare ? ESSENTIAL_COMPARE : ESSENTIAL });
+      assert.deepEqual(problems, []);
+      assert.ok(report.grids.length === 3, `grids measured: ${report.grids.map((g) => g.id).join(', ')}`);
+      const roots = report.grids.find((g) => g.id === 'roots');
+      if (width >= 1400 && !compare) assert.equal(roots?.hiddenColumns, 0, 'every column shown when wide');
+      if (width === 400) {
+        assert.ok((roots?.hiddenColumns ?? 0) > 0, 'columns left out at 400 px');
+        // What is left out is one click away: the active row's values below the grid.
+        await page.click('#roots .grid-row[data-key]:first-child');
+        assert.match((await page.textContent('#roots-detail')) ?? '', compare ? /Decoded/ : /Role 0x/);
+      }
+    });
+  }
+
+  it('draws the state at the cursor: slots and holders point at roots, changes and states visible', async () => {
+    await open();
+    await post({ type: 'view', view: busyView() });
+    await page.waitForSelector('#state-picture .root-node');
+    const edges = await page.$$eval('#state-picture .edge', (e) =>
+      e.map((x) => `${(x as SVGElement).dataset['holder']}→#${(x as SVGElement).dataset['root']}`),
+    );
+    // One edge per holder of a reference: vCPU slots, the TDP MMU, the zap worker.
+    assert.deepEqual(edges.sort(), [
+      'tdp_mmu→#1',
+      'vcpu0.guest_mmu.prev_roots[2]→#3',
+      'vcpu0.root_mmu.prev_roots[0]→#1',
+      'vcpu0.root_mmu.root→#2',
+      'vcpu0.root_mmu.root→#3',
+      'zap_worker→#3',
+    ]);
+    assert.deepEqual(await page.$$eval('#state-picture .holder text', (h) => h.map((x) => x.textContent)), [
+      'TDP MMU',
+      'zap worker',
+    ]);
+    assert.equal(
+      await page.getAttribute('#state-picture .root-node[data-root="3"]', 'class'),
+      'root-node look-invalid changed',
+    );
+    assert.equal(await page.$$eval('#state-picture .edge.changed', (e) => e.length), 3);
+    // Edges start at their slot and end at their root (geometry, not only data).
+    const ends = await page.evaluate(() => {
+      const slot = document
+        .querySelector('#state-picture [data-slot="0/root_mmu/prev_roots[0]"] rect')!
+        .getBoundingClientRect();
+      const root = document.querySelector('#state-picture .root-node[data-root="1"] rect')!.getBoundingClientRect();
+      const edge = document
+        .querySelector('#state-picture .edge[data-holder="vcpu0.root_mmu.prev_roots[0]"]')!
+        .getBoundingClientRect();
+      return { slotRight: slot.right, rootLeft: root.left, edgeLeft: edge.left, edgeRight: edge.right };
+    });
+    assert.ok(
+      Math.abs(ends.edgeLeft - ends.slotRight) < 6 && Math.abs(ends.edgeRight - ends.rootLeft) < 6,
+      JSON.stringify(ends),
+    );
+    await page.focus('#state-picture .root-node[data-root="2"]');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => window.__posted.some((m) => m.type === 'revealLine'));
+    assert.deepEqual(
+      (await posted()).find((m) => m.type === 'revealLine'),
+      { type: 'revealLine', uri: 'file:///w/a.kvmmu', line: 4 },
+    );
+  });
+
+  it('draws root lifetimes with marks and the cursor rule; a click or Enter reveals a line', async () => {
+    await open(undefined, { width: 400, height: 900 });
+    await post({ type: 'view', view: smallView() });
+    await page.waitForSelector('#lifetimes .bar');
+    assert.equal(await page.$$eval('#lifetimes .bar', (b) => b.length), 2);
+    assert.deepEqual(
+      await page.$$eval('#lifetimes .lifetime-svg .mark', (m) =>
+        m.map((x) => `${x.getAttribute('class')}@${(x as SVGElement).dataset['line']}`),
+      ),
+      ['mark mark-cached@5', 'mark mark-found@9'],
+    );
+    const g = await page.evaluate(() => {
+      const box = (s: string): DOMRect => document.querySelector(s)!.getBoundingClientRect();
+      const bars = [...document.querySelectorAll('#lifetimes .bar')].map((b) => b.getBoundingClientRect());
+      return {
+        bars: bars.map((b) => [b.left, b.right]),
+        rule: box('#lifetimes .lifetime-svg .cursor-rule').left,
+        svg: box('#lifetimes .lifetime-svg').width,
+      };
+    });
+    // 12 lines; #1 from line 3 (allocated) to the end, #2 from line 5; the cursor after line 5 (0-based 4).
+    assert.ok(g.svg <= 400, `picture ${g.svg} px wide at a 400 px panel`);
+    const [b1, b2] = g.bars as [number[], number[]];
+    assert.ok(
+      (b1[0] as number) < (b2[0] as number) && Math.abs((b1[1] as number) - (b2[1] as number)) < 1,
+      JSON.stringify(g),
+    );
+    assert.ok(g.rule > (b2[0] as number) && g.rule < (b2[1] as number), JSON.stringify(g));
+    await page.click('#lifetimes .lifetime-svg .mark-found', { force: true });
+    await page.waitForFunction(() => window.__posted.some((m) => m.type === 'revealLine'));
+    assert.deepEqual(
+      (await posted()).filter((m) => m.type === 'revealLine'),
+      [{ type: 'revealLine', uri: 'file:///w/a.kvmmu', line: 8 }],
+    );
+    // The click selected #1's `found` mark; one step left is its `cached` mark.
+    await page.focus('#lifetimes-0');
+    await page.keyboard.press('ArrowLeft');
+    assert.match((await page.textContent('#lifetimes-0-status')) ?? '', /#1: cached in prev_roots at line 5/);
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => window.__posted.filter((m) => m.type === 'revealLine').length === 2);
+    assert.deepEqual((await posted()).filter((m) => m.type === 'revealLine')[1], {
+      type: 'revealLine',
+      uri: 'file:///w/a.kvmmu',
+      line: 4,
+    });
+  });
+
   it('renders 5,000 roots virtualised and scrolls through them (timings printed)', async () => {
     await open();
     const big = manyRootsView(5000);
@@ -389,6 +600,8 @@ describe('root panel in Chromium', function () {
     console.log(
       `      5,000 roots in Chromium: message handled in ${firstRender.handler.toFixed(0)} ms, first frame ${firstRender.painted.toFixed(0)} ms; scroll step median ${timing.median.toFixed(1)} ms, worst ${timing.worst.toFixed(1)} ms (two frames each)`,
     );
+    const bars = await page.$$eval('#lifetimes .lifetime-row', (r) => r.length);
+    assert.ok(bars > 5 && bars < 120, `${bars} lifetime rows drawn for 5,000 roots`);
     await page.focus('#roots');
     await page.keyboard.press('End');
     assert.equal(await page.getAttribute('#roots', 'aria-activedescendant'), 'roots-row-4999');

@@ -1,7 +1,7 @@
 /** Builders for panel test data: plain snapshots shaped exactly like the server's. */
 import type { StateAtResult, TimelineStep } from '../../core/src/protocol.js';
 import type { MmuSnapshot, RootSnapshot, Snapshot, VcpuSnapshot } from '../../core/src/kernel/types.js';
-import type { PanelView } from '../src/messages.js';
+import type { LifetimeRoot, Lifetimes, PanelView } from '../src/messages.js';
 
 /** 4-level direct, access 7 (a TDP root role); `| 0x01000000` sets role.smm. */
 export const TDP_ROLE = 0x00000784;
@@ -125,6 +125,27 @@ export function view(primary: StateAtResult, over: Partial<PanelView> = {}): Pan
   };
 }
 
+/** Lifetimes of a state's roots, with the given marks per root id (what the host builds from the timeline). */
+export function lifetimesOf(
+  result: StateAtResult,
+  lastLine: number,
+  marks: Record<number, LifetimeRoot['marks']> = {},
+): Lifetimes {
+  return {
+    kernel: result.kernel.label,
+    lastLine,
+    roots: result.snapshot.roots.map((r) => ({
+      id: r.id,
+      kind: r.kind,
+      role: r.role,
+      allocatedAt: r.allocatedAt,
+      freedAt: r.freedAt,
+      state: r.state,
+      marks: marks[r.id] ?? [],
+    })),
+  };
+}
+
 /** A typical small state: two TDP roots (one SMM), vCPU 0 holding #2 with #1 in prev_roots[0]. */
 export function smallView(): PanelView {
   const roots = [
@@ -140,6 +161,15 @@ export function smallView(): PanelView {
   });
   return view(primary, {
     previousStats: { roots_allocated: 1, roots_freed: 0, root_reuses: 0, prev_root_hits: 0, mmu_cache_miss: 0 },
+    lifetimes: {
+      primary: lifetimesOf(primary, 12, {
+        1: [
+          { line: 5, kind: 'cached' },
+          { line: 9, kind: 'found' },
+        ],
+      }),
+      compare: null,
+    },
   });
 }
 
@@ -160,5 +190,8 @@ export function manyRootsView(n: number): PanelView {
     );
   }
   const v = vcpu(0, [mmu({ root: n, prevRoots: [n - 1, null, null] })]);
-  return view(stateAt(snapshot(roots, [v], { roots_allocated: n, roots_freed: n - 2 }), { line: n + 2 }));
+  const primary = stateAt(snapshot(roots, [v], { roots_allocated: n, roots_freed: n - 2 }), { line: n + 2 });
+  const marks: Record<number, LifetimeRoot['marks']> = {};
+  for (let i = 1; i < n - 1; i++) marks[i] = [{ line: i + 3, kind: 'put' }];
+  return view(primary, { lifetimes: { primary: lifetimesOf(primary, n + 3, marks), compare: null } });
 }

@@ -1,6 +1,14 @@
 import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { analyze } from '../../core/src/engine/analyze.js';
+import { stateAt as coreStateAt, timeline } from '../../core/src/features/timeline.js';
+import { lifetimes } from '../src/lifetimes.js';
+import type { Lifetimes } from '../src/messages.js';
+import { LIFETIME_GEOMETRY, lifetimePicture, statePicture } from '../src/pictures.js';
 import { coreDecoder, kernelFromLabel } from '../src/core_decoder.js';
-import { visibleWindow, ROW_HEIGHT, columnWidths } from '../src/grid.js';
+import { visibleWindow, ROW_HEIGHT, fitColumns } from '../src/grid.js';
 import { isHostToWebview, parsePersistedState } from '../src/messages.js';
 import { NO_DECODER } from '../src/roles.js';
 import { exportPanel, initialState, panelModel, persistedState, reduce, type PanelState } from '../src/state.js';
@@ -309,13 +317,45 @@ describe('grid virtualisation', () => {
     assert.deepEqual(visibleWindow(0, 0, 0), { first: 0, last: 0 });
   });
 
-  it('sizes columns from their longest text, bounded', () => {
+  it('keeps the essential root columns at a side width and fills the row exactly', () => {
     const t = rootTable(manyRootsView(3).primary, [], { key: 'id', dir: 'asc' }, NO_DECODER);
-    t.rows[0]?.cells.splice(7, 1, { text: 'x'.repeat(500) });
-    const w = columnWidths(t);
-    assert.equal(w.length, t.columns.length);
-    assert.equal(w[7], 48);
-    assert.ok((w[0] ?? 0) >= 4);
+    const natural = t.columns.map((c) => (c.label === 'Holders' ? 240 : 70));
+    const label = (i: number): string => t.columns[i]?.label ?? '';
+    // 400 px: Root, Refs, Holders, State (priority 1) need 450 at full width: nothing else is added, and the
+    // holders column gives back the 50 px.
+    const narrow = fitColumns(natural, t.columns, 400);
+    assert.deepEqual(narrow.visible.map(label), ['Root', 'Refs', 'Holders', 'State']);
+    assert.deepEqual(narrow.widths, [70, 70, 190, 70]);
+    // 560 px: Kind (priority 2) fits beside them at full width; the holders column takes the rest.
+    const side = fitColumns(natural, t.columns, 560);
+    assert.deepEqual(side.visible.map(label), ['Root', 'Kind', 'Refs', 'Holders', 'State']);
+    assert.equal(
+      side.widths.reduce((a, b) => a + b, 0),
+      560,
+    );
+    // Wide: everything, the holders column takes the rest.
+    const wide = fitColumns(natural, t.columns, 2000);
+    assert.equal(wide.visible.length, t.columns.length);
+    assert.equal(
+      wide.widths.reduce((a, b) => a + b, 0),
+      2000,
+    );
+    assert.equal(wide.widths[7], 2000 - 70 * 10);
+    // Unknown width (not laid out): everything at its natural width.
+    assert.deepEqual(fitColumns(natural, t.columns, 0).widths, natural);
+  });
+
+  it('keeps every priority-1 column even when they alone overflow', () => {
+    const t = rootTable(manyRootsView(1).primary, [], { key: 'id', dir: 'asc' }, NO_DECODER);
+    const natural = t.columns.map(() => 100);
+    const { visible } = fitColumns(natural, t.columns, 150);
+    assert.deepEqual(
+      visible.map((i) => t.columns[i]?.label),
+      ['Root', 'Refs', 'Holders', 'State'],
+    );
+    // …and the widest give up width rather than make the grid scroll, down to a floor.
+    const squeezed = fitColumns([60, 70, 80, 200, 60, 60, 60, 300, 90, 60, 60], t.columns, 300);
+    assert.deepEqual(squeezed.widths, [60, 60, 90, 90]);
   });
 
   it('derives, sorts and exports 5,000 roots (timing printed, not asserted)', () => {
@@ -353,5 +393,74 @@ describe('panel HTML', () => {
     const html = panelHtml({ cspSource: 'x', nonce: 'n', scriptUri: 'a"><script>', styleUri: 's' });
     assert.equal(html.match(/<script/g)?.length, 1);
     assert.match(html, /a&quot;&gt;&lt;script&gt;/);
+  });
+});
+
+describe('root lifetimes from the timeline', () => {
+  const text = readFileSync(
+    join(dirname(fileURLToPath(import.meta.url)), '../../examples/smm-root-thrash.kvmmu'),
+    'utf8',
+  );
+  const lastLine = text.split('\n').length;
+  const under = (kernel: string): Lifetimes => {
+    const a = analyze(text, { kernelOverride: kernel });
+    return lifetimes(coreStateAt(a, 'file:///x', 1, lastLine - 1), timeline(a, 'file:///x', 1), lastLine);
+  };
+
+  it('v6.4 keeps two roots for the whole scenario and finds them again on every RSM/SMI', () => {
+    const l = under('v6.4');
+    assert.equal(l.kernel, 'v6.4');
+    assert.deepEqual(
+      l.roots.map((r) => [r.id, r.allocatedAt, r.freedAt, r.state]),
+      [
+        [1, 10, null, 'valid'],
+        [2, 16, null, 'valid'],
+      ],
+    );
+    const found = (id: number): number[] =>
+      (l.roots.find((r) => r.id === id)?.marks ?? []).filter((m) => m.kind === 'found').map((m) => m.line);
+    assert.deepEqual(found(1), [20, 30]);
+    assert.deepEqual(found(2), [27]);
+    assert.ok(
+      l.roots.every((r) => r.marks.some((m) => m.kind === 'put')),
+      'the vCPU puts each root on SMI/RSM',
+    );
+  });
+
+  it('v6.3 frees each root when the vCPU unloads it: short lives, one per SMI/RSM phase', () => {
+    const l = under('v6.3');
+    assert.ok(l.roots.length >= 4, `${l.roots.length} roots`);
+    const freed = l.roots.filter((r) => r.freedAt !== null);
+    assert.ok(freed.length >= 3);
+    for (const r of freed)
+      assert.ok((r.freedAt as number) - r.allocatedAt <= 6, `#${r.id} lives ${r.allocatedAt}–${r.freedAt}`);
+  });
+
+  it('lays bars out from allocation to free, the cursor as a rule, within the width', () => {
+    const l = under('v6.3');
+    const p = lifetimePicture(l, 400, 20);
+    assert.equal(p.width, 400);
+    for (const r of p.rows) {
+      assert.ok(r.x0 >= LIFETIME_GEOMETRY.gutter && r.x1 <= 400 - LIFETIME_GEOMETRY.right + 0.01 && r.x1 > r.x0);
+      for (const m of r.marks)
+        assert.ok(m.x >= r.x0 - 0.01 && m.x <= r.x1 + 0.01, `mark at ${m.line} inside #${r.id}'s bar`);
+    }
+    assert.ok(p.cursorX > LIFETIME_GEOMETRY.gutter && p.cursorX < 400);
+    assert.ok(p.ticks.length >= 2 && p.ticks.every((t, i) => i === 0 || t.x > (p.ticks[i - 1]?.x ?? 0)));
+  });
+
+  it('draws one edge per holder in the state picture, from the holding slot', () => {
+    const a = analyze(text, { kernelOverride: 'v6.4' });
+    const s = coreStateAt(a, 'file:///x', 1, 16); // after the `run` following the first smi (0-based 16 = line 17)
+    const p = statePicture(s, 400, NO_DECODER);
+    const holders = s.snapshot.roots.filter((r) => r.state !== 'freed').flatMap((r) => r.holders);
+    assert.equal(p.edges.length, holders.length);
+    assert.deepEqual(
+      p.holders.map((h) => h.label),
+      ['TDP MMU'],
+    );
+    assert.ok(p.edges.some((e) => e.holder === 'vcpu0.root_mmu.root' && e.root === 2));
+    assert.ok(p.edges.filter((e) => e.holder === 'tdp_mmu').length === 2, 'the TDP MMU holds both roots');
+    for (const n of [...p.mmus, ...p.roots, ...p.holders]) assert.ok(n.x >= 0 && n.x + n.w <= 400);
   });
 });

@@ -9,18 +9,23 @@ import {
   CompareRequest,
   ProfilesRequest,
   StateAtRequest,
+  TimelineRequest,
   type CompareLine,
   type CompareParams,
   type CompareResult,
   type ProfilesResult,
   type StateAtParams,
   type StateAtResult,
+  type TimelineParams,
+  type TimelineResult,
 } from '../../../core/src/protocol.js';
+import { lifetimes } from '../../../webview/src/lifetimes.js';
 import { panelHtml } from '../../../webview/src/html.js';
 import {
   isWebviewToHost,
   type CompareSide,
   type HostToWebview,
+  type Lifetimes,
   type PersistedPanelState,
   type WebviewToHost,
 } from '../../../webview/src/messages.js';
@@ -60,6 +65,8 @@ export class RootPanel implements vscode.Disposable {
   private disposed = false;
   /** `kvmmu/compare` answers per document version and kernel pair: they change only when the text does. */
   private differingLines: { key: string; lines: CompareLine[] } | null = null;
+  /** Root lifetimes per document version and kernel (the lifetime picture): they change only when the text does. */
+  private lifetimes = new Map<string, Lifetimes | null>();
 
   constructor(
     private readonly host: PanelHost,
@@ -237,6 +244,12 @@ export class RootPanel implements vscode.Disposable {
       const differingLines =
         compare?.kind === 'state' ? await this.differingLinesFor(params.uri, primary, compare.kernel) : null;
       if (generation !== this.generation) return;
+      const lastLine = document.lineCount - 1;
+      const [lifePrimary, lifeCompare] = await Promise.all([
+        this.lifetimesFor(params.uri, primary.version, undefined, lastLine),
+        compare?.kind === 'state' ? this.lifetimesFor(params.uri, primary.version, compare.kernel, lastLine) : null,
+      ]);
+      if (generation !== this.generation) return;
       this.post({
         type: 'view',
         view: {
@@ -248,6 +261,7 @@ export class RootPanel implements vscode.Disposable {
           previousStats: previous && previous.version === primary.version ? previous.snapshot.stats : null,
           compare,
           differingLines,
+          lifetimes: { primary: lifePrimary, compare: lifeCompare },
         },
       });
     } catch (error) {
@@ -268,6 +282,34 @@ export class RootPanel implements vscode.Disposable {
       const result = await this.host.sendRequest<CompareResult>(CompareRequest, params);
       this.differingLines = { key, lines: result.lines };
       return result.lines;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Null when the server cannot say, or said it about another version of the text (the picture is then left out). */
+  private async lifetimesFor(
+    uri: string,
+    version: number,
+    kernel: string | undefined,
+    lastLine: number,
+  ): Promise<Lifetimes | null> {
+    const key = JSON.stringify([uri, version, kernel ?? null]);
+    const known = this.lifetimes.get(key);
+    if (known !== undefined) return known;
+    const timelineParams: TimelineParams = kernel === undefined ? { uri } : { uri, kernel };
+    const stateParams: StateAtParams = kernel === undefined ? { uri, line: lastLine } : { uri, line: lastLine, kernel };
+    try {
+      const [timeline, final] = await Promise.all([
+        this.host.sendRequest<TimelineResult>(TimelineRequest, timelineParams),
+        this.host.sendRequest<StateAtResult>(StateAtRequest, stateParams),
+      ]);
+      if (timeline.version !== version || final.version !== version) return null;
+      const result = lifetimes(final, timeline, lastLine + 1);
+      // One document version and at most two kernels are current at a time.
+      if (this.lifetimes.size >= 4) this.lifetimes.delete(this.lifetimes.keys().next().value as string);
+      this.lifetimes.set(key, result);
+      return result;
     } catch {
       return null;
     }

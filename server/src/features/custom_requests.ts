@@ -40,7 +40,11 @@ export function registerCustomRequests(ctx: ServerContext): void {
       TimelineRequest,
       fail as TimelineResult | ResponseError<void>,
       (p: TimelineParams): TimelineResult | ResponseError<void> => {
-        const a = store.analysis(p?.uri);
+        if (p?.kernel !== undefined) {
+          const bad = badKernel(p.kernel);
+          if (bad) return bad;
+        }
+        const a = p?.kernel === undefined ? store.analysis(p?.uri) : store.analysisUnder(p.uri, p.kernel);
         const doc = store.get(p?.uri);
         return a && doc ? timeline(a, p.uri, doc.version) : unknownDocument(p?.uri);
       },
