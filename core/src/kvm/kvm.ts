@@ -17,7 +17,7 @@ import { handle_invept, handle_invvpid } from './nested_vmx.js';
 import { kvm_flush_remote_tlbs, kvm_handle_gfn_range_shadow, kvm_mmu_zap_all_shadow } from './shadow_mmu.js';
 import { emulator_leave_smm, enter_smm } from './smm.js';
 import type { Ctx, MmuPage, MmuState, NestedState, Regs, VcpuState, VmState } from './state.js';
-import { cloneState, hex, INVALID_PGD, mmuOf, newMmu, page } from './state.js';
+import { allPages, cloneState, hex, INVALID_PGD, mmuOf, newMmu, page, retireFreedRoots } from './state.js';
 import { STAT_NAMES } from '../kernel/stats.js';
 import {
   flush_tdp_mmu_zap_wq,
@@ -60,6 +60,7 @@ export function createKvm(kernel: Kernel, vm: VmConfig): KvmModel {
   const cfg: Readonly<VmConfig> = Object.freeze({ ...vm });
   const s: VmState = {
     roots: new Map(),
+    retired: null,
     next_root_id: 1,
     live: new Set(),
     tdp_mmu_roots: [],
@@ -149,6 +150,7 @@ class Kvm implements KvmModel {
   }
 
   clone(): KvmModel {
+    retireFreedRoots(this.s);
     return new Kvm(this.kernel, this.vm, cloneState(this.s));
   }
 
@@ -591,7 +593,7 @@ function snapshotOf(kernel: Kernel, s: VmState): Snapshot {
     }
   }
   const roots: RootSnapshot[] = [];
-  for (const p of s.roots.values()) roots.push(rootSnapshot(kernel, s, p, holders.get(p.id) ?? []));
+  for (const p of allPages(s)) roots.push(rootSnapshot(kernel, s, p, holders.get(p.id) ?? []));
   const vcpus = s.vcpus.map((v) => vcpuSnapshot(kernel, v));
   const stats: Record<string, number> = {};
   for (const n of STAT_NAMES) stats[n] = s.stats[n] ?? 0;
