@@ -16,8 +16,8 @@ import { nested_checks, nested_enter, nested_vmexit } from './nested.js';
 import { handle_invept, handle_invvpid } from './nested_vmx.js';
 import { kvm_flush_remote_tlbs, kvm_handle_gfn_range_shadow, kvm_mmu_zap_all_shadow } from './shadow_mmu.js';
 import { emulator_leave_smm, enter_smm } from './smm.js';
-import type { Ctx, MmuPage, MmuState, NestedState, Regs, VcpuState, VmState } from './state.js';
-import { allPages, cloneState, hex, INVALID_PGD, mmuOf, newMmu, page, retireFreedRoots } from './state.js';
+import type { Ctx, MmuPage, MmuState, NestedState, Regs, RetiredRoots, VcpuState, VmState } from './state.js';
+import { cloneState, hex, INVALID_PGD, mmuOf, newMmu, page, retireFreedRoots } from './state.js';
 import { STAT_NAMES } from '../kernel/stats.js';
 import {
   flush_tdp_mmu_zap_wq,
@@ -592,12 +592,36 @@ function snapshotOf(kernel: Kernel, s: VmState): Snapshot {
       });
     }
   }
-  const roots: RootSnapshot[] = [];
-  for (const p of allPages(s)) roots.push(rootSnapshot(kernel, s, p, holders.get(p.id) ?? []));
+  const roots = retiredRows(kernel, s);
+  const merged = roots.length > 0;
+  for (const p of s.roots.values()) roots.push(rootSnapshot(kernel, s, p, holders.get(p.id) ?? []));
+  // Each batch and the live pages are in id order: sorting those runs is a merge (TimSort), not a full sort.
+  if (merged) roots.sort((a, b) => a.id - b.id);
   const vcpus = s.vcpus.map((v) => vcpuSnapshot(kernel, v));
   const stats: Record<string, number> = {};
   for (const n of STAT_NAMES) stats[n] = s.stats[n] ?? 0;
   return { roots, vcpus, stats, mmuValidGen: s.mmu_valid_gen, vmDestroyed: s.destroyed };
+}
+
+/**
+ * The retired pages' rows, oldest batch first: made once per batch (a retired page cannot change) and frozen, so a
+ * snapshot late in a long scenario copies references instead of describing every root freed so far again.
+ */
+function retiredRows(kernel: Kernel, s: VmState): RootSnapshot[] {
+  const batches: RetiredRoots[] = [];
+  for (let r = s.retired; r; r = r.prev) batches.push(r);
+  const rows: RootSnapshot[] = [];
+  for (let i = batches.length - 1; i >= 0; i--) {
+    const batch = batches[i] as RetiredRoots;
+    batch.rows ??= Object.freeze(batch.pages.map((p) => deepFreeze(rootSnapshot(kernel, s, p, []))));
+    for (const row of batch.rows) rows.push(row);
+  }
+  return rows;
+}
+
+function deepFreeze<T extends object>(o: T): T {
+  for (const v of Object.values(o) as unknown[]) if (typeof v === 'object' && v !== null) Object.freeze(v);
+  return Object.freeze(o);
 }
 
 function rootSnapshot(kernel: Kernel, s: VmState, p: MmuPage, vcpuHolders: string[]): RootSnapshot {

@@ -5,7 +5,7 @@
 import { SharedActions, type Recorder } from './actions.js';
 import type { Kernel } from '../kernel/behaviours.js';
 import type { CpuRole } from './mmu_role.js';
-import type { MmuName, RootKind, VmConfig } from '../kernel/types.js';
+import type { MmuName, RootKind, RootSnapshot, VmConfig } from '../kernel/types.js';
 import type { StatName } from '../kernel/stats.js';
 
 /** INVALID_PAGE is `null`; special roots without a shadow page of their own are named. */
@@ -148,6 +148,8 @@ export interface RetiredRoots {
   /** Ascending ids. */
   readonly pages: readonly MmuPage[];
   readonly prev: RetiredRoots | null;
+  /** The pages as snapshot rows, made the first time a snapshot needs them (they cannot change). */
+  rows?: readonly RootSnapshot[];
 }
 
 /** Everything a model function needs: the immutable config, the state and the recorder. */
@@ -205,15 +207,6 @@ export function retireFreedRoots(s: VmState): void {
       pages.push(Object.freeze(p));
     }
   if (pages.length > 0) s.retired = { pages: Object.freeze(pages), prev: s.retired };
-}
-
-/** Every page, live, freed and retired, in id order (allocation order). */
-export function allPages(s: VmState): MmuPage[] {
-  if (!s.retired) return [...s.roots.values()];
-  const all: MmuPage[] = [];
-  for (let r: RetiredRoots | null = s.retired; r; r = r.prev) for (const p of r.pages) all.push(p);
-  for (const p of s.roots.values()) all.push(p);
-  return all.sort((a, b) => a.id - b.id);
 }
 
 /** `root_to_sp()`: the page behind an hpa, null for INVALID and special/dummy roots. */
