@@ -592,28 +592,56 @@ function snapshotOf(kernel: Kernel, s: VmState): Snapshot {
       });
     }
   }
-  const roots = retiredRows(kernel, s);
-  const merged = roots.length > 0;
-  for (const p of s.roots.values()) roots.push(rootSnapshot(kernel, s, p, holders.get(p.id) ?? []));
-  // Each batch and the live pages are in id order: sorting those runs is a merge (TimSort), not a full sort.
-  if (merged) roots.sort((a, b) => a.id - b.id);
+  const current: RootSnapshot[] = [];
+  for (const p of s.roots.values()) current.push(rootSnapshot(kernel, s, p, holders.get(p.id) ?? []));
   const vcpus = s.vcpus.map((v) => vcpuSnapshot(kernel, v));
   const stats: Record<string, number> = {};
   for (const n of STAT_NAMES) stats[n] = s.stats[n] ?? 0;
-  return { roots, vcpus, stats, mmuValidGen: s.mmu_valid_gen, vmDestroyed: s.destroyed };
+  if (!s.retired) return { roots: current, vcpus, stats, mmuValidGen: s.mmu_valid_gen, vmDestroyed: s.destroyed };
+  // With retired roots, the list is put together when first read: retired batches never change, so reading it
+  // later gives what it would now, and a state asked for its vCPUs (a hover) does not copy every root freed so far.
+  const retired = s.retired;
+  let roots: RootSnapshot[] | undefined;
+  return {
+    get roots(): RootSnapshot[] {
+      return (roots ??= withRetired(kernel, retired, current));
+    },
+    set roots(value: RootSnapshot[]) {
+      roots = value;
+    },
+    vcpus,
+    stats,
+    mmuValidGen: s.mmu_valid_gen,
+    vmDestroyed: s.destroyed,
+  };
+}
+
+/** The retired rows (oldest batch first) and `current`, in id order. */
+function withRetired(kernel: Kernel, retired: RetiredRoots, current: readonly RootSnapshot[]): RootSnapshot[] {
+  const rows = retiredRows(kernel, retired);
+  let sorted = true;
+  for (let i = 1; i < rows.length && sorted; i++)
+    sorted = (rows[i - 1] as RootSnapshot).id < (rows[i] as RootSnapshot).id;
+  const last = rows.length > 0 ? (rows[rows.length - 1] as RootSnapshot).id : 0;
+  for (const row of current) {
+    if (row.id < last) sorted = false;
+    rows.push(row);
+  }
+  // Each batch and the current pages are in id order: sorting those runs is a merge (TimSort), not a full sort.
+  return sorted ? rows : rows.sort((a, b) => a.id - b.id);
 }
 
 /**
  * The retired pages' rows, oldest batch first: made once per batch (a retired page cannot change) and frozen, so a
  * snapshot late in a long scenario copies references instead of describing every root freed so far again.
  */
-function retiredRows(kernel: Kernel, s: VmState): RootSnapshot[] {
+function retiredRows(kernel: Kernel, retired: RetiredRoots): RootSnapshot[] {
   const batches: RetiredRoots[] = [];
-  for (let r = s.retired; r; r = r.prev) batches.push(r);
+  for (let r: RetiredRoots | null = retired; r; r = r.prev) batches.push(r);
   const rows: RootSnapshot[] = [];
   for (let i = batches.length - 1; i >= 0; i--) {
     const batch = batches[i] as RetiredRoots;
-    batch.rows ??= Object.freeze(batch.pages.map((p) => deepFreeze(rootSnapshot(kernel, s, p, []))));
+    batch.rows ??= Object.freeze(batch.pages.map((p) => deepFreeze(retiredRow(kernel, p))));
     for (const row of batch.rows) rows.push(row);
   }
   return rows;
@@ -624,7 +652,12 @@ function deepFreeze<T extends object>(o: T): T {
   return Object.freeze(o);
 }
 
-function rootSnapshot(kernel: Kernel, s: VmState, p: MmuPage, vcpuHolders: string[]): RootSnapshot {
+/** A freed page's row depends on the page alone. */
+function retiredRow(kernel: Kernel, p: MmuPage): RootSnapshot {
+  return rootSnapshot(kernel, null, p, []);
+}
+
+function rootSnapshot(kernel: Kernel, s: VmState | null, p: MmuPage, vcpuHolders: string[]): RootSnapshot {
   const holders = p.freed ? [] : [...vcpuHolders];
   if (!p.freed) {
     if (p.tdp_mmu_ref) holders.push('tdp_mmu');
@@ -639,7 +672,7 @@ function rootSnapshot(kernel: Kernel, s: VmState, p: MmuPage, vcpuHolders: strin
     guestMode: getRoleField(kernel, p.role, 'guest_mode') !== 0,
     refcount: p.refcount,
     state: p.freed ? 'freed' : p.invalid ? 'invalid' : 'valid',
-    obsolete: !p.freed && !p.tdp_mmu_page && p.mmu_valid_gen !== s.mmu_valid_gen,
+    obsolete: !p.freed && !p.tdp_mmu_page && p.mmu_valid_gen !== s?.mmu_valid_gen,
     allocatedAt: p.allocatedAt,
     freedAt: p.freedAt,
     gfn: p.gfn === null ? null : hex(p.gfn),
