@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// Generates a large scenario for benchmarks: N statements on 4 vCPUs mixing SMI/RSM, CR3 and CR0 writes and runs.
-// Deterministic (a fixed linear congruential sequence), so every run measures the same input.
+// Generates a large scenario for benchmarks: N statements on 4 vCPUs mixing SMI/RSM, CR3 and CR0.WP writes and
+// runs, with TDP (default) or shadow paging with nested on (`--shadow`). Deterministic (a fixed linear
+// congruential sequence), so every run measures the same input.
 //   node scripts/gen-scenario.mjs N [--shadow] > big.kvmmu
+//   node scripts/gen-scenario.mjs N --smm > smm.kvmmu          (`kernel v6.3` and smi/run/rsm/run, N lines)
 //   node scripts/gen-scenario.mjs N --events-json > big.json   (the same events as a JSON array: the benchmark floor)
 import { pathToFileURL } from 'node:url';
 
@@ -9,7 +11,7 @@ export function generate(n, { shadow = false } = {}) {
   const lines = [
     '# generated benchmark scenario',
     'kernel v6.4',
-    `vm vendor=intel tdp=${shadow ? 'off' : 'on'} vcpus=4`,
+    shadow ? 'vm vendor=intel tdp=off nested=on vcpus=4' : 'vm vendor=intel tdp=on vcpus=4',
   ];
   const events = [];
   let seed = 12345;
@@ -51,8 +53,16 @@ export function generate(n, { shadow = false } = {}) {
   return { text: lines.join('\n') + '\n', events };
 }
 
+/** `kernel v6.3` and `smi`, `run`, `rsm`, `run` repeated to `lines` lines: the language server's memory case. */
+export function smmLoop(lines) {
+  return 'kernel v6.3\n' + 'smi\nrun\nrsm\nrun\n'.repeat(Math.max(0, Math.floor((lines - 1) / 4)));
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const n = Number(process.argv[2] ?? 100000);
-  const { text, events } = generate(n, { shadow: process.argv.includes('--shadow') });
-  process.stdout.write(process.argv.includes('--events-json') ? JSON.stringify(events) : text);
+  if (process.argv.includes('--smm')) process.stdout.write(smmLoop(n));
+  else {
+    const { text, events } = generate(n, { shadow: process.argv.includes('--shadow') });
+    process.stdout.write(process.argv.includes('--events-json') ? JSON.stringify(events) : text);
+  }
 }

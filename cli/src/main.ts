@@ -1,44 +1,54 @@
 /** `kvmmu` — the command line over the same core the editor uses. */
-import { fstatSync, writeSync } from 'node:fs';
+import { writeSync } from 'node:fs';
+import { isatty } from 'node:tty';
 import { main } from './cli.js';
 import { lowerHelperThreads } from './threads.js';
 
 /**
- * stdout redirected to a file (or /dev/null) takes blocking writes: each chunk of a large `--json` report is
- * written before the next is encoded, and the encoder fills one buffer over and over. A pipe or a socket goes
- * through the stream, which may finish a write later (and must keep the chunk until then).
+ * stdout takes blocking writes whether it is a file, /dev/null or a pipe: each chunk of a large `--json` report is
+ * written before the next is encoded, so the encoder fills one buffer over and over, and a pipe costs one
+ * `write(2)` per chunk instead of the stream's queue, copies and event-loop turns. `process.stdout` is not touched
+ * (creating it makes a pipe non-blocking). A terminal, or a descriptor someone else made non-blocking (EAGAIN),
+ * goes through the stream, which may finish a write later and so gets a copy of the chunk.
  */
-function stdoutIsFile(): boolean {
-  try {
-    const st = fstatSync(1);
-    return st.isFile() || (st.isCharacterDevice() && process.stdout.isTTY !== true);
-  } catch {
-    return false;
-  }
-}
-const toFile = stdoutIsFile();
+const tty = isatty(1);
+let stream = tty;
 
-function writeAll(b: Uint8Array): void {
-  for (let done = 0; done < b.length;) done += writeSync(1, b, done, b.length - done);
-}
-
-// A reader that goes away (`kvmmu check --json big.kvmmu | head`) ends the output: stop quietly, as command-line
-// tools do, instead of dying on an unhandled EPIPE. Any other failure to write stdout is an I/O error (exit 2).
-process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+/**
+ * A reader that goes away (`kvmmu check --json big.kvmmu | head`) ends the output: stop quietly, as command-line
+ * tools do, instead of dying on EPIPE. Any other failure to write stdout is an I/O error (exit 2).
+ */
+function stdoutFailed(e: NodeJS.ErrnoException): never {
   if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
   process.stderr.write(`kvmmu: stdout: ${e.message}\n`);
   process.exit(2);
-});
+}
+
+function writeOut(b: Uint8Array): void {
+  let done = 0;
+  while (!stream && done < b.length) {
+    try {
+      done += writeSync(1, b, done, b.length - done);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') stdoutFailed(e as NodeJS.ErrnoException);
+      stream = true;
+      process.stdout.on('error', stdoutFailed);
+    }
+  }
+  if (done < b.length) process.stdout.write(Buffer.from(b.subarray(done)));
+}
 
 lowerHelperThreads();
 
+if (tty) process.stdout.on('error', stdoutFailed);
+
 main(process.argv.slice(2), {
-  stdout: (s) => process.stdout.write(s),
-  stdoutBytes: toFile ? writeAll : (b) => process.stdout.write(b),
-  stdoutBytesSync: toFile,
+  stdout: (s) => writeOut(Buffer.from(s, 'utf8')),
+  stdoutBytes: writeOut,
+  stdoutBytesSync: true,
   stderr: (s) => process.stderr.write(s),
-  color: process.stdout.isTTY === true && !process.env['NO_COLOR'],
-  tty: process.stdout.isTTY === true,
+  color: tty && !process.env['NO_COLOR'],
+  tty,
   stderrTty: process.stderr.isTTY === true,
 }).then(
   (code) => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, createReadStream, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -314,6 +314,31 @@ describe('kvmmu CLI', () => {
     assert.ok(written.length > 1 << 20, `a report of ${written.length} bytes`);
     assert.equal(written, piped.stdout);
     assert.equal((JSON.parse(written) as { steps: unknown[] }).steps.length, 6001);
+  });
+
+  it('writes a pipe someone else made non-blocking through the stream, the same bytes', async () => {
+    // Blocking writes get EAGAIN once a non-blocking pipe is full; the rest must then go through the stream.
+    const file = longScenario(6000, ['vcpu 0: run', 'vcpu 0: smi', 'vcpu 1: run', 'vcpu 0: rsm']);
+    const args = ['--import', 'tsx', entry, 'check', '--json', file];
+    const direct = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 28 });
+    const fifo = join(dirname(file), 'fifo');
+    assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+    // O_RDWR opens a FIFO at once on Linux; O_NONBLOCK is what the child's stdout inherits.
+    const fd = openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK);
+    const child = spawn(process.execPath, args, { stdio: ['ignore', fd, 'pipe'] });
+    closeSync(fd);
+    const chunks: Buffer[] = [];
+    const reader = createReadStream(fifo);
+    // Read slowly at first, so that the pipe fills and the child meets EAGAIN.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    reader.on('data', (d) => chunks.push(d as Buffer));
+    const [code] = await Promise.all([
+      new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c))),
+      new Promise<void>((resolve) => reader.on('end', () => resolve())),
+    ]);
+    assert.equal(code, 0);
+    assert.ok(direct.stdout.length > 1 << 20, `a report of ${direct.stdout.length} bytes`);
+    assert.equal(Buffer.concat(chunks).toString('utf8'), direct.stdout);
   });
 
   it('stops quietly when the reader of its output goes away (`| head`)', async () => {

@@ -3,6 +3,7 @@
  * `rec.call('kernel_function', () => …)`, so every action carries the kernel call path that led to it,
  * outermost first. Views render these actions; nothing recomputes them.
  */
+import { flat } from '../util/flat.js';
 import { Interner } from '../util/intern.js';
 import { FixedKeyTree } from '../util/key_tree.js';
 import { SmallMap } from '../util/small_map.js';
@@ -110,6 +111,20 @@ const PlainAction = function (this: Action, op: ActionOp, path: readonly string[
 } as unknown as new (op: ActionOp, path: readonly string[], detail: string) => Action;
 PlainAction.prototype = Object.prototype;
 
+/**
+ * Refcount changes are a few small pairs (0→1, 1→0, 1→2, …) recorded hundreds of thousands of times: one frozen
+ * array per pair below REFCOUNT_PAIRS, a constant table, so an action keeps a reference instead of its own array.
+ */
+const REFCOUNT_PAIRS = 8;
+const PAIRS: readonly (readonly [number, number])[][] = Array.from({ length: REFCOUNT_PAIRS }, (_, from) =>
+  Array.from({ length: REFCOUNT_PAIRS }, (_, to) => Object.freeze([from, to] as [number, number])),
+);
+function refcountPair(pair: [number, number]): [number, number] {
+  const [from, to] = pair;
+  const shared = from < REFCOUNT_PAIRS && to < REFCOUNT_PAIRS && from >= 0 && to >= 0 ? PAIRS[from]?.[to] : undefined;
+  return (shared as [number, number] | undefined) ?? pair;
+}
+
 export class Recorder {
   /** What the current step recorded so far (a new list each step: results copy it, never keep it). */
   actions: Action[] = [];
@@ -177,8 +192,11 @@ export class Recorder {
    * interned, since interning a text that never recurs only costs a hash and a table entry.
    */
   emitUnique(op: ActionOp, detail: string, fields?: ActionFields): Action {
-    const action = new PlainAction(op, this.frame.path, detail);
-    if (fields) Object.assign(action, fields);
+    const action = new PlainAction(op, this.frame.path, flat(detail));
+    if (fields) {
+      Object.assign(action, fields);
+      if (fields.refcount) action.refcount = refcountPair(fields.refcount);
+    }
     this.actions.push(action);
     this.unshared++;
     return action;

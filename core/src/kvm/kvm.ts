@@ -16,8 +16,8 @@ import { nested_checks, nested_enter, nested_vmexit } from './nested.js';
 import { handle_invept, handle_invvpid } from './nested_vmx.js';
 import { kvm_flush_remote_tlbs, kvm_handle_gfn_range_shadow, kvm_mmu_zap_all_shadow } from './shadow_mmu.js';
 import { emulator_leave_smm, enter_smm } from './smm.js';
-import type { Ctx, MmuPage, MmuState, NestedState, Regs, VcpuState, VmState } from './state.js';
-import { cloneState, hex, INVALID_PGD, mmuOf, newMmu, page } from './state.js';
+import type { Ctx, MmuPage, MmuState, NestedState, Regs, RetiredRoots, VcpuState, VmState } from './state.js';
+import { cloneState, hex, INVALID_PGD, mmuOf, newMmu, page, retireFreedRoots } from './state.js';
 import { STAT_NAMES } from '../kernel/stats.js';
 import {
   flush_tdp_mmu_zap_wq,
@@ -60,6 +60,7 @@ export function createKvm(kernel: Kernel, vm: VmConfig): KvmModel {
   const cfg: Readonly<VmConfig> = Object.freeze({ ...vm });
   const s: VmState = {
     roots: new Map(),
+    retired: null,
     next_root_id: 1,
     live: new Set(),
     tdp_mmu_roots: [],
@@ -149,6 +150,7 @@ class Kvm implements KvmModel {
   }
 
   clone(): KvmModel {
+    retireFreedRoots(this.s);
     return new Kvm(this.kernel, this.vm, cloneState(this.s));
   }
 
@@ -590,15 +592,72 @@ function snapshotOf(kernel: Kernel, s: VmState): Snapshot {
       });
     }
   }
-  const roots: RootSnapshot[] = [];
-  for (const p of s.roots.values()) roots.push(rootSnapshot(kernel, s, p, holders.get(p.id) ?? []));
+  const current: RootSnapshot[] = [];
+  for (const p of s.roots.values()) current.push(rootSnapshot(kernel, s, p, holders.get(p.id) ?? []));
   const vcpus = s.vcpus.map((v) => vcpuSnapshot(kernel, v));
   const stats: Record<string, number> = {};
   for (const n of STAT_NAMES) stats[n] = s.stats[n] ?? 0;
-  return { roots, vcpus, stats, mmuValidGen: s.mmu_valid_gen, vmDestroyed: s.destroyed };
+  if (!s.retired) return { roots: current, vcpus, stats, mmuValidGen: s.mmu_valid_gen, vmDestroyed: s.destroyed };
+  // With retired roots, the list is put together when first read: retired batches never change, so reading it
+  // later gives what it would now, and a state asked for its vCPUs (a hover) does not copy every root freed so far.
+  const retired = s.retired;
+  let roots: RootSnapshot[] | undefined;
+  return {
+    get roots(): RootSnapshot[] {
+      return (roots ??= withRetired(kernel, retired, current));
+    },
+    set roots(value: RootSnapshot[]) {
+      roots = value;
+    },
+    vcpus,
+    stats,
+    mmuValidGen: s.mmu_valid_gen,
+    vmDestroyed: s.destroyed,
+  };
 }
 
-function rootSnapshot(kernel: Kernel, s: VmState, p: MmuPage, vcpuHolders: string[]): RootSnapshot {
+/** The retired rows (oldest batch first) and `current`, in id order. */
+function withRetired(kernel: Kernel, retired: RetiredRoots, current: readonly RootSnapshot[]): RootSnapshot[] {
+  const rows = retiredRows(kernel, retired);
+  let sorted = true;
+  for (let i = 1; i < rows.length && sorted; i++)
+    sorted = (rows[i - 1] as RootSnapshot).id < (rows[i] as RootSnapshot).id;
+  const last = rows.length > 0 ? (rows[rows.length - 1] as RootSnapshot).id : 0;
+  for (const row of current) {
+    if (row.id < last) sorted = false;
+    rows.push(row);
+  }
+  // Each batch and the current pages are in id order: sorting those runs is a merge (TimSort), not a full sort.
+  return sorted ? rows : rows.sort((a, b) => a.id - b.id);
+}
+
+/**
+ * The retired pages' rows, oldest batch first: made once per batch (a retired page cannot change) and frozen, so a
+ * snapshot late in a long scenario copies references instead of describing every root freed so far again.
+ */
+function retiredRows(kernel: Kernel, retired: RetiredRoots): RootSnapshot[] {
+  const batches: RetiredRoots[] = [];
+  for (let r: RetiredRoots | null = retired; r; r = r.prev) batches.push(r);
+  const rows: RootSnapshot[] = [];
+  for (let i = batches.length - 1; i >= 0; i--) {
+    const batch = batches[i] as RetiredRoots;
+    batch.rows ??= Object.freeze(batch.pages.map((p) => deepFreeze(retiredRow(kernel, p))));
+    for (const row of batch.rows) rows.push(row);
+  }
+  return rows;
+}
+
+function deepFreeze<T extends object>(o: T): T {
+  for (const v of Object.values(o) as unknown[]) if (typeof v === 'object' && v !== null) Object.freeze(v);
+  return Object.freeze(o);
+}
+
+/** A freed page's row depends on the page alone. */
+function retiredRow(kernel: Kernel, p: MmuPage): RootSnapshot {
+  return rootSnapshot(kernel, null, p, []);
+}
+
+function rootSnapshot(kernel: Kernel, s: VmState | null, p: MmuPage, vcpuHolders: string[]): RootSnapshot {
   const holders = p.freed ? [] : [...vcpuHolders];
   if (!p.freed) {
     if (p.tdp_mmu_ref) holders.push('tdp_mmu');
@@ -613,7 +672,7 @@ function rootSnapshot(kernel: Kernel, s: VmState, p: MmuPage, vcpuHolders: strin
     guestMode: getRoleField(kernel, p.role, 'guest_mode') !== 0,
     refcount: p.refcount,
     state: p.freed ? 'freed' : p.invalid ? 'invalid' : 'valid',
-    obsolete: !p.freed && !p.tdp_mmu_page && p.mmu_valid_gen !== s.mmu_valid_gen,
+    obsolete: !p.freed && !p.tdp_mmu_page && p.mmu_valid_gen !== s?.mmu_valid_gen,
     allocatedAt: p.allocatedAt,
     freedAt: p.freedAt,
     gfn: p.gfn === null ? null : hex(p.gfn),

@@ -5,7 +5,7 @@
 import { SharedActions, type Recorder } from './actions.js';
 import type { Kernel } from '../kernel/behaviours.js';
 import type { CpuRole } from './mmu_role.js';
-import type { MmuName, RootKind, VmConfig } from '../kernel/types.js';
+import type { MmuName, RootKind, RootSnapshot, VmConfig } from '../kernel/types.js';
 import type { StatName } from '../kernel/stats.js';
 
 /** INVALID_PAGE is `null`; special roots without a shadow page of their own are named. */
@@ -115,7 +115,10 @@ export interface VcpuState {
 }
 
 export interface VmState {
+  /** Pages by id, in id order: live ones, and freed ones not yet retired (see `retireFreedRoots`). */
   roots: Map<number, MmuPage>;
+  /** Freed pages nothing in the state refers to any more: frozen, shared by every clone of the state. */
+  retired: RetiredRoots | null;
   next_root_id: number;
   /** Roots not yet destroyed. */
   live: Set<number>;
@@ -133,6 +136,20 @@ export interface VmState {
   /** Statements executed (for the yielded zapper). */
   seq: number;
   destroyed: boolean;
+}
+
+/**
+ * Freed pages, retired in batches: a persistent list (each batch points to the one before it and is never
+ * changed), so a clone of the state shares every batch instead of copying every page ever allocated. A freed page
+ * never changes, and once nothing in the state names its id, the model never looks it up again; only snapshots
+ * (which list freed roots too) read it.
+ */
+export interface RetiredRoots {
+  /** Ascending ids. */
+  readonly pages: readonly MmuPage[];
+  readonly prev: RetiredRoots | null;
+  /** The pages as snapshot rows, made the first time a snapshot needs them (they cannot change). */
+  rows?: readonly RootSnapshot[];
 }
 
 /** Everything a model function needs: the immutable config, the state and the recorder. */
@@ -153,9 +170,43 @@ export function mmuOf(v: VcpuState, name: MmuName): MmuState {
 }
 
 export function page(c: Ctx, id: number): MmuPage {
-  const p = c.s.roots.get(id);
+  const p = c.s.roots.get(id) ?? retiredPage(c.s.retired, id);
   if (!p) throw new Error(`model bug: no root #${id}`);
   return p;
+}
+
+/** A retired page (frozen: a model function that changes it fails loudly instead of changing every clone). */
+function retiredPage(r: RetiredRoots | null, id: number): MmuPage | undefined {
+  for (; r; r = r.prev) for (const p of r.pages) if (p.id === id) return p;
+  return undefined;
+}
+
+/**
+ * Moves the freed pages that nothing in the state refers to (no vCPU slot, list, hash bucket or queue) from
+ * `roots` to a new retired batch. Called before the state is cloned: a clone then copies only what a replay
+ * can change, and memory stays linear in the scenario however many roots come and go.
+ */
+export function retireFreedRoots(s: VmState): void {
+  let freed: MmuPage[] | undefined;
+  for (const p of s.roots.values()) if (p.freed) (freed ??= []).push(p);
+  if (!freed) return;
+  const held = new Set<number>(s.tdp_mmu_roots);
+  for (const id of s.zap_wq) held.add(id);
+  for (const id of s.invalidated_roots?.roots ?? []) held.add(id);
+  for (const ids of s.mmu_page_hash.values()) for (const id of ids) held.add(id);
+  for (const v of s.vcpus)
+    for (const m of [v.root_mmu, v.guest_mmu, v.nested_mmu]) {
+      if (typeof m.root.hpa === 'number') held.add(m.root.hpa);
+      for (const r of m.prev_roots) if (typeof r.hpa === 'number') held.add(r.hpa);
+      for (const id of m.pae_root) if (id !== null) held.add(id);
+    }
+  const pages: MmuPage[] = [];
+  for (const p of freed)
+    if (!held.has(p.id)) {
+      s.roots.delete(p.id);
+      pages.push(Object.freeze(p));
+    }
+  if (pages.length > 0) s.retired = { pages: Object.freeze(pages), prev: s.retired };
 }
 
 /** `root_to_sp()`: the page behind an hpa, null for INVALID and special/dummy roots. */
@@ -230,7 +281,10 @@ function cloneNested(n: NestedState | null): NestedState | null {
   return n ? { ...n, l1: { ...n.l1 } } : null;
 }
 
-/** A deep copy of the state (core has no structuredClone: no DOM or Node types here). */
+/**
+ * A deep copy of what the model can change (core has no structuredClone: no DOM or Node types here); retired
+ * pages are shared (call `retireFreedRoots` first to keep the copy small).
+ */
 export function cloneState(s: VmState): VmState {
   return {
     ...s,
