@@ -4,6 +4,7 @@ import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { DiffExplanation } from '../../core/src/engine/explain.js';
 import { PROFILES } from '../../core/src/kernel/behaviours.js';
 import { main } from '../src/cli.js';
 
@@ -30,13 +31,13 @@ describe('kvmmu diff (explained) and matrix', () => {
   it('diff --json carries the explanations with full commit ids', async () => {
     const r = await cli('diff', example('six-tdp-roots.kvmmu'), '--kernel', 'v6.3', '--kernel', 'v6.4', '--json');
     assert.equal(r.code, 0, r.err);
-    const j = JSON.parse(r.out);
+    const j = JSON.parse(r.out) as DiffExplanation;
     assert.equal(j.a.label, 'v6.3');
     assert.equal(j.b.label, 'v6.4');
-    const smep = j.lines.find((l: { text: string }) => l.text === 'cr4 |= SMEP');
+    const smep = j.lines.find((l) => l.text === 'cr4 |= SMEP')!;
     assert.equal(smep.status, 'pair');
     assert.deepEqual(
-      smep.explanations[0].behaviours.map((b: { name: string; commits: string[] }) => [b.name, b.commits[0]]),
+      smep.explanations[0]!.behaviours.map((b) => [b.name, b.commits[0]]),
       [
         ['tdp_mmu_root_ref', 'edbdb43fc96b11b3bfa531be306a1993d9fe89ec'],
         ['cr0_wp_fast_path', '01b31714bd90be2784f7145bf93b7f78f3d081e1'],
