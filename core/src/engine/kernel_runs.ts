@@ -20,8 +20,10 @@ export interface KernelRun {
   /** Per 0-based line, the outcome of its step ('' for lines without one). Up to `upTo` when a prefix ran. */
   readonly outcomes: readonly string[];
   readonly expectations: readonly ExpectationResult[];
-  /** Error diagnostics (parse, check, model) under this kernel. */
+  /** Error diagnostics (parse, check, model, failed expectations) under this kernel. */
   readonly errors: number;
+  /** The errors other than failed expectations (the first 100): the file does not run cleanly. */
+  readonly problems: readonly { readonly line: number; readonly message: string }[];
   /** The last 0-based line the run covers (the whole text: its last line). */
   readonly upTo: number;
   /** The counters after the last line run. */
@@ -126,13 +128,19 @@ export class KernelRuns {
       outcomes[lines[i] as number] = s;
     }
     let errors = 0;
-    for (const d of a.diagnostics) if (d.severity === 'error') errors++;
+    const problems: { line: number; message: string }[] = [];
+    for (const d of a.diagnostics) {
+      if (d.severity !== 'error') continue;
+      errors++;
+      if (d.code !== 'expect-failed' && problems.length < 100) problems.push({ line: d.span.line, message: d.message });
+    }
     return {
       kernel: a.kernel,
       key: behaviourKey(a.kernel),
       outcomes,
       expectations: a.expectations.results,
       errors,
+      problems,
       upTo: covered,
       stats: a.final.stats,
     };
