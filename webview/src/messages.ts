@@ -4,6 +4,7 @@
  * `type` exhaustively. Data only crosses as messages after the webview said `ready`: nothing is
  * ever interpolated into the panel's HTML.
  */
+import type { ExplainedLine } from '../../core/src/engine/explain.js';
 import type { CompareLine, StateAtResult } from '../../core/src/protocol.js';
 
 /** A kernel profile offered in the compare picker (from `kvmmu/profiles`). */
@@ -30,6 +31,11 @@ export interface PanelView {
   compare: CompareSide | null;
   /** Compare mode: the lines whose outcome differs between the two kernels (`kvmmu/compare`), 0-based. */
   differingLines: CompareLine[] | null;
+  /**
+   * Compare mode, when the cursor's line differs: the behaviours (commits) that explain it (`kvmmu/explain`).
+   * Absent until the search is done (the view is posted again with it).
+   */
+  explanation?: ExplainedLine | null;
 }
 
 export type HostToWebview =
