@@ -68,7 +68,7 @@ describe('server: across kernels', () => {
     this.timeout(60_000);
     // A long scenario: many analyses of thousands of lines, so the cancel arrives while it runs.
     const body = THRASH.split('\n').slice(8).join('\n');
-    const big = THRASH + body.repeat(300);
+    const big = THRASH + body.repeat(100);
     await client.open(URI, big);
     const source = new CancellationTokenSource();
     const pending = client.rpc

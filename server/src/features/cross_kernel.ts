@@ -32,13 +32,22 @@ class Stale extends Error {}
 
 const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+/** A search in progress, shared by the requests waiting for it; abandoned when the last of them is cancelled. */
+interface Job<T> {
+  promise: Promise<T>;
+  waiters: number;
+  abandoned: boolean;
+  /** Called when abandoned: forget the job, so a later request starts over. */
+  forget(): void;
+}
+
 /** Per document: the runs of one version and the results computed from them. */
 interface Entry {
   version: number;
   defaultKernel: string;
   runs: KernelRuns;
-  matrix?: Promise<Matrix>;
-  explains: Map<string, Promise<ExplainResult['diff']>>;
+  matrix?: Job<Matrix>;
+  explains: Map<string, Job<ExplainResult['diff']>>;
 }
 
 export class CrossKernel {
@@ -77,61 +86,88 @@ export class CrossKernel {
    * on; the caller's token is checked by `await`ers, since a result shared by several requests must not be
    * abandoned because one of them was cancelled.
    */
-  private async drive<T>(uri: string, entry: Entry, steps: Generator<void, T>): Promise<T> {
+  private job<T>(uri: string, entry: Entry, steps: Generator<void, T>, forget: () => void): Job<T> {
+    const job: Job<T> = { promise: Promise.resolve() as Promise<T>, waiters: 0, abandoned: false, forget };
+    job.promise = this.drive(uri, entry, steps, job);
+    job.promise.catch(() => forget());
+    return job;
+  }
+
+  private async drive<T>(uri: string, entry: Entry, steps: Generator<void, T>, job: Job<T>): Promise<T> {
     for (;;) {
       const r = steps.next();
       if (r.done) return r.value;
       await yieldToLoop();
-      if (this.entries.get(uri) !== entry || this.ctx.store.get(uri)?.version !== entry.version) {
+      if (job.abandoned || this.entries.get(uri) !== entry || this.ctx.store.get(uri)?.version !== entry.version) {
         steps.return(undefined as never);
         throw new Stale();
       }
     }
   }
 
-  matrixOf(uri: string): { entry: Entry; matrix: Promise<Matrix> } | undefined {
+  matrixOf(uri: string): { entry: Entry; matrix: Job<Matrix> } | undefined {
     const entry = this.entry(uri);
     if (!entry) return undefined;
-    entry.matrix ??= this.drive(uri, entry, matrixSteps(entry.runs.text, { runs: entry.runs }));
-    // A stale result is dropped so the next request starts over on the new version.
-    entry.matrix.catch(() => {
-      if (this.entries.get(uri) === entry) delete entry.matrix;
+    // A stale or abandoned search is dropped so the next request starts over.
+    entry.matrix ??= this.job(uri, entry, matrixSteps(entry.runs.text, { runs: entry.runs }), () => {
+      delete entry.matrix;
     });
     return { entry, matrix: entry.matrix };
   }
 
-  explainOf(
-    uri: string,
-    specA: string,
-    specB: string,
-  ): { entry: Entry; diff: Promise<ExplainResult['diff']> } | undefined {
+  explainOf(uri: string, specA: string, specB: string): { entry: Entry; diff: Job<ExplainResult['diff']> } | undefined {
     const entry = this.entry(uri);
     if (!entry) return undefined;
     const key = JSON.stringify([specA, specB]);
-    let p = entry.explains.get(key);
-    if (!p) {
-      p = this.drive(uri, entry, explainSteps(entry.runs.text, specA, specB, { runs: entry.runs }));
-      p.catch(() => entry.explains.delete(key));
+    let job = entry.explains.get(key);
+    if (!job) {
+      const steps = explainSteps(entry.runs.text, specA, specB, { runs: entry.runs });
+      const made: Job<ExplainResult['diff']> = this.job(uri, entry, steps, () => {
+        if (entry.explains.get(key) === made) entry.explains.delete(key);
+      });
+      job = made;
       if (entry.explains.size >= 8) entry.explains.delete(entry.explains.keys().next().value as string);
-      entry.explains.set(key, p);
+      entry.explains.set(key, job);
     }
-    return { entry, diff: p };
+    return { entry, diff: job };
   }
 }
 
-/** Waits for `p`, or rejects as cancelled as soon as the token says so. */
-function untilCancelled<T>(p: Promise<T>, token: CancellationToken | undefined): Promise<T> {
-  if (!token) return p;
+/**
+ * Waits for the job, or rejects as cancelled as soon as the token says so; the last waiter to go abandons the job
+ * (it stops at its next step instead of running on for nobody).
+ */
+function untilCancelled<T>(job: Job<T>, token: CancellationToken | undefined): Promise<T> {
+  job.waiters++;
+  const leave = (): void => {
+    if (--job.waiters === 0 && !job.abandoned) {
+      job.abandoned = true;
+      job.forget();
+    }
+  };
   return new Promise<T>((resolve, reject) => {
-    if (token.isCancellationRequested) return reject(cancelled());
-    const sub = token.onCancellationRequested(() => reject(cancelled()));
-    p.then(
+    if (token?.isCancellationRequested) {
+      leave();
+      return reject(cancelled());
+    }
+    let done = false;
+    const sub = token?.onCancellationRequested(() => {
+      if (done) return;
+      done = true;
+      leave();
+      reject(cancelled());
+    });
+    job.promise.then(
       (v) => {
-        sub.dispose();
+        done = true;
+        job.waiters--;
+        sub?.dispose();
         resolve(v);
       },
       (e: unknown) => {
-        sub.dispose();
+        done = true;
+        job.waiters--;
+        sub?.dispose();
         reject(e instanceof Error ? e : new Error(String(e)));
       },
     );
