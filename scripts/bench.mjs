@@ -94,6 +94,30 @@ if (want('cli')) {
   }
 }
 
+// ---------------------------------------------------------------------------------------------- across kernels
+// `kvmmu diff` with explanations (v6.3 → v6.4: 4 behaviours differ) and `kvmmu matrix` (every profile) on a
+// 10,000-line scenario, end to end in fresh processes (issue 18's targets: ≤ 3 s each).
+{
+  const { text } = generate(10_000);
+  const scenario = join(tmp, 'ten-k.kvmmu');
+  writeFileSync(scenario, text);
+  const timeCli = (args) => {
+    const t0 = now();
+    const r = spawnSync('node', ['dist/cli.js', ...args], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+    const t = ms(t0);
+    if (r.status !== 0 && r.status !== 1) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+    return t;
+  };
+  const diffs = [];
+  const matrices = [];
+  for (let i = 0; i < (quick ? 2 : 5); i++) {
+    diffs.push(timeCli(['diff', scenario, '--kernel', 'v6.3', '--kernel', 'v6.4']));
+    matrices.push(timeCli(['matrix', scenario]));
+  }
+  record('cli', 'kvmmu diff v6.3 v6.4 with explanations', '10k lines', diffs, { limit: 3000 });
+  record('cli', 'kvmmu matrix (every profile)', '10k lines', matrices, { limit: 3000 });
+}
+
 // ---------------------------------------------------------------------------------------------- engine
 const { analyze, reanalyze } = await import(pathToFileURL(join(root, 'core/src/engine/analyze.ts')).href);
 if (want('engine')) {

@@ -11,13 +11,15 @@ import { kernelFor } from '../../core/src/kernel/behaviours.js';
 import { kernelFromSpec } from '../../core/src/syntax/check.js';
 import { captureCommand, RealUsageError, realCommand, traceCommand } from './real/command.js';
 import { writeReports, type ReportItem } from '../../core/src/views/json.js';
+import type { CommandHelpers } from './command.js';
+import { diffCommand } from './diff.js';
+import { matrixCommand } from './matrix.js';
 import {
   ansiStyle,
   PLAIN,
   renderBehaviours,
   renderDecode,
   renderDiagnostics,
-  renderDiff,
   renderProfiles,
   renderRun,
   showControls,
@@ -109,7 +111,14 @@ const COMMANDS = {
     "the scenario with each line's outcome, then roots and vCPU slots",
   ],
   check: ['check FILE... [--kernel P] [--json]', 'diagnostics and expectations; exit 1 on errors or failed expects'],
-  diff: ['diff FILE --kernel A --kernel B', 'the lines whose outcome differs between two kernels'],
+  diff: [
+    'diff FILE [--kernel A] --kernel B [--json]',
+    "the lines whose outcome differs between two kernels (A: the file's own), each with the commits that explain it",
+  ],
+  matrix: [
+    'matrix FILE... [--json]',
+    "every line and expect under every kernel profile; exit 1 when an expect fails on the file's own kernel",
+  ],
   profiles: ['profiles', 'kernel profiles and their behaviours'],
   behaviours: ['behaviours', 'every modelled behaviour with its commit and version'],
   decode: ['decode [--kernel P] [--cpu-role] WORD', 'decode a page-role word (or a 64-bit cpu role)'],
@@ -189,7 +198,9 @@ function command(argv: string[], io: Io): number | Promise<number> {
       case 'check':
         return checkCommand(rest, io, st);
       case 'diff':
-        return diffCommand(rest, io, st);
+        return diffCommand(rest, io, st, helpers('diff', io));
+      case 'matrix':
+        return matrixCommand(rest, io, st, helpers('matrix', io));
       case 'profiles':
         noArguments('profiles', rest);
         io.stdout(renderProfiles(st) + '\n');
@@ -360,21 +371,12 @@ function checkCommand(args: string[], io: Io, st: Style): number {
   return status;
 }
 
-function diffCommand(args: string[], io: Io, st: Style): number {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { kernel: { type: 'string', multiple: true } },
-  });
-  const [file, ...extra] = positionals;
-  if (!file || extra.length > 0) throw new UsageError('diff takes exactly one FILE', 'diff');
-  const kernels = values.kernel ?? [];
-  if (kernels.length !== 2) throw new UsageError('diff needs --kernel A --kernel B', 'diff');
-  const [ka, kb] = kernels.map((k) => kernelOption(k, 'diff')) as [string, string];
-  const text = readText(file, io);
-  const one = (kernelOverride: string): Analysis => analyze(text, { kernelOverride, checkpoints: false });
-  io.stdout(renderDiff(one(ka), one(kb), st, io.tty === true) + '\n');
-  return 0;
+function helpers(command: CommandName, io: Io): CommandHelpers {
+  return {
+    usage: (message) => new UsageError(message, command),
+    read: (file) => readText(file, io),
+    kernel: (value) => kernelOption(value, command) as string,
+  };
 }
 
 function decodeCommand(args: string[], io: Io, st: Style): number {

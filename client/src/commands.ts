@@ -2,25 +2,24 @@
 import * as vscode from 'vscode';
 import type { CommandId } from './command_ids.js';
 import { COMMANDS } from './command_ids.js';
-import { COMPARE_SCHEME, CompareDocuments, compareWithKernel } from './compare.js';
+import { compareWithKernel, whyDiffers } from './compare.js';
 import type { Ctx } from './ctx.js';
 import { exportTimeline } from './export_timeline.js';
 import { openRootPanel } from './panel/index.js';
 
 export function registerCommands(ctx: Ctx): void {
-  const compareDocuments = new CompareDocuments();
-  const table: Record<CommandId, () => Promise<void>> = {
+  const table: Record<CommandId, (...args: unknown[]) => Promise<void>> = {
     [COMMANDS.openRootPanel]: () => openRootPanel(ctx),
-    [COMMANDS.compareWithKernel]: () => compareWithKernel(ctx, compareDocuments),
+    [COMMANDS.compareWithKernel]: () => compareWithKernel(ctx),
+    [COMMANDS.whyDiffers]: (...args) => whyDiffers(ctx, ...args),
     [COMMANDS.exportTimeline]: () => exportTimeline(ctx),
     [COMMANDS.restartServer]: () => ctx.restart(),
   };
-  ctx.push(vscode.workspace.registerTextDocumentContentProvider(COMPARE_SCHEME, compareDocuments));
   for (const [id, run] of Object.entries(table)) {
     ctx.push(
-      vscode.commands.registerCommand(id, async () => {
+      vscode.commands.registerCommand(id, async (...args: unknown[]) => {
         try {
-          await run();
+          await run(...args);
         } catch (e) {
           void vscode.window.showErrorMessage(`KVM MMU: ${e instanceof Error ? e.message : String(e)}`);
         }

@@ -1,39 +1,16 @@
-/** KVM MMU: Compare With Kernel… — pick a profile, read the lines whose outcome differs, read-only. */
+/**
+ * Comparing kernels has one design: the root panel's compare mode. "Compare With Kernel…" picks a profile and opens
+ * the panel comparing the cursor's line with it; the CodeLens "differs on … · why?" opens it on its line with the
+ * kernel it names. In compare mode the panel lists the differing lines and, for the cursor's line, the behaviours
+ * (commits) that explain the difference (`kvmmu/explain`).
+ */
 import * as vscode from 'vscode';
-import type { CompareResult, ProfilesResult } from '../../core/src/protocol.js';
-import { CompareRequest, ProfilesRequest } from '../../core/src/protocol.js';
+import type { ProfilesResult } from '../../core/src/protocol.js';
+import { ProfilesRequest } from '../../core/src/protocol.js';
 import type { Ctx } from './ctx.js';
+import { openRootPanelCompare } from './panel/index.js';
 
-export const COMPARE_SCHEME = 'kvmmu-compare';
-
-/** Virtual documents holding comparison reports, read-only by construction. */
-export class CompareDocuments implements vscode.TextDocumentContentProvider {
-  private readonly reports = new Map<string, string>();
-
-  add(uri: vscode.Uri, text: string): void {
-    this.reports.set(uri.toString(), text);
-  }
-
-  provideTextDocumentContent(uri: vscode.Uri): string {
-    return this.reports.get(uri.toString()) ?? '';
-  }
-}
-
-export function renderComparison(file: string, r: CompareResult): string {
-  const head = [`# ${file}: ${r.kernelA} vs ${r.kernelB}`, ''];
-  if (r.lines.length === 0)
-    return [...head, `No line's outcome differs between ${r.kernelA} and ${r.kernelB}.`, ''].join('\n');
-  const width = Math.max(r.kernelA.length, r.kernelB.length);
-  const body = r.lines.flatMap((l) => [
-    `line ${l.line + 1}: ${l.text}`,
-    `  ${r.kernelA.padEnd(width)}  ${l.a || '(nothing)'}`,
-    `  ${r.kernelB.padEnd(width)}  ${l.b || '(nothing)'}`,
-    '',
-  ]);
-  return [...head, `${r.lines.length} line${r.lines.length === 1 ? '' : 's'} differ:`, '', ...body].join('\n');
-}
-
-export async function compareWithKernel(ctx: Ctx, documents: CompareDocuments): Promise<void> {
+export async function compareWithKernel(ctx: Ctx): Promise<void> {
   const editor = vscode.window.activeTextEditor;
   if (!editor || editor.document.languageId !== 'kvmmu') {
     void vscode.window.showInformationMessage('Open a .kvmmu scenario to compare kernels.');
@@ -46,23 +23,22 @@ export async function compareWithKernel(ctx: Ctx, documents: CompareDocuments): 
     profiles
       .filter((p) => p.name !== own)
       .map((p) => ({ label: p.name, description: p.release, detail: `era ${p.era}` })),
-    { title: `Compare ${own} with…`, placeHolder: 'kernel profile' },
+    { title: `Compare ${own} with…`, placeHolder: 'kernel profile (the root panel opens in compare mode)' },
   );
   if (!pick) return;
-  const result = await ctx.sendRequest<CompareResult>(CompareRequest, {
-    uri: doc.uri.toString(),
-    kernelA: own,
-    kernelB: pick.label,
-  });
-  const name = doc.uri.path.split('/').pop() ?? 'scenario';
-  const uri = vscode.Uri.from({
-    scheme: COMPARE_SCHEME,
-    path: `/${name} (${result.kernelA} vs ${result.kernelB}).txt`,
-    query: String(Date.now()),
-  });
-  documents.add(uri, renderComparison(name, result));
-  await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri), {
-    viewColumn: vscode.ViewColumn.Beside,
-    preview: true,
-  });
+  await openRootPanelCompare(ctx, doc.uri, editor.selection.active.line, pick.label);
+}
+
+/** The CodeLens's command: (uri, 0-based line, kernel), as the server put them; checked, since any caller may run it. */
+export async function whyDiffers(ctx: Ctx, ...args: unknown[]): Promise<void> {
+  const [uri, line, kernel] = args;
+  if (typeof uri !== 'string' || typeof line !== 'number' || !Number.isInteger(line) || line < 0) return;
+  if (typeof kernel !== 'string' || kernel.length > 200) return;
+  const target = vscode.Uri.parse(uri);
+  const editor = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri);
+  if (editor) {
+    const at = new vscode.Position(Math.min(line, editor.document.lineCount - 1), 0);
+    editor.selection = new vscode.Selection(at, at);
+  }
+  await openRootPanelCompare(ctx, target, line, kernel);
 }

@@ -2,13 +2,14 @@ import type * as vscode from 'vscode';
 import { registerCommands } from './commands.js';
 import { Ctx } from './ctx.js';
 import { activateRootPanel } from './panel/index.js';
+import { KvmmuTests } from './testing.js';
 
 let ctx: Ctx | undefined;
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   ctx = new Ctx(context);
   registerCommands(ctx);
-  ctx.push(activateRootPanel(ctx));
+  ctx.push(activateRootPanel(ctx), new KvmmuTests(ctx));
   await ctx.start();
   ctx.statusBar.refresh();
 }

@@ -3,6 +3,8 @@
  * and the messages between the client and the root panel webview. Documented in docs/protocol.md.
  * Only plain data crosses: snapshots and steps as the engine produces them (bigints never cross).
  */
+import type { DiffExplanation } from './engine/explain.js';
+import type { Matrix } from './engine/matrix.js';
 import type { Action, Snapshot, StepOutcome } from './kernel/types.js';
 
 /** `kvmmu/timeline`: every step of the document. */
@@ -75,4 +77,55 @@ export const ProfilesRequest = 'kvmmu/profiles';
 export interface ProfilesResult {
   profiles: { name: string; release: string; era: string }[];
   behaviours: { name: string; title: string; version: string; whatIf: boolean }[];
+}
+
+/**
+ * `kvmmu/explain`: the lines whose outcome differs between two kernels, each with the behaviours (commits) that
+ * explain it (core/src/engine/explain.ts). Computed per document version off the main analysis, cancellable.
+ */
+export const ExplainRequest = 'kvmmu/explain';
+export interface ExplainParams {
+  uri: string;
+  /** Absent: the document's own kernel. */
+  kernelA?: string;
+  kernelB: string;
+}
+export interface ExplainResult {
+  uri: string;
+  version: number;
+  /** As `kvmmu diff --json`: a, b, candidates, lines (with explanations), counters, analyses. */
+  diff: DiffExplanation;
+}
+
+/** `kvmmu/matrix`: the document under every profile (core/src/engine/matrix.ts); per version, cancellable. */
+export const MatrixRequest = 'kvmmu/matrix';
+export interface MatrixParams {
+  uri: string;
+}
+export interface MatrixResult {
+  uri: string;
+  version: number;
+  matrix: Matrix;
+}
+
+/**
+ * `kvmmu/expectations`: each `expect`'s result under each kernel (the Testing view). `text` is for a file no
+ * editor has open (the client reads it); without it the open document's text is used.
+ */
+export const ExpectationsRequest = 'kvmmu/expectations';
+export interface ExpectationsParams {
+  uri: string;
+  text?: string;
+  /** Kernel specs; '' is the file's own kernel line. */
+  kernels: string[];
+}
+export interface ExpectationsResult {
+  uri: string;
+  runs: {
+    kernel: string;
+    label: string;
+    /** Error diagnostics other than failed expectations, e.g. a syntax error (the file does not run cleanly). */
+    errors: { line: number; message: string }[];
+    results: { line: number; ok: boolean; actual: number | null; message: string }[];
+  }[];
 }

@@ -12,7 +12,12 @@ export interface Settings {
   kernelDefault: string;
   inlayHintsEnabled: boolean;
   traceServer: TraceLevel;
+  /** Testing view: which kernels each scenario's expectations run under. */
+  testingProfiles: TestingProfiles;
 }
+
+/** 'file': the file's own kernel line; 'mainline': every mainline profile; 'all': every profile, stable too. */
+export type TestingProfiles = 'file' | 'mainline' | 'all';
 
 interface Definition<K extends keyof Settings> {
   /** Full key, e.g. `kvmmu.kernel.default`. */
@@ -32,6 +37,7 @@ export const SETTINGS: readonly [
   Definition<'kernelDefault'>,
   Definition<'inlayHintsEnabled'>,
   Definition<'traceServer'>,
+  Definition<'testingProfiles'>,
 ] = [
   {
     key: 'kvmmu.kernel.default',
@@ -60,12 +66,28 @@ export const SETTINGS: readonly [
     enum: ['off', 'messages', 'verbose'],
     scope: 'window',
   },
+  {
+    key: 'kvmmu.testing.profiles',
+    field: 'testingProfiles',
+    type: 'string',
+    default: 'file',
+    description:
+      "Which kernels the Testing view runs each scenario's `expect` lines under: the file's own `kernel` line, every mainline profile, or every profile (stable lines too).",
+    enum: ['file', 'mainline', 'all'],
+    enumDescriptions: [
+      "the file's own kernel line (or the default profile)",
+      'every mainline profile (v5.15 … v6.18)',
+      'every profile, mainline and stable (as `kvmmu matrix`)',
+    ],
+    scope: 'resource',
+  },
 ];
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = {
   kernelDefault: SETTINGS[0].default,
   inlayHintsEnabled: SETTINGS[1].default,
   traceServer: SETTINGS[2].default,
+  testingProfiles: SETTINGS[3].default,
 };
 
 /**

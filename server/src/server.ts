@@ -10,6 +10,7 @@ import type { Analyzer } from './documents.js';
 import { DocumentStore } from './documents.js';
 import { registerCodeActions } from './features/code_actions.js';
 import { registerCompletion } from './features/completion.js';
+import { registerCrossKernel } from './features/cross_kernel.js';
 import { registerCustomRequests } from './features/custom_requests.js';
 import { registerFolding } from './features/folding.js';
 import { registerFormatting } from './features/formatting.js';
@@ -62,6 +63,7 @@ export function startServer(connection: Connection, options: ServerOptions): voi
         definitionProvider: true,
         referencesProvider: true,
         documentHighlightProvider: true,
+        codeLensProvider: { resolveProvider: false },
       },
       serverInfo: { name: SERVER_NAME, version: SERVER_VERSION },
     };
@@ -93,6 +95,8 @@ export function startServer(connection: Connection, options: ServerOptions): voi
   registerCodeActions(ctx);
   registerNavigation(ctx);
   registerCustomRequests(ctx);
+  // Its runs are keyed on the document version and the default kernel: a settings change starts them over.
+  registerCrossKernel(ctx);
 
   store.documents.listen(connection);
 }

@@ -43,11 +43,13 @@ describe('settings, single-sourced', () => {
         kernel: { default: 'v6.3' },
         inlayHints: { enabled: false },
         trace: { server: 'verbose' },
+        testing: { profiles: 'mainline' },
       }),
       {
         kernelDefault: 'v6.3',
         inlayHintsEnabled: false,
         traceServer: 'verbose',
+        testingProfiles: 'mainline',
       },
     );
     assert.deepEqual(
@@ -67,6 +69,7 @@ describe('extension manifest', () => {
       'kvmmu.exportTimeline',
       'kvmmu.openRootPanel',
       'kvmmu.restartServer',
+      'kvmmu.whyDiffers',
     ]);
     // The client registers exactly these (read as text: the client package is not importable from here).
     const table = readFileSync(new URL('../../client/src/command_ids.ts', import.meta.url), 'utf8');

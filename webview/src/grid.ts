@@ -89,10 +89,8 @@ export function fitColumns(
         if (w > MIN_SQUEEZED && (widest < 0 || w > (widths[widest] as number))) widest = k;
       });
       if (widest < 0) break;
-      const second = Math.max(
-        MIN_SQUEEZED,
-        ...widths.filter((_, k) => k !== widest).filter((w) => w < (widths[widest] as number)),
-      );
+      const top = widths[widest] as number;
+      const second = widths.reduce((m, w, k) => (k !== widest && w < top && w > m ? w : m), MIN_SQUEEZED);
       const take = Math.min(excess, Math.max(1, (widths[widest] as number) - second));
       widths[widest] = (widths[widest] as number) - take;
       excess -= take;

@@ -5,6 +5,7 @@
  * ever interpolated into the panel's HTML.
  */
 import type { RootKind, RootState } from '../../core/src/kernel/types.js';
+import type { ExplainedLine } from '../../core/src/engine/explain.js';
 import type { CompareLine, StateAtResult } from '../../core/src/protocol.js';
 
 /** A kernel profile offered in the compare picker (from `kvmmu/profiles`). */
@@ -36,6 +37,11 @@ export interface PanelView {
    * compare mode, under the other one. Absent (older hosts) or null when the server could not say.
    */
   lifetimes?: { primary: Lifetimes | null; compare: Lifetimes | null };
+  /**
+   * Compare mode, when the cursor's line differs: the behaviours (commits) that explain it (`kvmmu/explain`).
+   * Absent until the search is done (the view is posted again with it).
+   */
+  explanation?: ExplainedLine | null;
 }
 
 /** What marks a root's lifetime bar: the line's statement found it again, cached it, evicted, put or invalidated it. */

@@ -262,7 +262,23 @@ export class PanelUi {
     });
     const more = el('span', 'differences-more');
     more.textContent = model.more > 0 ? `and ${model.more} more (kvmmu diff lists them all)` : '';
-    this.differences.replaceChildren(heading, ...buttons, more);
+    // Text only (textContent): behaviour titles come from the table, but nothing here is markup.
+    const why = (model.why ?? []).map((w) => {
+      const block = el('div', 'why');
+      const h = el('span', 'why-heading');
+      h.textContent = w.heading;
+      block.append(
+        h,
+        ...w.behaviours.map((b) => {
+          const row = el('span', 'why-behaviour');
+          row.textContent = `${b.name} ${b.commit} (${b.version})`;
+          row.title = b.title;
+          return row;
+        }),
+      );
+      return block;
+    });
+    this.differences.replaceChildren(heading, ...buttons, more, ...why);
   }
 
   private renderSteps(step: StepModel | null, compareStep: StepModel | null): void {

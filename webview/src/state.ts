@@ -125,6 +125,33 @@ export interface DifferenceModel {
   lines: { line: number; label: string; title: string; current: boolean }[];
   /** Differences beyond the ones listed. */
   more: number;
+  /** The cursor's line differs: why, one entry per explaining set of behaviours (null until the server says). */
+  why: { heading: string; behaviours: { name: string; commit: string; version: string; title: string }[] }[] | null;
+}
+
+/** "-tdp_mmu_root_ref" sets as the panel words them (the CLI's `kvmmu diff` says the same). */
+function whyModel(view: PanelView): DifferenceModel['why'] {
+  const e = view.explanation;
+  if (!e) return null;
+  if (e.explanations.length === 0)
+    return [
+      {
+        heading:
+          e.status === 'not-searched'
+            ? 'No single behaviour explains this line (too many differ to try every pair).'
+            : 'No single behaviour nor pair explains this line.',
+        behaviours: [],
+      },
+    ];
+  return e.explanations.map((x, i) => ({
+    heading: `${i === 0 ? 'Why' : 'Or'}${x.behaviours.length > 1 ? ' (together)' : ''}:`,
+    behaviours: x.behaviours.map((b) => ({
+      name: `${b.change === 'add' ? '+' : '-'}${b.name}`,
+      commit: /^[0-9a-f]{12,}$/.test(b.commits[0] ?? '') ? b.commits[0]!.slice(0, 12) : (b.commits[0] ?? ''),
+      version: b.version,
+      title: b.title,
+    })),
+  }));
 }
 
 /** Enough to jump around; the CLI's `kvmmu diff` lists them all. */
@@ -145,6 +172,7 @@ function differenceModel(view: PanelView, kernels: { a: string; b: string }): Di
       current: d.line === view.line,
     })),
     more: Math.max(0, lines.length - MAX_DIFFERENCES),
+    why: whyModel(view),
   };
 }
 

@@ -59,3 +59,22 @@ export function openRootPanel(host: PanelHost): Promise<void> {
   adopt(host, panel, null).follow(editor);
   return Promise.resolve();
 }
+
+/** Opens (or reveals) the panel on `uri`'s 0-based `line` in compare mode with `kernel`. */
+export async function openRootPanelCompare(
+  host: PanelHost,
+  uri: vscode.Uri,
+  line: number,
+  kernel: string,
+): Promise<void> {
+  if (!current) {
+    const panel = vscode.window.createWebviewPanel(
+      ROOT_PANEL_VIEW_TYPE,
+      'KVM MMU Roots',
+      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+      webviewOptions(host.context.extensionUri),
+    );
+    adopt(host, panel, null);
+  } else current.reveal();
+  await current?.compareAt(uri, line, kernel);
+}

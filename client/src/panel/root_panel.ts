@@ -7,12 +7,15 @@ import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import {
   CompareRequest,
+  ExplainRequest,
   ProfilesRequest,
   StateAtRequest,
   TimelineRequest,
   type CompareLine,
   type CompareParams,
   type CompareResult,
+  type ExplainParams,
+  type ExplainResult,
   type ProfilesResult,
   type StateAtParams,
   type StateAtResult,
@@ -26,6 +29,7 @@ import {
   type CompareSide,
   type HostToWebview,
   type Lifetimes,
+  type PanelView,
   type PersistedPanelState,
   type WebviewToHost,
 } from '../../../webview/src/messages.js';
@@ -67,6 +71,8 @@ export class RootPanel implements vscode.Disposable {
   private differingLines: { key: string; lines: CompareLine[] } | null = null;
   /** Root lifetimes per document version and kernel (the lifetime picture): they change only when the text does. */
   private lifetimes = new Map<string, Lifetimes | null>();
+  /** `kvmmu/explain` answers, likewise (the search runs several analyses: asked once per version and kernel). */
+  private explained: { key: string; result: Promise<ExplainResult | null> } | null = null;
 
   constructor(
     private readonly host: PanelHost,
@@ -126,6 +132,15 @@ export class RootPanel implements vscode.Disposable {
   /** The language server restarted: everything we showed may be stale. */
   onClientRestarted(): void {
     this.schedule(0);
+  }
+
+  /** Compare mode on `uri`'s 0-based `line` with `kernel` (Compare With Kernel…, the CodeLens "why?"). */
+  compareAt(uri: vscode.Uri, line: number, kernel: string): Promise<void> {
+    this.compareKernel = kernel;
+    this.target = { uri, line };
+    this.updateTitle();
+    this.schedule(0);
+    return Promise.resolve();
   }
 
   reveal(): void {
@@ -250,20 +265,25 @@ export class RootPanel implements vscode.Disposable {
         compare?.kind === 'state' ? this.lifetimesFor(params.uri, primary.version, compare.kernel, lastLine) : null,
       ]);
       if (generation !== this.generation) return;
-      this.post({
-        type: 'view',
-        view: {
-          uri: params.uri,
-          fileName: vscode.workspace.asRelativePath(target.uri),
-          version: primary.version,
-          line,
-          primary,
-          previousStats: previous && previous.version === primary.version ? previous.snapshot.stats : null,
-          compare,
-          differingLines,
-          lifetimes: { primary: lifePrimary, compare: lifeCompare },
-        },
-      });
+      const view: PanelView = {
+        uri: params.uri,
+        fileName: vscode.workspace.asRelativePath(target.uri),
+        version: primary.version,
+        line,
+        primary,
+        previousStats: previous && previous.version === primary.version ? previous.snapshot.stats : null,
+        compare,
+        differingLines,
+        lifetimes: { primary: lifePrimary, compare: lifeCompare },
+      };
+      this.post({ type: 'view', view });
+      // The explanation follows when the search is done (it may take a few analyses): the same view, completed.
+      if (compare?.kind === 'state' && differingLines?.some((d) => d.line === line)) {
+        const explained = await this.explanationFor(params.uri, primary, compare.kernel);
+        if (generation !== this.generation || !explained || explained.version !== primary.version) return;
+        const entry = explained.diff.lines.find((l) => l.line === line) ?? null;
+        this.post({ type: 'view', view: { ...view, explanation: entry } });
+      }
     } catch (error) {
       if (generation !== this.generation) return;
       this.post({
@@ -313,6 +333,16 @@ export class RootPanel implements vscode.Disposable {
     } catch {
       return null;
     }
+  }
+
+  /** Null when the server cannot say (cancelled, the text changed, an error): the panel shows no explanation. */
+  private explanationFor(uri: string, primary: StateAtResult, kernelB: string): Promise<ExplainResult | null> {
+    const key = JSON.stringify([uri, primary.version, kernelB]);
+    if (this.explained?.key === key) return this.explained.result;
+    const params: ExplainParams = { uri, kernelB };
+    const result = this.host.sendRequest<ExplainResult>(ExplainRequest, params).catch(() => null);
+    this.explained = { key, result };
+    return result;
   }
 
   private async compareSide(params: StateAtParams, kernel: string): Promise<CompareSide> {

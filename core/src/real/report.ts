@@ -28,7 +28,10 @@ export function renderReal(info: RealRunInfo, c: RealComparison, st: Style): str
   c.groups.forEach((g, i) => groupAt.set(g.lines[g.lines.length - 1]!, i));
   const inGroup = new Map<number, number>();
   c.groups.forEach((g) => g.lines.forEach((l) => inGroup.set(l, g.lines[g.lines.length - 1]!)));
-  const width = Math.min(40, Math.max(10, ...c.verdicts.map((v) => v.text.length)));
+  const width = Math.min(
+    40,
+    c.verdicts.reduce((m, v) => Math.max(m, v.text.length), 10),
+  );
   const pad = (s: string, n: number): string => (s.length >= n ? s.slice(0, n - 1) + '…' : s.padEnd(n));
   out.push(`${'line'.padStart(5)}  ${pad('statement', width)}  ${pad('model', 34)}  ${pad('kernel', 34)}`);
   for (const v of c.verdicts) {

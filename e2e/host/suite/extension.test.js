@@ -170,4 +170,30 @@ describe('kvmmu extension (installed from kvmmu.vsix)', function () {
     assert.ok(editorTab, 'the scenario editor is still open');
     assert.notEqual(tab.group.viewColumn, editorTab.group.viewColumn, "the panel opened in the editor's group");
   });
+  it('shows "differs on … · why?" above a differing line, and the lens opens compare mode', async function () {
+    const file = manifest.files.find((f) => f.endsWith('smm-root-thrash.kvmmu'));
+    if (!file) this.skip();
+    const doc = await open(file);
+    const smi = doc
+      .getText()
+      .split('\n')
+      .findIndex((l) => l.trim() === 'smi');
+    const lens = await eventually(
+      async () => {
+        const lenses = await vscode.commands.executeCommand('vscode.executeCodeLensProvider', doc.uri);
+        return (lenses ?? []).find((l) => l.command?.command === 'kvmmu.whyDiffers' && l.range.start.line === smi);
+      },
+      { what: `a why? CodeLens on line ${smi + 1}` },
+    );
+    assert.match(lens.command.title, /^differs on .*v6\.3.* · why\?$/);
+    assert.deepEqual(lens.command.arguments.slice(1), [smi, 'v6.3']);
+    await vscode.commands.executeCommand(lens.command.command, ...lens.command.arguments);
+    await eventually(
+      () =>
+        vscode.window.tabGroups.all
+          .flatMap((g) => g.tabs)
+          .find((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('kvmmu.rootPanel')),
+      { what: 'the root panel in compare mode' },
+    );
+  });
 });
