@@ -78,6 +78,14 @@ export type ModelOp =
   | { op: 'vmexit' }
   | { op: 'invept'; type: 'single' | 'global'; eptp: bigint }
   | { op: 'invvpid'; type: 'single' | 'all'; vpid: number }
+  /** VMX operation (Intel): VMXON, VMXOFF, and VMCLEAR/VMPTRLD of the vmcs12 at guest-physical `vmptr`. */
+  | { op: 'vmxon' }
+  | { op: 'vmxoff' }
+  | { op: 'vmclear'; vmptr: bigint }
+  | { op: 'vmptrld'; vmptr: bigint }
+  /** SVM global interrupt flag (AMD): STGI sets GIF, CLGI clears it. */
+  | { op: 'stgi' }
+  | { op: 'clgi' }
   | { op: 'memslot'; action: 'delete' | 'move' | 'create'; slot: number }
   /** MMU-notifier invalidation of guest frame numbers [start, end). */
   | { op: 'notifier_unmap'; start: bigint; end: bigint }

@@ -109,6 +109,14 @@ export interface VcpuState {
   /** State saved in SMRAM by enter_smm (registers, and the L2 state when an SMI left guest mode). */
   smram: { regs: Regs; nested: { nested: NestedState; l2: Regs } | null } | null;
   last_vpid: number;
+  /** `vmx->nested.vmxon`: L1 executed VMXON (VMX root operation, or non-root while in guest mode). */
+  vmxon: boolean;
+  /** `vmx->nested.smm.vmxon`: VMX operation saved by an SMI and restored by RSM. */
+  smm_vmxon: boolean;
+  /** `vmx->nested.current_vmptr`; null is INVALID_GPA. */
+  current_vmptr: bigint | null;
+  /** SVM global interrupt flag (`gif_set`). */
+  gif: boolean;
   /** `vcpu->arch.last_vmentry_cpu != -1`: the vCPU has entered the guest at least once (kvm_vcpu_has_run). */
   has_run: boolean;
   destroyed: boolean;

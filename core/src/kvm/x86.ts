@@ -182,6 +182,8 @@ function cr4Fault(c: Ctx, v: VcpuState, cr4: bigint): Fault {
   if (cr4 & ~CR4_KNOWN) return `reserved CR4 bits ${hex(cr4 & ~CR4_KNOWN)}`;
   if (is(cr4, X86_CR4_SMXE)) return 'CR4.SMXE: SMX is not exposed to guests';
   if (is(cr4, X86_CR4_VMXE) && (c.vm.vendor !== 'intel' || !c.vm.nested)) return 'CR4.VMXE needs nested VMX';
+  // vmx.c vmx_is_valid_cr4 (v5.15 … v6.12): in VMX operation CR4 must stay nested_cr4_valid, so VMXE stays set.
+  if (v.vmxon && !is(cr4, X86_CR4_VMXE)) return 'clearing CR4.VMXE in VMX operation (VMXOFF first)';
   // cpuid.c kvm_set_cpu_caps (v5.15 … v6.18): PKU is cleared when !tdp_enabled, so __cr4_reserved_bits makes
   // CR4.PKE reserved and kvm_is_valid_cr4 refuses it (kernel-notes §5).
   if (is(cr4, X86_CR4_PKE) && !c.vm.tdp) return 'CR4.PKE: KVM does not expose PKU without TDP, so the bit is reserved';

@@ -40,6 +40,12 @@ export const EVENT_KEYWORDS = [
   'vmexit',
   'invept',
   'invvpid',
+  'vmxon',
+  'vmxoff',
+  'vmclear',
+  'vmptrld',
+  'stgi',
+  'clgi',
   'memslot',
   'notifier',
   'cpuid',
@@ -253,6 +259,10 @@ const RUN: ModelOp = Object.freeze({ op: 'run' });
 const SMI: ModelOp = Object.freeze({ op: 'smi' });
 const RSM: ModelOp = Object.freeze({ op: 'rsm' });
 const INIT: ModelOp = Object.freeze({ op: 'init' });
+const VMXON: ModelOp = Object.freeze({ op: 'vmxon' });
+const VMXOFF: ModelOp = Object.freeze({ op: 'vmxoff' });
+const STGI: ModelOp = Object.freeze({ op: 'stgi' });
+const CLGI: ModelOp = Object.freeze({ op: 'clgi' });
 const VMEXIT: ModelOp = Object.freeze({ op: 'vmexit' });
 
 class LineParser {
@@ -428,6 +438,20 @@ class LineParser {
         return this.invept(keyword);
       case 'invvpid':
         return this.invvpid(keyword);
+      case 'vmxon':
+        return VMXON;
+      case 'vmxoff':
+        return VMXOFF;
+      case 'stgi':
+        return STGI;
+      case 'clgi':
+        return CLGI;
+      case 'vmclear':
+      case 'vmptrld': {
+        const vmptr = this.number(keyword, 'the vmcs12 address');
+        if (vmptr === undefined) return undefined;
+        return keyword.text === 'vmclear' ? { op: 'vmclear', vmptr } : { op: 'vmptrld', vmptr };
+      }
       case 'memslot':
         return this.memslot(keyword);
       case 'notifier':
