@@ -37,7 +37,7 @@ function withGuestRoots(h: Harness): number[] {
   }
   const g = h.snap.vcpus[0]!.mmus[1]!;
   assert.ok(g.root !== null && g.prevRoots[0] !== null);
-  return [g.root!, g.prevRoots[0]!];
+  return [g.root, g.prevRoots[0]!];
 }
 
 const guestRoots = (h: Harness): (number | null)[] => {
