@@ -54,7 +54,10 @@ export const EVENTS: readonly Term[] = [
   term('clgi', 'CLGI (AMD, L1): clear the global interrupt flag; INIT is latched while GIF=0.'),
   term('memslot', 'Memslot change: `memslot delete 1`, `memslot move 1`, `memslot create 2`.'),
   term('notifier', 'MMU-notifier invalidation of a gfn range: `notifier unmap 0x1000..0x2000`.'),
-  term('cpuid', 'KVM_SET_CPUID: `cpuid maxphyaddr=52`.'),
+  term(
+    'cpuid',
+    'KVM_SET_CPUID: `cpuid maxphyaddr=52`, and the features the MMU depends on: `cpuid pku=off la57=off pcid=on nx=on smep=on smap=on` (all start on); a CR4/EFER bit whose feature is off is reserved (#GP).',
+  ),
   term('destroy', 'Destroy the current vCPU (`destroy vcpu`) or the VM (`destroy vm`).'),
   term(
     'decode',
@@ -75,7 +78,7 @@ export const SUBWORDS: Readonly<Record<string, readonly string[]>> = {
   emulate: ['cr0', 'cr3', 'cr4', 'efer'],
   sregs: ['cr0=', 'cr3=', 'cr4=', 'efer='],
   vmenter: ['ept=on', 'eptp=', 'npt=on', 'ncr3=', 'vpid=', 'cr0=', 'cr3=', 'cr4=', 'efer='],
-  cpuid: ['maxphyaddr='],
+  cpuid: ['maxphyaddr=', 'pku=', 'la57=', 'pcid=', 'nx=', 'smep=', 'smap='],
   cr3: ['pcid=', 'noflush'],
 };
 

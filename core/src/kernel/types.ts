@@ -4,6 +4,7 @@
  * Everything here is plain data (structured-clone and JSON friendly once bigints are formatted).
  */
 import type { Kernel } from './behaviours.js';
+import type { CpuidFeature } from './regs.js';
 
 export type Vendor = 'intel' | 'amd';
 
@@ -89,7 +90,8 @@ export type ModelOp =
   | { op: 'memslot'; action: 'delete' | 'move' | 'create'; slot: number }
   /** MMU-notifier invalidation of guest frame numbers [start, end). */
   | { op: 'notifier_unmap'; start: bigint; end: bigint }
-  | { op: 'cpuid'; maxphyaddr: number }
+  /** KVM_SET_CPUID2: a new MAXPHYADDR and/or feature bits (absent ones keep their value; all start exposed). */
+  | { op: 'cpuid'; maxphyaddr?: number; features?: Partial<Record<CpuidFeature, boolean>> }
   | { op: 'destroy_vcpu' }
   | { op: 'destroy_vm' };
 

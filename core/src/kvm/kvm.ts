@@ -3,6 +3,7 @@
  * lowered statement at a time, recording every state change as an action (actions.ts). VM-level events
  * live here too: memslot changes, MMU-notifier unmaps and VM destruction (virt/kvm/kvm_main.c).
  */
+import { CPUID_FEATURES } from '../kernel/regs.js';
 import { Interner } from '../util/intern.js';
 import { FixedKeyTree } from '../util/key_tree.js';
 import { SmallMap } from '../util/small_map.js';
@@ -113,6 +114,7 @@ function kvm_arch_vcpu_create(id: number, maxphyaddr: number): VcpuState {
     vmxon: false,
     smm_vmxon: false,
     current_vmptr: null,
+    cpuid: { pku: true, la57: true, pcid: true, nx: true, smep: true, smap: true },
     gif: true,
     has_run: false,
     destroyed: false,
@@ -365,19 +367,29 @@ function dispatch(c: Ctx, id: number, op: ModelOp): Outcome {
     case 'notifier_unmap':
       kvm_unmap_gfn_range(c, op.start, op.end);
       return ok('MMU-notifier unmap');
-    case 'cpuid':
+    case 'cpuid': {
       // feb627e8d6f6 (v5.16) / c6617c61e8fe (v5.17): after KVM_RUN only an identical CPUID is accepted, and then
-      // kvm_set_cpuid returns before kvm_vcpu_after_set_cpuid. The model's CPUID is its MAXPHYADDR.
+      // kvm_set_cpuid returns before kvm_vcpu_after_set_cpuid. The model's CPUID is its MAXPHYADDR and the
+      // feature bits the MMU depends on (CPUID_FEATURES).
+      const maxphyaddr = op.maxphyaddr ?? v.maxphyaddr;
+      const features = { ...v.cpuid, ...op.features };
+      const changed = CPUID_FEATURES.filter((f) => features[f] !== v.cpuid[f]);
       if (v.has_run && c.kernel.has('cpuid_after_run_rejected')) {
-        if (op.maxphyaddr === v.maxphyaddr)
+        if (maxphyaddr === v.maxphyaddr && changed.length === 0)
           return ok('KVM_SET_CPUID (identical CPUID after KVM_RUN: accepted, no change)');
+        const what = [
+          ...(maxphyaddr !== v.maxphyaddr ? [`MAXPHYADDR ${v.maxphyaddr} → ${maxphyaddr}`] : []),
+          ...changed.map((f) => `${f} ${features[f] ? 'on' : 'off'}`),
+        ].join(', ');
         return error(
           'KVM_SET_CPUID',
-          `KVM_SET_CPUID fails with -EINVAL: vCPU ${v.id} has run and the CPUID differs (MAXPHYADDR ${v.maxphyaddr} → ${op.maxphyaddr}); nothing changes`,
+          `KVM_SET_CPUID fails with -EINVAL: vCPU ${v.id} has run and the CPUID differs (${what}); nothing changes`,
         );
       }
-      kvm_mmu_after_set_cpuid(c, v, op.maxphyaddr);
+      v.cpuid = features;
+      kvm_mmu_after_set_cpuid(c, v, maxphyaddr);
       return ok('KVM_SET_CPUID');
+    }
     case 'destroy_vcpu':
       kvm_arch_vcpu_destroy(c, v);
       return ok(`destroy vCPU ${v.id}`);

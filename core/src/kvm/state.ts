@@ -4,6 +4,7 @@
  */
 import { SharedActions, type Recorder } from './actions.js';
 import type { Kernel } from '../kernel/behaviours.js';
+import type { CpuidFeature } from '../kernel/regs.js';
 import type { CpuRole } from './mmu_role.js';
 import type { MmuName, RootKind, VmConfig } from '../kernel/types.js';
 import type { StatName } from '../kernel/stats.js';
@@ -115,6 +116,8 @@ export interface VcpuState {
   smm_vmxon: boolean;
   /** `vmx->nested.current_vmptr`; null is INVALID_GPA. */
   current_vmptr: bigint | null;
+  /** Guest CPUID feature bits (`guest_cpuid_has`) the MMU depends on. */
+  cpuid: Record<CpuidFeature, boolean>;
   /** SVM global interrupt flag (`gif_set`). */
   gif: boolean;
   /** `vcpu->arch.last_vmentry_cpu != -1`: the vCPU has entered the guest at least once (kvm_vcpu_has_run). */
