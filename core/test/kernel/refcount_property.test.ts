@@ -26,7 +26,11 @@ export function generateBody(seed: number, steps: number, opts: { nested: boolea
     opts.vendor === 'intel'
       ? `sregs cr0=PE|ET|PG|WP cr4=PAE${opts.nested ? '|VMXE' : ''} efer=LME|LMA|NX cr3=0x1000`
       : `sregs cr0=PE|ET|PG|WP cr4=PAE efer=LME|LMA|NX${opts.nested ? '|SVME' : ''} cr3=0x1000`;
-  for (const v of [0, 1]) lines.push(`vcpu ${v}`, long, 'run');
+  // KVM_SET_CPUID before the first run may hide features the generated writes never set; after it only an
+  // identical CPUID is accepted (v5.16+), so later `cpuid` steps repeat it.
+  const hidden = ['pku', 'la57', 'pcid', 'smep', 'smap'].filter(() => next(3) === 0);
+  const cpuid = hidden.length ? `cpuid ${hidden.map((f) => `${f}=off`).join(' ')}` : 'cpuid smep=on';
+  for (const v of [0, 1]) lines.push(`vcpu ${v}`, cpuid, long, 'run');
   let cur = 1;
   for (let i = 0; i < steps; i++) {
     const v = next(2);
@@ -70,7 +74,7 @@ export function generateBody(seed: number, steps: number, opts: { nested: boolea
       } else lines.push(`vmenter npt=on ncr3=0x${(0x5000 + 0x1000 * next(3)).toString(16)} cr3=0x9000`);
       inL2[v] = !inL2[v];
     } else if (r < 16 && !inSmm[v]) {
-      lines.push('invpcid all');
+      lines.push(next(4) ? 'invpcid all' : cpuid);
     } else if (r < 17 && opts.nested && !inSmm[v] && !inL2[v]) {
       // VMX operation (free_nested, nested_release_vmcs12) and the SVM GIF, each from L1 only.
       const w = next(4);
