@@ -40,9 +40,24 @@ export const EVENTS: readonly Term[] = [
   term('vmexit', 'Nested VM-Exit back to L1.'),
   term('invept', 'INVEPT: `invept single 0x501e` or `invept global`.'),
   term('invvpid', 'INVVPID: `invvpid single vpid=1` or `invvpid all`.'),
+  term('vmxon', 'VMXON (Intel, L1): enter VMX operation; INIT is latched until `vmxoff`. Needs CR4.VMXE.'),
+  term('vmxoff', 'VMXOFF (Intel, L1): leave VMX operation (`free_nested`: every guest_mmu root is freed).'),
+  term(
+    'vmclear',
+    'VMCLEAR of a vmcs12 (Intel, L1): `vmclear 0x7000`; the current vmcs12 is released with every guest_mmu root.',
+  ),
+  term(
+    'vmptrld',
+    'VMPTRLD of a vmcs12 (Intel, L1): `vmptrld 0x7000`; a different vmcs12 releases the current one and its guest_mmu roots.',
+  ),
+  term('stgi', 'STGI (AMD, L1): set the global interrupt flag; a latched INIT can be taken again.'),
+  term('clgi', 'CLGI (AMD, L1): clear the global interrupt flag; INIT is latched while GIF=0.'),
   term('memslot', 'Memslot change: `memslot delete 1`, `memslot move 1`, `memslot create 2`.'),
   term('notifier', 'MMU-notifier invalidation of a gfn range: `notifier unmap 0x1000..0x2000`.'),
-  term('cpuid', 'KVM_SET_CPUID: `cpuid maxphyaddr=52`.'),
+  term(
+    'cpuid',
+    'KVM_SET_CPUID: `cpuid maxphyaddr=52`, and the features the MMU depends on: `cpuid pku=off la57=off pcid=on nx=on smep=on smap=on` (all start on); a CR4/EFER bit whose feature is off is reserved (#GP).',
+  ),
   term('destroy', 'Destroy the current vCPU (`destroy vcpu`) or the VM (`destroy vm`).'),
   term(
     'decode',
@@ -63,7 +78,7 @@ export const SUBWORDS: Readonly<Record<string, readonly string[]>> = {
   emulate: ['cr0', 'cr3', 'cr4', 'efer'],
   sregs: ['cr0=', 'cr3=', 'cr4=', 'efer='],
   vmenter: ['ept=on', 'eptp=', 'npt=on', 'ncr3=', 'vpid=', 'cr0=', 'cr3=', 'cr4=', 'efer='],
-  cpuid: ['maxphyaddr='],
+  cpuid: ['maxphyaddr=', 'pku=', 'la57=', 'pcid=', 'nx=', 'smep=', 'smap='],
   cr3: ['pcid=', 'noflush'],
 };
 

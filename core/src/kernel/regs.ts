@@ -121,3 +121,18 @@ export function kvm_mmu_cr4_role_bits(k: Kernel): bigint {
 export function kvm_mmu_efer_role_bits(k: Kernel): bigint {
   return k.has('efer_lme_role_bit') ? EFER_LME | EFER_NX : EFER_NX;
 }
+
+/**
+ * CPUID feature bits the MMU depends on, as the `cpuid` statement names them, with the CR4/EFER bit each one
+ * makes usable (`__cr4_reserved_bits` / `__kvm_valid_efer` consult `guest_cpuid_has`).
+ */
+export const CPUID_FEATURES = ['pku', 'la57', 'pcid', 'nx', 'smep', 'smap'] as const;
+export type CpuidFeature = (typeof CPUID_FEATURES)[number];
+export const CPUID_FEATURE_BIT: Readonly<Record<CpuidFeature, { reg: 'cr4' | 'efer'; bit: bigint; name: string }>> = {
+  pku: { reg: 'cr4', bit: X86_CR4_PKE, name: 'CR4.PKE' },
+  la57: { reg: 'cr4', bit: X86_CR4_LA57, name: 'CR4.LA57' },
+  pcid: { reg: 'cr4', bit: X86_CR4_PCIDE, name: 'CR4.PCIDE' },
+  nx: { reg: 'efer', bit: EFER_NX, name: 'EFER.NX' },
+  smep: { reg: 'cr4', bit: X86_CR4_SMEP, name: 'CR4.SMEP' },
+  smap: { reg: 'cr4', bit: X86_CR4_SMAP, name: 'CR4.SMAP' },
+};

@@ -4,6 +4,7 @@
  * Everything here is plain data (structured-clone and JSON friendly once bigints are formatted).
  */
 import type { Kernel } from './behaviours.js';
+import type { CpuidFeature } from './regs.js';
 
 export type Vendor = 'intel' | 'amd';
 
@@ -78,10 +79,19 @@ export type ModelOp =
   | { op: 'vmexit' }
   | { op: 'invept'; type: 'single' | 'global'; eptp: bigint }
   | { op: 'invvpid'; type: 'single' | 'all'; vpid: number }
+  /** VMX operation (Intel): VMXON, VMXOFF, and VMCLEAR/VMPTRLD of the vmcs12 at guest-physical `vmptr`. */
+  | { op: 'vmxon' }
+  | { op: 'vmxoff' }
+  | { op: 'vmclear'; vmptr: bigint }
+  | { op: 'vmptrld'; vmptr: bigint }
+  /** SVM global interrupt flag (AMD): STGI sets GIF, CLGI clears it. */
+  | { op: 'stgi' }
+  | { op: 'clgi' }
   | { op: 'memslot'; action: 'delete' | 'move' | 'create'; slot: number }
   /** MMU-notifier invalidation of guest frame numbers [start, end). */
   | { op: 'notifier_unmap'; start: bigint; end: bigint }
-  | { op: 'cpuid'; maxphyaddr: number }
+  /** KVM_SET_CPUID2: a new MAXPHYADDR and/or feature bits (absent ones keep their value; all start exposed). */
+  | { op: 'cpuid'; maxphyaddr?: number; features?: Partial<Record<CpuidFeature, boolean>> }
   | { op: 'destroy_vcpu' }
   | { op: 'destroy_vm' };
 

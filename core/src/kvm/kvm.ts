@@ -3,6 +3,7 @@
  * lowered statement at a time, recording every state change as an action (actions.ts). VM-level events
  * live here too: memslot changes, MMU-notifier unmaps and VM destruction (virt/kvm/kvm_main.c).
  */
+import { CPUID_FEATURES } from '../kernel/regs.js';
 import { Interner } from '../util/intern.js';
 import { FixedKeyTree } from '../util/key_tree.js';
 import { SmallMap } from '../util/small_map.js';
@@ -10,10 +11,19 @@ import { Recorder, SharedActions } from './actions.js';
 import type { Kernel } from '../kernel/behaviours.js';
 import { getRoleField } from '../kernel/role_layout.js';
 import { formatCpuRole, formatRole } from '../kernel/role_layout.js';
-import { X86_CR4_VMXE } from '../kernel/regs.js';
 import { kvm_init_mmu, kvm_mmu_unload, kvm_mmu_zap_all_fast } from './mmu.js';
 import { nested_checks, nested_enter, nested_vmexit } from './nested.js';
-import { handle_invept, handle_invvpid } from './nested_vmx.js';
+import {
+  handle_invept,
+  handle_invvpid,
+  handle_vmclear,
+  handle_vmptrld,
+  handle_vmxoff,
+  handle_vmxon,
+  implied_vmxon,
+  type VmxResult,
+} from './nested_vmx.js';
+import { handle_clgi, handle_stgi } from './nested_svm.js';
 import { kvm_flush_remote_tlbs, kvm_handle_gfn_range_shadow, kvm_mmu_zap_all_shadow } from './shadow_mmu.js';
 import { emulator_leave_smm, enter_smm } from './smm.js';
 import type { Ctx, MmuPage, MmuState, NestedState, Regs, RetiredRoots, VcpuState, VmState } from './state.js';
@@ -102,6 +112,11 @@ function kvm_arch_vcpu_create(id: number, maxphyaddr: number): VcpuState {
     nested: null,
     smram: null,
     last_vpid: 0,
+    vmxon: false,
+    smm_vmxon: false,
+    current_vmptr: null,
+    cpuid: { pku: true, la57: true, pcid: true, nx: true, smep: true, smap: true },
+    gif: true,
     has_run: false,
     destroyed: false,
   };
@@ -173,6 +188,7 @@ const SHUTDOWN_RUN: Outcome = Object.freeze({
   message: 'KVM_RUN exits with KVM_EXIT_SHUTDOWN (KVM_REQ_TRIPLE_FAULT pending); the guest does not run',
 });
 const INIT_LATCHED_VMX = Object.freeze(ok('INIT latched (blocked in VMX operation outside guest mode)'));
+const INIT_LATCHED_GIF = Object.freeze(ok('INIT latched (blocked while GIF=0)'));
 const error = (label: string, message: string): Outcome => ({ outcome: 'error', label, message });
 
 function applyMode(old: bigint, mode: '=' | '|=' | '&=', value: bigint): bigint {
@@ -294,9 +310,11 @@ function dispatch(c: Ctx, id: number, op: ModelOp): Outcome {
         c.rec.call('kvm_check_nested_events', () => nested_vmexit(c, v));
         return ok('INIT (exits to L1)');
       }
-      // vmx.c vmx_apic_init_signal_blocked (every modelled era): `nested.vmxon && !is_guest_mode`, so
-      // kvm_apic_accept_events latches INIT in VMX root operation. The model has no VMXON: CR4.VMXE stands for it.
-      if (c.vm.vendor === 'intel' && c.vm.nested && v.cr4 & X86_CR4_VMXE) return INIT_LATCHED_VMX;
+      // vmx.c vmx_apic_init_signal_blocked (v5.15 … v6.12): `nested.vmxon && !is_guest_mode`, so
+      // kvm_apic_accept_events latches INIT in VMX root operation (after `vmxon`, until `vmxoff`).
+      if (c.vm.vendor === 'intel' && v.vmxon) return INIT_LATCHED_VMX;
+      // svm.c svm_apic_init_signal_blocked: `!gif_set(svm)` (GIF=0 after `clgi` or a nested #VMEXIT, until `stgi`).
+      if (c.vm.vendor === 'amd' && !v.gif) return INIT_LATCHED_GIF;
       c.rec.call('kvm_apic_accept_events', () => kvm_vcpu_reset(c, v));
       return ok('INIT');
     case 'invpcid':
@@ -330,25 +348,50 @@ function dispatch(c: Ctx, id: number, op: ModelOp): Outcome {
       enter_guest_before_instruction(c, v);
       handle_invvpid(c, v);
       return ok(`INVVPID ${op.type}`);
+    case 'vmxon':
+    case 'vmxoff':
+    case 'vmclear':
+    case 'vmptrld':
+      return vmxInstruction(c, v, op);
+    case 'stgi':
+    case 'clgi': {
+      const label = op.op.toUpperCase();
+      if (!c.vm.nested || c.vm.vendor !== 'amd')
+        return error(label, `${label} needs nested SVM (vm vendor=amd nested=on)`);
+      if (v.is_guest_mode) return error(label, `${label} executed by L2 exits to L1; issue it from L1 (after vmexit)`);
+      enter_guest_before_instruction(c, v);
+      const bad = op.op === 'stgi' ? handle_stgi(c, v) : handle_clgi(c, v);
+      return bad ? error(label, bad) : ok(label);
+    }
     case 'memslot':
       kvm_arch_flush_shadow_memslot(c, op.action, op.slot);
       return ok(`memslot ${op.action} ${op.slot}`);
     case 'notifier_unmap':
       kvm_unmap_gfn_range(c, op.start, op.end);
       return ok('MMU-notifier unmap');
-    case 'cpuid':
+    case 'cpuid': {
       // feb627e8d6f6 (v5.16) / c6617c61e8fe (v5.17): after KVM_RUN only an identical CPUID is accepted, and then
-      // kvm_set_cpuid returns before kvm_vcpu_after_set_cpuid. The model's CPUID is its MAXPHYADDR.
+      // kvm_set_cpuid returns before kvm_vcpu_after_set_cpuid. The model's CPUID is its MAXPHYADDR and the
+      // feature bits the MMU depends on (CPUID_FEATURES).
+      const maxphyaddr = op.maxphyaddr ?? v.maxphyaddr;
+      const features = { ...v.cpuid, ...op.features };
+      const changed = CPUID_FEATURES.filter((f) => features[f] !== v.cpuid[f]);
       if (v.has_run && c.kernel.has('cpuid_after_run_rejected')) {
-        if (op.maxphyaddr === v.maxphyaddr)
+        if (maxphyaddr === v.maxphyaddr && changed.length === 0)
           return ok('KVM_SET_CPUID (identical CPUID after KVM_RUN: accepted, no change)');
+        const what = [
+          ...(maxphyaddr !== v.maxphyaddr ? [`MAXPHYADDR ${v.maxphyaddr} → ${maxphyaddr}`] : []),
+          ...changed.map((f) => `${f} ${features[f] ? 'on' : 'off'}`),
+        ].join(', ');
         return error(
           'KVM_SET_CPUID',
-          `KVM_SET_CPUID fails with -EINVAL: vCPU ${v.id} has run and the CPUID differs (MAXPHYADDR ${v.maxphyaddr} → ${op.maxphyaddr}); nothing changes`,
+          `KVM_SET_CPUID fails with -EINVAL: vCPU ${v.id} has run and the CPUID differs (${what}); nothing changes`,
         );
       }
-      kvm_mmu_after_set_cpuid(c, v, op.maxphyaddr);
+      v.cpuid = features;
+      kvm_mmu_after_set_cpuid(c, v, maxphyaddr);
       return ok('KVM_SET_CPUID');
+    }
     case 'destroy_vcpu':
       kvm_arch_vcpu_destroy(c, v);
       return ok(`destroy vCPU ${v.id}`);
@@ -356,6 +399,29 @@ function dispatch(c: Ctx, id: number, op: ModelOp): Outcome {
       kvm_destroy_vm(c);
       return ok('destroy VM');
   }
+}
+
+const VMX_LABEL = { vmxon: 'VMXON', vmxoff: 'VMXOFF', vmclear: 'VMCLEAR', vmptrld: 'VMPTRLD' } as const;
+
+/** VMXON, VMXOFF, VMCLEAR and VMPTRLD: L1 instructions that exit to L0's vmx/nested.c handlers. */
+function vmxInstruction(
+  c: Ctx,
+  v: VcpuState,
+  op: Extract<ModelOp, { op: 'vmxon' | 'vmxoff' | 'vmclear' | 'vmptrld' }>,
+): Outcome {
+  const label = VMX_LABEL[op.op];
+  if (!c.vm.nested || c.vm.vendor !== 'intel')
+    return error(label, `${label} needs nested VMX (vm vendor=intel nested=on)`);
+  if (v.is_guest_mode) return error(label, `${label} executed by L2 exits to L1; issue it from L1 (after vmexit)`);
+  enter_guest_before_instruction(c, v);
+  let r: VmxResult;
+  if (op.op === 'vmxon') r = handle_vmxon(c, v);
+  else if (op.op === 'vmxoff') r = handle_vmxoff(c, v);
+  else if (op.op === 'vmclear') r = handle_vmclear(c, v, op.vmptr);
+  else r = handle_vmptrld(c, v, op.vmptr);
+  if (r.kind === 'fault') return error(label, r.message);
+  if (r.kind === 'vmfail') return { outcome: 'vmfail', label, message: r.message };
+  return ok(r.note ? `${label} (${r.note})` : label);
 }
 
 function vmenter(c: Ctx, v: VcpuState, op: Extract<ModelOp, { op: 'vmenter' }>): Outcome {
@@ -379,11 +445,17 @@ function vmenter(c: Ctx, v: VcpuState, op: Extract<ModelOp, { op: 'vmenter' }>):
     return error('VM-Enter', 'nested EPT/NPT needs EPT/NPT in L0 (vm tdp=on)');
   }
   enter_guest_before_instruction(c, v);
+  if (intel) {
+    const noVmcs = implied_vmxon(c, v);
+    if (noVmcs) return { outcome: 'vmfail', label: 'VM-Enter', message: noVmcs };
+  }
   const bad = nested_checks(c, v, nested, l2);
   if (bad) {
     return { outcome: 'vmfail', label: 'VM-Enter', message: bad };
   }
   nested_enter(c, v, nested, l2);
+  // svm/nested.c nested_svm_vmrun (v5.15 … v6.12): `svm_set_gif(svm, true)` once L2 state is loaded.
+  if (!intel) v.gif = true;
   return ok('VM-Enter');
 }
 

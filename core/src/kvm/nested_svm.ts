@@ -85,6 +85,8 @@ export function nested_svm_vmexit(c: Ctx, v: VcpuState): void {
   if (!nested) return;
   c.rec.call('nested_svm_vmexit', () => {
     v.is_guest_mode = false;
+    // nested_svm_vmexit (v5.15 … v6.12): `svm_set_gif(svm, false)`, as a #VMEXIT clears GIF.
+    v.gif = false;
     v.efer = nested.l1.efer;
     vendor_set_cr0(v, nested.l1.cr0);
     v.cr4 = nested.l1.cr4;
@@ -99,3 +101,20 @@ export function nested_svm_vmexit(c: Ctx, v: VcpuState): void {
     v.nested = null;
   });
 }
+
+/**
+ * `stgi_interception` / `clgi_interception` (svm.c, v5.15 … v6.12): `nested_svm_check_permissions` raises #UD
+ * without EFER.SVME or outside paging; otherwise `svm_set_gif`. Returns the fault, or null.
+ */
+function set_gif_insn(c: Ctx, v: VcpuState, fn: string, value: boolean): string | null {
+  return c.rec.call(fn, () => {
+    const insn = value ? 'STGI' : 'CLGI';
+    if (!(v.efer & EFER_SVME)) return `${insn} with EFER.SVME=0 raises #UD`;
+    if (!(v.cr0 & X86_CR0_PG)) return `${insn} without paging raises #UD`;
+    v.gif = value;
+    return null;
+  });
+}
+
+export const handle_stgi = (c: Ctx, v: VcpuState): string | null => set_gif_insn(c, v, 'stgi_interception', true);
+export const handle_clgi = (c: Ctx, v: VcpuState): string | null => set_gif_insn(c, v, 'clgi_interception', false);

@@ -183,3 +183,117 @@ export function handle_invvpid(c: Ctx, v: VcpuState): void {
     else c.rec.emit('flush', 'INVVPID: hardware VPID flush, no root changes', { vcpu: v.id });
   });
 }
+
+/**
+ * `nested_release_vmcs12` (vmx/nested.c, v5.15 … v6.12): with a current vmcs12, flush it to guest memory, free
+ * every guest_mmu root (KVM_MMU_ROOTS_ALL) and forget the pointer. Nothing without a current vmcs12.
+ */
+function nested_release_vmcs12(c: Ctx, v: VcpuState): void {
+  if (v.current_vmptr === null) return;
+  c.rec.call('nested_release_vmcs12', () => {
+    kvm_mmu_free_roots(c, v, v.guest_mmu, KVM_MMU_ROOTS_ALL);
+    v.current_vmptr = null;
+  });
+}
+
+/**
+ * `free_nested` (vmx/nested.c, v5.15 … v6.12): leave VMX operation (`nested.vmxon` and `nested.smm.vmxon`),
+ * drop the current vmcs12 pointer and free every guest_mmu root. Nothing when L1 never entered VMX operation.
+ */
+export function free_nested(c: Ctx, v: VcpuState): void {
+  if (!v.vmxon && !v.smm_vmxon) return;
+  c.rec.call('free_nested', () => {
+    v.vmxon = false;
+    v.smm_vmxon = false;
+    v.current_vmptr = null;
+    kvm_mmu_free_roots(c, v, v.guest_mmu, KVM_MMU_ROOTS_ALL);
+  });
+}
+
+/** The outcome of an emulated VMX instruction: done, #UD/#GP (`fault`), or VMfail (`vmfail`). */
+export type VmxResult = { kind: 'ok'; note?: string } | { kind: 'fault' | 'vmfail'; message: string; note?: undefined };
+
+/**
+ * `handle_vmxon`: #UD without CR4.VMXE, outside protected mode with paging (the model's stand-in for
+ * `!kvm_read_cr0_bits(PE)` / v8086 / compatibility mode), VMfail when already in VMX operation, else
+ * `enter_vmx_operation` sets `nested.vmxon` with no current vmcs12.
+ */
+export function handle_vmxon(c: Ctx, v: VcpuState): VmxResult {
+  return c.rec.call('handle_vmxon', () => {
+    if (!(v.cr4 & X86_CR4_VMXE)) return { kind: 'fault', message: 'VMXON with CR4.VMXE=0 raises #UD' };
+    if (!(v.cr0 & X86_CR0_PE)) return { kind: 'fault', message: 'VMXON outside protected mode raises #UD' };
+    if (v.vmxon) return { kind: 'vmfail', message: 'VMXON in VMX root operation fails (VMfailValid)' };
+    c.rec.call('enter_vmx_operation', () => {
+      v.vmxon = true;
+      v.current_vmptr = null;
+    });
+    return { kind: 'ok' };
+  });
+}
+
+/** `nested_vmx_check_permission`: every VMX instruction but VMXON raises #UD outside VMX operation. */
+function check_permission(v: VcpuState, insn: string): VmxResult | null {
+  return v.vmxon ? null : { kind: 'fault', message: `${insn} outside VMX operation raises #UD` };
+}
+
+/** `handle_vmxoff`: `free_nested`, so every guest_mmu root is freed. */
+export function handle_vmxoff(c: Ctx, v: VcpuState): VmxResult {
+  return c.rec.call('handle_vmxoff', () => {
+    const bad = check_permission(v, 'VMXOFF');
+    if (bad) return bad;
+    free_nested(c, v);
+    return { kind: 'ok' };
+  });
+}
+
+const VMCS_ALIGN_MASK = 0xfffn;
+
+function vmptr_fault(v: VcpuState, insn: string, vmptr: bigint): VmxResult | null {
+  // nested_vmx_get_vmptr + page_address_valid: not 4K-aligned or beyond MAXPHYADDR is VMfail.
+  if (vmptr & VMCS_ALIGN_MASK || vmptr >> BigInt(v.maxphyaddr))
+    return { kind: 'vmfail', message: `${insn} with an invalid address ${hex(vmptr)} fails (VMfail)` };
+  return null;
+}
+
+/** `handle_vmclear`: clearing the current vmcs12 is `nested_release_vmcs12`; any other vmcs12 leaves the roots. */
+export function handle_vmclear(c: Ctx, v: VcpuState, vmptr: bigint): VmxResult {
+  return c.rec.call('handle_vmclear', () => {
+    const bad = check_permission(v, 'VMCLEAR') ?? vmptr_fault(v, 'VMCLEAR', vmptr);
+    if (bad) return bad;
+    if (vmptr !== v.current_vmptr) return { kind: 'ok', note: 'not the current vmcs12: no root changes' };
+    nested_release_vmcs12(c, v);
+    return { kind: 'ok' };
+  });
+}
+
+/** `handle_vmptrld`: loading a different vmcs12 first releases the current one (`nested_release_vmcs12`). */
+export function handle_vmptrld(c: Ctx, v: VcpuState, vmptr: bigint): VmxResult {
+  return c.rec.call('handle_vmptrld', () => {
+    const bad = check_permission(v, 'VMPTRLD') ?? vmptr_fault(v, 'VMPTRLD', vmptr);
+    if (bad) return bad;
+    if (vmptr === v.current_vmptr) return { kind: 'ok', note: 'already the current vmcs12: no root changes' };
+    nested_release_vmcs12(c, v);
+    v.current_vmptr = vmptr;
+    return { kind: 'ok' };
+  });
+}
+
+/** The vmcs12 a `vmenter` without `vmxon`/`vmptrld` runs on: it has no guest-physical address. */
+const IMPLIED_VMCS12 = -1n;
+
+/**
+ * Before VMLAUNCH (`nested_vmx_run`): a vCPU with CR4.VMXE that never executed `vmxon` is taken to have executed
+ * VMXON and VMPTRLD (scenarios that do not model VMX operation); in VMX operation without a current vmcs12 the
+ * launch fails (VMfailInvalid). Without CR4.VMXE `nested_vmx_checks` reports it.
+ */
+export function implied_vmxon(c: Ctx, v: VcpuState): string | null {
+  if (!(v.cr4 & X86_CR4_VMXE)) return null;
+  if (!v.vmxon) {
+    v.vmxon = true;
+    v.current_vmptr = IMPLIED_VMCS12;
+    return null;
+  }
+  if (v.current_vmptr === null)
+    return 'VMLAUNCH without a current vmcs12 (no VMPTRLD since VMXON/VMCLEAR) fails (VMfailInvalid)';
+  return null;
+}

@@ -29,6 +29,11 @@ export function enter_smm(c: Ctx, v: VcpuState): boolean {
   // The vendor hook leaves L2 first; RSM re-enters it.
   const nested = v.is_guest_mode ? leave_guest_mode_for_smm(c, v) : null;
   v.smram = { regs, nested };
+  // vmx_enter_smm (v5.15 … v6.12): VMX operation is saved in `nested.smm.vmxon` and left for SMM.
+  if (v.vmxon) {
+    v.smm_vmxon = true;
+    v.vmxon = false;
+  }
   kvm_smm_changed(c, v, true);
   // Vendor hooks only: no kvm_post_set_* logic for these writes.
   vendor_set_cr0(v, v.cr0 & ~(X86_CR0_PE | X86_CR0_EM | X86_CR0_TS | X86_CR0_PG));
@@ -55,6 +60,11 @@ export function emulator_leave_smm(c: Ctx, v: VcpuState): string | null {
   if (v.cr0 & X86_CR0_PE) kvm_set_cr0(c, v, v.cr0 & ~(X86_CR0_PG | X86_CR0_PE));
   if (v.cr4 & X86_CR4_PAE) kvm_set_cr4(c, v, v.cr4 & ~X86_CR4_PAE);
   set_efer(c, v, 0n);
+  // vmx_leave_smm: back into VMX operation before the saved state (and L2) is reloaded.
+  if (v.smm_vmxon) {
+    v.vmxon = true;
+    v.smm_vmxon = false;
+  }
   if (saved) {
     if (saved.nested) reenter_guest_mode_after_rsm(c, v, saved.nested);
     const load = c.rec.enter('rsm_load_state_64');

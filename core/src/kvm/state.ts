@@ -4,6 +4,7 @@
  */
 import { SharedActions, type Recorder } from './actions.js';
 import type { Kernel } from '../kernel/behaviours.js';
+import type { CpuidFeature } from '../kernel/regs.js';
 import type { CpuRole } from './mmu_role.js';
 import type { MmuName, RootKind, RootSnapshot, VmConfig } from '../kernel/types.js';
 import type { StatName } from '../kernel/stats.js';
@@ -109,6 +110,16 @@ export interface VcpuState {
   /** State saved in SMRAM by enter_smm (registers, and the L2 state when an SMI left guest mode). */
   smram: { regs: Regs; nested: { nested: NestedState; l2: Regs } | null } | null;
   last_vpid: number;
+  /** `vmx->nested.vmxon`: L1 executed VMXON (VMX root operation, or non-root while in guest mode). */
+  vmxon: boolean;
+  /** `vmx->nested.smm.vmxon`: VMX operation saved by an SMI and restored by RSM. */
+  smm_vmxon: boolean;
+  /** `vmx->nested.current_vmptr`; null is INVALID_GPA. */
+  current_vmptr: bigint | null;
+  /** Guest CPUID feature bits (`guest_cpuid_has`) the MMU depends on. */
+  cpuid: Record<CpuidFeature, boolean>;
+  /** SVM global interrupt flag (`gif_set`). */
+  gif: boolean;
   /** `vcpu->arch.last_vmentry_cpu != -1`: the vCPU has entered the guest at least once (kvm_vcpu_has_run). */
   has_run: boolean;
   destroyed: boolean;

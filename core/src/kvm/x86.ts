@@ -5,7 +5,13 @@
  * Functions return null on success or the reason a write faults (#GP); a faulting write changes nothing.
  */
 import { SharedActions } from './actions.js';
-import { kvm_mmu_cr0_role_bits, kvm_mmu_cr4_role_bits, kvm_mmu_efer_role_bits } from '../kernel/regs.js';
+import {
+  CPUID_FEATURE_BIT,
+  CPUID_FEATURES,
+  kvm_mmu_cr0_role_bits,
+  kvm_mmu_cr4_role_bits,
+  kvm_mmu_efer_role_bits,
+} from '../kernel/regs.js';
 import {
   activeMmu,
   kvm_init_mmu,
@@ -182,9 +188,18 @@ function cr4Fault(c: Ctx, v: VcpuState, cr4: bigint): Fault {
   if (cr4 & ~CR4_KNOWN) return `reserved CR4 bits ${hex(cr4 & ~CR4_KNOWN)}`;
   if (is(cr4, X86_CR4_SMXE)) return 'CR4.SMXE: SMX is not exposed to guests';
   if (is(cr4, X86_CR4_VMXE) && (c.vm.vendor !== 'intel' || !c.vm.nested)) return 'CR4.VMXE needs nested VMX';
+  // vmx.c vmx_is_valid_cr4 (v5.15 … v6.12): in VMX operation CR4 must stay nested_cr4_valid, so VMXE stays set.
+  if (v.vmxon && !is(cr4, X86_CR4_VMXE)) return 'clearing CR4.VMXE in VMX operation (VMXOFF first)';
   // cpuid.c kvm_set_cpu_caps (v5.15 … v6.18): PKU is cleared when !tdp_enabled, so __cr4_reserved_bits makes
   // CR4.PKE reserved and kvm_is_valid_cr4 refuses it (kernel-notes §5).
   if (is(cr4, X86_CR4_PKE) && !c.vm.tdp) return 'CR4.PKE: KVM does not expose PKU without TDP, so the bit is reserved';
+  // x86.c __cr4_reserved_bits (v5.15 … v6.12): a CR4 bit whose feature is not in the guest CPUID is reserved
+  // (cr4_guest_rsvd_bits, set by kvm_vcpu_after_set_cpuid), so kvm_is_valid_cr4 refuses it: #GP.
+  for (const f of CPUID_FEATURES) {
+    const b = CPUID_FEATURE_BIT[f];
+    if (b.reg === 'cr4' && !v.cpuid[f] && is(cr4, b.bit))
+      return `${b.name}: ${f.toUpperCase()} is not in the guest CPUID (cpuid ${f}=off), so the bit is reserved`;
+  }
   return null;
 }
 
@@ -274,6 +289,8 @@ const validEferBits = (c: Ctx): bigint =>
 function eferFault(c: Ctx, v: VcpuState, value: bigint, host_initiated: boolean): Fault {
   const valid = validEferBits(c);
   if (value & ~valid) return `reserved EFER bits ${hex(value & ~valid)}`;
+  // x86.c __kvm_valid_efer (v5.15 … v6.12): EFER.NX needs X86_FEATURE_NX in the guest CPUID.
+  if (value & EFER_NX && !v.cpuid.nx) return 'EFER.NX: NX is not in the guest CPUID (cpuid nx=off)';
   if (!host_initiated && is_paging(v) && (v.efer ^ value) & EFER_LME) return 'toggling EFER.LME with paging enabled';
   return null;
 }

@@ -42,11 +42,17 @@ export interface CheckedScenario {
 }
 
 /** Events that exist only for a VM with nested virtualization, and the vendor each needs (if one). */
-const NESTED_EVENTS: Readonly<Record<string, 'intel' | undefined>> = {
+const NESTED_EVENTS: Readonly<Record<string, 'intel' | 'amd' | undefined>> = {
   vmenter: undefined,
   vmexit: undefined,
   invept: 'intel',
   invvpid: 'intel',
+  vmxon: 'intel',
+  vmxoff: 'intel',
+  vmclear: 'intel',
+  vmptrld: 'intel',
+  stgi: 'amd',
+  clgi: 'amd',
 };
 
 export function checkScenario(parse: ParseResult, opts: CheckOptions = {}): CheckedScenario {
@@ -220,7 +226,12 @@ function checkNested(
   }
   const vendorNeeded = NESTED_EVENTS[s.keyword];
   if (vendorNeeded && vm.vendor !== vendorNeeded) {
-    report(s.keywordSpan, 'wrong-vendor', `\`${s.keyword}\` is a VMX instruction; this VM is \`vendor=${vm.vendor}\``);
+    const kind = vendorNeeded === 'intel' ? 'a VMX' : 'an SVM';
+    report(
+      s.keywordSpan,
+      'wrong-vendor',
+      `\`${s.keyword}\` is ${kind} instruction; this VM is \`vendor=${vm.vendor}\``,
+    );
     return;
   }
   const op = s.op;

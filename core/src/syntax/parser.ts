@@ -6,7 +6,7 @@
  * Events are lowered here to the model's ModelOp: flags become bits, `&= ~X` becomes the kept mask,
  * `cr3 = … pcid=N noflush` becomes one CR3 value.
  */
-import { FLAGS, findFlag, type FlagRegName } from '../kernel/regs.js';
+import { CPUID_FEATURES, FLAGS, findFlag, type FlagRegName } from '../kernel/regs.js';
 import { MAX_VCPUS, type ModelOp } from '../kernel/types.js';
 import { suggest } from '../util/suggest.js';
 import type {
@@ -40,6 +40,12 @@ export const EVENT_KEYWORDS = [
   'vmexit',
   'invept',
   'invvpid',
+  'vmxon',
+  'vmxoff',
+  'vmclear',
+  'vmptrld',
+  'stgi',
+  'clgi',
   'memslot',
   'notifier',
   'cpuid',
@@ -59,6 +65,14 @@ const MAX_VCPUS_BIG = BigInt(MAX_VCPUS);
 
 /** Each keyword's one string: a long document then holds one `run`, not one per line. */
 const KEYWORD_NAMES: ReadonlyMap<string, string> = new Map(KEYWORDS.map((k) => [k, k]));
+
+const ON_OFF: OptionSpec = { type: 'enum', values: ['on', 'off'] };
+
+/** `cpuid` keys: MAXPHYADDR and the feature bits the MMU depends on (each `on` or `off`). */
+export const CPUID_KEYS: Readonly<Record<string, OptionSpec>> = {
+  maxphyaddr: { type: 'num', min: 32n, max: 52n },
+  ...Object.fromEntries(CPUID_FEATURES.map((f) => [f, ON_OFF])),
+};
 
 /** `vm` keys and what each accepts (SPEC §1.1). Shared with completion and the checker. */
 export const VM_KEYS: Readonly<Record<string, OptionSpec>> = {
@@ -253,6 +267,10 @@ const RUN: ModelOp = Object.freeze({ op: 'run' });
 const SMI: ModelOp = Object.freeze({ op: 'smi' });
 const RSM: ModelOp = Object.freeze({ op: 'rsm' });
 const INIT: ModelOp = Object.freeze({ op: 'init' });
+const VMXON: ModelOp = Object.freeze({ op: 'vmxon' });
+const VMXOFF: ModelOp = Object.freeze({ op: 'vmxoff' });
+const STGI: ModelOp = Object.freeze({ op: 'stgi' });
+const CLGI: ModelOp = Object.freeze({ op: 'clgi' });
 const VMEXIT: ModelOp = Object.freeze({ op: 'vmexit' });
 
 class LineParser {
@@ -428,16 +446,40 @@ class LineParser {
         return this.invept(keyword);
       case 'invvpid':
         return this.invvpid(keyword);
+      case 'vmxon':
+        return VMXON;
+      case 'vmxoff':
+        return VMXOFF;
+      case 'stgi':
+        return STGI;
+      case 'clgi':
+        return CLGI;
+      case 'vmclear':
+      case 'vmptrld': {
+        const vmptr = this.number(keyword, 'the vmcs12 address');
+        if (vmptr === undefined) return undefined;
+        return keyword.text === 'vmclear' ? { op: 'vmclear', vmptr } : { op: 'vmptrld', vmptr };
+      }
       case 'memslot':
         return this.memslot(keyword);
       case 'notifier':
         return this.notifier(keyword);
       case 'cpuid': {
-        const opts = this.options(keyword, { maxphyaddr: VM_KEYS.maxphyaddr! });
+        const opts = this.options(keyword, CPUID_KEYS);
         if (!opts) return undefined;
+        if (opts.size === 0)
+          return this.missing(
+            keyword,
+            'cpuid needs `maxphyaddr=N` or a feature (`pku=`, `la57=`, `pcid=`, `nx=`, `smep=`, `smap=`)',
+          );
+        const op: ModelOp & { op: 'cpuid' } = { op: 'cpuid' };
         const m = opts.get('maxphyaddr');
-        if (!m) return this.missing(keyword, 'cpuid needs `maxphyaddr=N`');
-        return { op: 'cpuid', maxphyaddr: Number(m.value) };
+        if (m) op.maxphyaddr = Number(m.value);
+        for (const f of CPUID_FEATURES) {
+          const o = opts.get(f);
+          if (o) (op.features ??= {})[f] = o.value === 'on';
+        }
+        return op;
       }
       case 'destroy': {
         const what = this.word(keyword, ['vcpu', 'vm'], '`vcpu` or `vm`');

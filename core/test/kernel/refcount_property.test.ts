@@ -19,11 +19,18 @@ export function generateBody(seed: number, steps: number, opts: { nested: boolea
   const inSmm = [false, false];
   const inL2 = [false, false];
   const l2BeforeSmi = [false, false];
+  // VMX operation per vCPU: after VMXON (or a vmenter, which implies it), and the current vmcs12 (or none).
+  const vmxon = [false, false];
+  const vmcs: (string | null)[] = [null, null];
   const long =
     opts.vendor === 'intel'
       ? `sregs cr0=PE|ET|PG|WP cr4=PAE${opts.nested ? '|VMXE' : ''} efer=LME|LMA|NX cr3=0x1000`
       : `sregs cr0=PE|ET|PG|WP cr4=PAE efer=LME|LMA|NX${opts.nested ? '|SVME' : ''} cr3=0x1000`;
-  for (const v of [0, 1]) lines.push(`vcpu ${v}`, long, 'run');
+  // KVM_SET_CPUID before the first run may hide features the generated writes never set; after it only an
+  // identical CPUID is accepted (v5.16+), so later `cpuid` steps repeat it.
+  const hidden = ['pku', 'la57', 'pcid', 'smep', 'smap'].filter(() => next(3) === 0);
+  const cpuid = hidden.length ? `cpuid ${hidden.map((f) => `${f}=off`).join(' ')}` : 'cpuid smep=on';
+  for (const v of [0, 1]) lines.push(`vcpu ${v}`, cpuid, long, 'run');
   let cur = 1;
   for (let i = 0; i < steps; i++) {
     const v = next(2);
@@ -56,12 +63,34 @@ export function generateBody(seed: number, steps: number, opts: { nested: boolea
       lines.push(long);
     } else if (r < 15 && opts.nested && !inSmm[v]) {
       if (inL2[v]) lines.push('vmexit');
-      else if (opts.vendor === 'intel')
+      else if (opts.vendor === 'intel' && vmxon[v] && vmcs[v] === null) {
+        // VMLAUNCH without a current vmcs12 VMfails: load one instead.
+        lines.push('vmptrld 0x7000');
+        vmcs[v] = '0x7000';
+        continue;
+      } else if (opts.vendor === 'intel') {
+        if (!vmxon[v]) [vmxon[v], vmcs[v]] = [true, 'implied'];
         lines.push(`vmenter ept=on eptp=0x${(0x501e + 0x1000 * next(3)).toString(16)} cr3=0x9000`);
-      else lines.push(`vmenter npt=on ncr3=0x${(0x5000 + 0x1000 * next(3)).toString(16)} cr3=0x9000`);
+      } else lines.push(`vmenter npt=on ncr3=0x${(0x5000 + 0x1000 * next(3)).toString(16)} cr3=0x9000`);
       inL2[v] = !inL2[v];
     } else if (r < 16 && !inSmm[v]) {
-      lines.push('invpcid all');
+      lines.push(next(4) ? 'invpcid all' : cpuid);
+    } else if (r < 17 && opts.nested && !inSmm[v] && !inL2[v]) {
+      // VMX operation (free_nested, nested_release_vmcs12) and the SVM GIF, each from L1 only.
+      const w = next(4);
+      if (opts.vendor === 'amd') lines.push(w < 2 ? 'clgi' : 'stgi');
+      else if (!vmxon[v]) {
+        lines.push('vmxon');
+        [vmxon[v], vmcs[v]] = [true, null];
+      } else if (w === 0) {
+        lines.push('vmxoff');
+        [vmxon[v], vmcs[v]] = [false, null];
+      } else {
+        const ptr = next(2) ? '0x7000' : '0x8000';
+        lines.push(`${w === 1 ? 'vmclear' : 'vmptrld'} ${ptr}`);
+        if (w !== 1) vmcs[v] = ptr;
+        else if (vmcs[v] === ptr) vmcs[v] = null;
+      }
     } else {
       lines.push('run');
     }

@@ -165,6 +165,7 @@ describe('model fixes: INIT in VMX operation outside guest mode (vmx.c vmx_apic_
       const h = vmOn(profile, { nested: true });
       h.sregs({ ...LONG_MODE, cr4: X86_CR4_PAE | X86_CR4_VMXE, cr3: 0x1000n });
       h.run();
+      assert.equal(h.do({ op: 'vmxon' }).outcome, 'ok');
       const before = h.snap;
       const r = h.do({ op: 'init' });
       assert.equal(r.outcome, 'ok');
@@ -174,7 +175,7 @@ describe('model fixes: INIT in VMX operation outside guest mode (vmx.c vmx_apic_
     });
   }
 
-  it('without VMX operation (CR4.VMXE=0) INIT still resets the vCPU', () => {
+  it('without VMX operation (no VMXON) INIT still resets the vCPU', () => {
     const h = vmOn('v6.1', { nested: true });
     h.longMode();
     h.run();

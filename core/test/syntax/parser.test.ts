@@ -313,7 +313,12 @@ describe('syntax/parser', () => {
         19,
         '`maxphyaddr` must be in 32..52, not 53',
       ]);
-      assert.deepEqual(bad('cpuid'), ['missing-value', 0, 5, 'cpuid needs `maxphyaddr=N`']);
+      assert.deepEqual(bad('cpuid'), [
+        'missing-value',
+        0,
+        5,
+        'cpuid needs `maxphyaddr=N` or a feature (`pku=`, `la57=`, `pcid=`, `nx=`, `smep=`, `smap=`)',
+      ]);
       assert.deepEqual(bad('destroy vcpus'), ['bad-value', 8, 13, 'unknown word `vcpus`, did you mean `vcpu`?']);
       assert.deepEqual(bad('decode role 0x1_0000_0000'), [
         'number-out-of-range',
