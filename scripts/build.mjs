@@ -1,10 +1,12 @@
 #!/usr/bin/env node
-// One build for every bundle: the CLI, the language server, the VS Code client and the root panel.
+// One build for every bundle: the CLI, the language server, the VS Code client and the root panel, and their
+// browser twins (the language server in a web worker, the web extension, the playground: scripts/build-web.mjs).
 // esbuild does not type-check; `tsc -b` (npm run typecheck / npm test) does.
 import * as esbuild from 'esbuild';
 import { existsSync, mkdirSync, copyFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { webBundles } from './build-web.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const watch = process.argv.includes('--watch');
@@ -37,6 +39,7 @@ const bundles = [
     entryPoints: ['webview/src/main.ts'],
     outfile: 'dist/webview/webview.js',
   },
+  ...webBundles({ root, production }),
 ];
 
 mkdirSync(join(root, 'dist'), { recursive: true });
