@@ -8,7 +8,6 @@ import type { Settings } from '../../core/src/settings.js';
 import { SETTINGS_SECTION, readSettings } from '../../core/src/settings.js';
 import { LANGUAGE_ID } from './command_ids.js';
 import type { PanelHost } from './panel/index.js';
-import { startNodeClient } from './node_client.js';
 import { KernelStatusBar } from './status_bar.js';
 
 /** Makes the language client: the server as a Node process (extension.ts) or in a web worker (browser.ts). */
@@ -24,7 +23,7 @@ export class Ctx implements PanelHost, vscode.Disposable {
 
   constructor(
     readonly context: vscode.ExtensionContext,
-    private readonly createClient: ClientFactory = startNodeClient,
+    private readonly createClient: ClientFactory,
   ) {
     this.statusBar = new KernelStatusBar(this);
     this.disposables.push(this.output, this.restarted, this.statusBar);

@@ -1,12 +1,13 @@
 import type * as vscode from 'vscode';
 import { registerCommands } from './commands.js';
 import { Ctx } from './ctx.js';
+import { startNodeClient } from './node_client.js';
 import { activateRootPanel } from './panel/index.js';
 
 let ctx: Ctx | undefined;
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
-  ctx = new Ctx(context);
+  ctx = new Ctx(context, startNodeClient);
   registerCommands(ctx);
   ctx.push(activateRootPanel(ctx));
   await ctx.start();
