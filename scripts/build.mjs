@@ -6,7 +6,7 @@ import * as esbuild from 'esbuild';
 import { existsSync, mkdirSync, copyFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { webBundles } from './build-web.mjs';
+import { playgroundBundles, webBundles, writePlaygroundFiles } from './build-web.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const watch = process.argv.includes('--watch');
@@ -40,6 +40,7 @@ const bundles = [
     outfile: 'dist/webview/webview.js',
   },
   ...webBundles({ root, production }),
+  ...playgroundBundles({ root, production }),
 ];
 
 mkdirSync(join(root, 'dist'), { recursive: true });
@@ -56,4 +57,5 @@ if (watch) {
     mkdirSync(join(root, 'dist/webview'), { recursive: true });
     copyFileSync(join(root, 'webview/src/panel.css'), join(root, 'dist/webview/panel.css'));
   }
+  if (existsSync(join(root, 'playground/src/index.html'))) writePlaygroundFiles({ root });
 }
