@@ -11,7 +11,7 @@ import { basicSetup } from 'codemirror';
 import { TimelineRequest, type ProfilesResult, type TimelineResult } from '../../core/src/protocol.js';
 import { ProfilesRequest } from '../../core/src/protocol.js';
 import { emailText } from './email.js';
-import { outcomeHints, refreshHints } from './hints.js';
+import { hintsAnalysed, invalidateHints, outcomeHints } from './hints.js';
 import { editorTheme, kvmmu } from './language.js';
 import { DOCUMENT_URI, pushSettings, startClient } from './lsp.js';
 import { PlaygroundPanel } from './panel_host.js';
@@ -65,7 +65,7 @@ export async function startPlayground(doc: Document): Promise<void> {
   const live: { view?: EditorView; panel?: PlaygroundPanel } = {};
   const client: LSPClient = startClient('server.js', {
     onAnalysed: () => {
-      if (live.view) refreshHints(live.view);
+      if (live.view) hintsAnalysed(live.view);
       live.panel?.refresh();
     },
     onWorkerError: (message) => status(`The language server stopped: ${message}. Reload the page.`, 'error'),
@@ -130,6 +130,8 @@ export async function startPlayground(doc: Document): Promise<void> {
   ui.togglePanel.addEventListener('click', () => showPanel(ui.panel.hidden));
   ui.kernel.addEventListener('change', () => {
     pushSettings(client, ui.kernel.value);
+    invalidateHints(editor);
+    panel.refresh();
     status(`Default kernel: ${ui.kernel.value} (a kernel line in the scenario wins over it).`);
   });
   void client

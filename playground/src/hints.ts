@@ -1,10 +1,12 @@
 /**
  * Per-line outcome hints in the editor: the server's `textDocument/inlayHint` answers drawn as widgets at
- * the end of each statement (lsp-client has no inlay hints). They are fetched for the visible lines once
- * the server has analysed the version on screen, and dropped if the text moved on meanwhile. The editor
+ * the end of each statement (lsp-client has no inlay hints). They are fetched for the visible lines after an
+ * edit and whenever the server publishes an analysis (the kernel changed), and dropped if the text moved on
+ * meanwhile. The editor
  * element carries `data-hints="fresh"` when the hints on screen belong to the text on screen.
  *
- * Edits reach the server within `SYNC_DELAY_MS` rather than lsp-client's own 500 ms, so hints follow typing.
+ * Edits reach the server within `SYNC_DELAY_MS` rather than lsp-client's own 500 ms, with a request for hints, so
+ * hints follow typing.
  */
 import { LSPPlugin } from '@codemirror/lsp-client';
 import { StateEffect, StateField, type Extension, type Text } from '@codemirror/state';
@@ -58,6 +60,7 @@ class HintFetcher {
   private syncTimer: ReturnType<typeof setTimeout> | undefined;
   private scrollTimer: ReturnType<typeof setTimeout> | undefined;
   private generation = 0;
+  private inFlight = false;
 
   constructor(private readonly view: EditorView) {
     view.dom.dataset['hints'] = 'stale';
@@ -68,7 +71,9 @@ class HintFetcher {
       this.generation++;
       this.view.dom.dataset['hints'] = 'stale';
       clearTimeout(this.syncTimer);
-      this.syncTimer = setTimeout(() => LSPPlugin.get(this.view)?.client.sync(), SYNC_DELAY_MS);
+      // Sync and ask at once: the server analyses the new version for the request (incrementally), without
+      // waiting for its diagnostics debounce. Their publication asks again, which the cache answers.
+      this.syncTimer = setTimeout(() => void this.refresh(), SYNC_DELAY_MS);
     } else if (update.viewportChanged) {
       clearTimeout(this.scrollTimer);
       this.scrollTimer = setTimeout(() => void this.refresh(), SCROLL_DELAY_MS);
@@ -80,11 +85,24 @@ class HintFetcher {
     clearTimeout(this.scrollTimer);
   }
 
+  /** The server published an analysis: ask unless the hints on screen or a request in flight are current. */
+  analysed(): void {
+    if (this.view.dom.dataset['hints'] !== 'fresh' && !this.inFlight) void this.refresh();
+  }
+
+  /** What the server answers changed without an edit (the kernel): drop answers in flight, ask again. */
+  invalidate(): void {
+    this.generation++;
+    this.view.dom.dataset['hints'] = 'stale';
+    void this.refresh();
+  }
+
   async refresh(): Promise<void> {
     const plugin = LSPPlugin.get(this.view);
     if (!plugin) return;
     plugin.client.sync();
     const generation = ++this.generation;
+    this.inFlight = true;
     const doc: Text = this.view.state.doc;
     const { from, to } = this.view.viewport;
     const first = Math.max(0, doc.lineAt(from).number - 1 - MARGIN_LINES);
@@ -97,6 +115,8 @@ class HintFetcher {
       });
     } catch {
       return; // the server restarted or timed out; the next analysis asks again
+    } finally {
+      if (generation === this.generation) this.inFlight = false;
     }
     if (generation !== this.generation || this.view.state.doc !== doc) return;
     const widgets = (hints ?? []).flatMap((h) => {
@@ -119,7 +139,12 @@ export function outcomeHints(): Extension {
   return [hintField, hintFetcher];
 }
 
-/** Ask for hints again (the server analysed a new version, or the kernel changed). */
-export function refreshHints(view: EditorView): void {
-  void view.plugin(hintFetcher)?.refresh();
+/** The server published diagnostics: its analysis of some version is done. */
+export function hintsAnalysed(view: EditorView): void {
+  view.plugin(hintFetcher)?.analysed();
+}
+
+/** The kernel changed: the hints on screen and in flight are for the old one. */
+export function invalidateHints(view: EditorView): void {
+  view.plugin(hintFetcher)?.invalidate();
 }
