@@ -139,7 +139,7 @@ export class RootPanel implements vscode.Disposable {
     return panelHtml({
       cspSource: webview.cspSource,
       // Web Crypto: the same in the desktop and the web extension host (no node:crypto there).
-      nonce: btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16)))),
+      nonce: btoa(Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => String.fromCharCode(b)).join('')),
       scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(dir, 'webview.js')).toString(),
       styleUri: webview.asWebviewUri(vscode.Uri.joinPath(dir, 'panel.css')).toString(),
     });
