@@ -83,6 +83,15 @@ export default tseslint.config(
     ]),
   },
   {
+    // The playground is a web page: it reaches the server only through LSP messages to its worker.
+    files: ['playground/src/**/*.ts'],
+    rules: restrict([
+      { group: ['vscode', 'vscode-language*', 'node:*'], message: 'the playground runs in a browser page' },
+      { group: ['**/server/src/*'], message: 'the playground talks to the server in its worker over LSP' },
+      MODEL,
+    ]),
+  },
+  {
     files: ['client/src/**/*.ts', 'cli/src/**/*.ts'],
     rules: restrict([MODEL]),
   },

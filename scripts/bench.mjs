@@ -400,8 +400,24 @@ if (!want('panel')) {
   }
 } else console.log('panel: /usr/bin/chromium missing; skipped');
 
+// ---------------------------------------------------------------------------------------------- playground
+if (existsSync('/usr/bin/chromium')) {
+  const { benchPlayground } = await import('./bench-playground.mjs');
+  await benchPlayground({ root, tmp, record, quick });
+} else console.log('playground: /usr/bin/chromium missing; skipped');
+
 // ---------------------------------------------------------------------------------------------- bundles
-for (const f of want('bundle') ? ['dist/client.js', 'dist/server.js', 'dist/cli.js', 'dist/webview/webview.js'] : []) {
+for (const f of want('bundle')
+  ? [
+      'dist/client.js',
+      'dist/server.js',
+      'dist/cli.js',
+      'dist/webview/webview.js',
+      'dist/web/client.js',
+      'dist/web/server.js',
+      'dist/playground/playground.js',
+    ]
+  : []) {
   if (existsSync(join(root, f))) record('bundle', f, 'bytes', [statSync(join(root, f)).size / 1024], { unit: 'KiB' });
 }
 if (want('bundle') && existsSync(join(root, 'dist/client.js'))) {

@@ -1,11 +1,13 @@
 #!/usr/bin/env node
-// One build for every bundle: the CLI, the language server, the VS Code client and the root panel.
+// One build for every bundle: the CLI, the language server, the VS Code client and the root panel, and their
+// browser twins (the language server in a web worker, the web extension, the playground: scripts/build-web.mjs).
 // esbuild does not type-check; `tsc -b` (npm run typecheck / npm test) does.
 import * as esbuild from 'esbuild';
 import { existsSync, mkdirSync, copyFileSync, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { playgroundBundles, webBundles, writePlaygroundFiles } from './build-web.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const watch = process.argv.includes('--watch');
@@ -38,6 +40,8 @@ const bundles = [
     entryPoints: ['webview/src/main.ts'],
     outfile: 'dist/webview/webview.js',
   },
+  ...webBundles({ root, production }),
+  ...playgroundBundles({ root, production }),
 ];
 
 mkdirSync(join(root, 'dist'), { recursive: true });
@@ -55,6 +59,7 @@ if (watch) {
     mkdirSync(join(root, 'dist/webview'), { recursive: true });
     copyFileSync(join(root, 'webview/src/panel.css'), join(root, 'dist/webview/panel.css'));
   }
+  if (existsSync(join(root, 'playground/src/index.html'))) writePlaygroundFiles({ root });
 }
 
 /**

@@ -3,23 +3,28 @@
  * and every disposable. Commands and the root panel reach the server only through it.
  */
 import * as vscode from 'vscode';
-import type { LanguageClientOptions, ServerOptions } from 'vscode-languageclient/node';
-import { LanguageClient, TransportKind } from 'vscode-languageclient/node';
+import type { BaseLanguageClient, LanguageClientOptions } from 'vscode-languageclient/node';
 import type { Settings } from '../../core/src/settings.js';
 import { SETTINGS_SECTION, readSettings } from '../../core/src/settings.js';
 import { LANGUAGE_ID } from './command_ids.js';
 import type { PanelHost } from './panel/index.js';
 import { KernelStatusBar } from './status_bar.js';
 
+/** Makes the language client: the server as a Node process (extension.ts) or in a web worker (browser.ts). */
+export type ClientFactory = (context: vscode.ExtensionContext, options: LanguageClientOptions) => BaseLanguageClient;
+
 export class Ctx implements PanelHost, vscode.Disposable {
-  private client: LanguageClient | undefined;
+  private client: BaseLanguageClient | undefined;
   private readonly restarted = new vscode.EventEmitter<void>();
   private readonly disposables: vscode.Disposable[] = [];
   private readonly output = vscode.window.createOutputChannel('KVM MMU Language Server', { log: true });
   readonly onDidRestartClient = this.restarted.event;
   readonly statusBar: KernelStatusBar;
 
-  constructor(readonly context: vscode.ExtensionContext) {
+  constructor(
+    readonly context: vscode.ExtensionContext,
+    private readonly createClient: ClientFactory,
+  ) {
     this.statusBar = new KernelStatusBar(this);
     this.disposables.push(this.output, this.restarted, this.statusBar);
   }
@@ -30,25 +35,23 @@ export class Ctx implements PanelHost, vscode.Disposable {
   }
 
   async start(): Promise<void> {
-    const module = this.context.asAbsolutePath('dist/server.js');
-    const serverOptions: ServerOptions = {
-      run: { module, transport: TransportKind.ipc },
-      debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6009'] } },
-    };
     const clientOptions: LanguageClientOptions = {
       // No scheme: also untitled and virtual-workspace documents.
       documentSelector: [{ language: LANGUAGE_ID }],
       synchronize: { configurationSection: SETTINGS_SECTION },
       outputChannel: this.output,
     };
-    // The id `kvmmu` makes the client honour `kvmmu.trace.server`.
-    this.client = new LanguageClient('kvmmu', 'KVM MMU Language Server', serverOptions, clientOptions);
+    this.client = this.createClient(this.context, clientOptions);
     await this.client.start();
   }
 
   async restart(): Promise<void> {
     if (!this.client) return this.start();
-    await this.client.restart();
+    // A fresh client rather than `restart()`: a web worker, once its client stopped, is gone.
+    const stopping = this.client;
+    this.client = undefined;
+    await stopping.dispose();
+    await this.start();
     this.restarted.fire();
     this.statusBar.refresh();
   }

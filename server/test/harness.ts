@@ -9,6 +9,7 @@ import type { Diagnostic, PublishDiagnosticsParams } from 'vscode-languageserver
 import { createConnection } from 'vscode-languageserver/node';
 import type { Analyzer } from '../src/documents.js';
 import { startServer } from '../src/server.js';
+import { TRANSPORT, browserTransport } from './transport.js';
 
 export interface TestClient {
   rpc: MessageConnection;
@@ -25,13 +26,7 @@ export interface TestClient {
 }
 
 export async function startClient(analyzer: Analyzer, settings: Record<string, unknown> = {}): Promise<TestClient> {
-  const toServer = new PassThrough();
-  const toClient = new PassThrough();
-  const server = createConnection(new StreamMessageReader(toServer), new StreamMessageWriter(toClient));
-  startServer(server, { analyzer, debounceMs: 0 });
-  server.listen();
-
-  const rpc = createMessageConnection(new StreamMessageReader(toClient), new StreamMessageWriter(toServer));
+  const { server, rpc } = TRANSPORT === 'browser' ? browserTransport(analyzer) : streamTransport(analyzer);
   const published: PublishDiagnosticsParams[] = [];
   const waiters: { uri: string; version: number; resolve: (p: PublishDiagnosticsParams) => void }[] = [];
   const refreshWaiters: (() => void)[] = [];
@@ -95,6 +90,17 @@ export async function startClient(analyzer: Analyzer, settings: Record<string, u
   });
   await rpc.sendNotification('initialized', {});
   return client;
+}
+
+/** The Node build's transport: byte streams with Content-Length framing. */
+function streamTransport(analyzer: Analyzer): { server: { dispose(): void }; rpc: MessageConnection } {
+  const toServer = new PassThrough();
+  const toClient = new PassThrough();
+  const server = createConnection(new StreamMessageReader(toServer), new StreamMessageWriter(toClient));
+  startServer(server, { analyzer, debounceMs: 0 });
+  server.listen();
+  const rpc = createMessageConnection(new StreamMessageReader(toClient), new StreamMessageWriter(toServer));
+  return { server, rpc };
 }
 
 /** Position helpers for requests. */

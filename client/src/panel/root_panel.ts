@@ -3,7 +3,6 @@
  * the `.kvmmu` document it follows. It asks the language server (`kvmmu/stateAt`, `kvmmu/profiles`)
  * so it shows exactly what hints and hovers say, and drops answers that are no longer current.
  */
-import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import {
   CompareRequest,
@@ -161,7 +160,8 @@ export class RootPanel implements vscode.Disposable {
     const dir = vscode.Uri.joinPath(this.host.context.extensionUri, 'dist', 'webview');
     return panelHtml({
       cspSource: webview.cspSource,
-      nonce: randomBytes(16).toString('base64'),
+      // Web Crypto: the same in the desktop and the web extension host (no node:crypto there).
+      nonce: btoa(Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => String.fromCharCode(b)).join('')),
       scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(dir, 'webview.js')).toString(),
       styleUri: webview.asWebviewUri(vscode.Uri.joinPath(dir, 'panel.css')).toString(),
     });
