@@ -108,6 +108,14 @@ function unrunnable(op: ModelOp, target: RealTarget, vcpuRan: boolean): string |
       return 'MMU-notifier unmaps are not implemented by the driver';
     case 'destroy_vcpu':
       return 'KVM has no ioctl that destroys one vCPU; vCPUs go with the VM';
+    case 'vmxon':
+    case 'vmxoff':
+    case 'vmclear':
+    case 'vmptrld':
+      return `\`${op.op}\` is a VMX instruction (Intel only)`;
+    case 'stgi':
+    case 'clgi':
+      return `\`${op.op}\` as its own statement is not implemented by the driver (it runs STGI only after #VMEXIT)`;
   }
 }
 
