@@ -6,6 +6,7 @@
 import type { Kernel } from '../kernel/behaviours.js';
 import type { Snapshot, StepResult, VmConfig } from '../kernel/types.js';
 import type { Diagnostic, ParseResult, Span, Statement } from '../syntax/ast.js';
+import type { LineIndex } from '../text/positions.js';
 
 export interface AnalyzeOptions {
   /** Profile used when the file has no `kernel` line (setting kvmmu.kernel.default / --kernel). */
@@ -47,6 +48,8 @@ export interface DecodeResult {
 
 export interface Analysis {
   readonly text: string;
+  /** The document's lines, as the parser split them: every feature reads a line's text from here. */
+  readonly lines: LineIndex;
   readonly parse: ParseResult;
   readonly kernel: Kernel;
   readonly vm: Readonly<VmConfig>;

@@ -11,7 +11,7 @@ import type { KvmModel, Snapshot, VmConfig } from '../kernel/types.js';
 import type { Diagnostic, ParsedLine, ParseResult, Span, Statement } from '../syntax/ast.js';
 import { checkScenario, type CheckedScenario } from '../syntax/check.js';
 import { parseLine } from '../syntax/parser.js';
-import { forEachLine, splitLines } from '../text/positions.js';
+import { LineIndex } from '../text/positions.js';
 import type { Analysis, AnalyzeOptions, ExpectationResult, Step } from './analysis.js';
 import { allDiagnostics, checkOptionsOf, expectationCounts, runEvent, runExpect } from './run.js';
 import { stepDiagnostics } from './step_diagnostics.js';
@@ -44,11 +44,10 @@ interface Run {
 const runs = new WeakMap<Analysis, Run>();
 
 export function analyze(text: string, options: AnalyzeOptions = {}): Analysis {
-  const parsedLines: ParsedLine[] = [];
-  forEachLine(text, (line, i) => {
-    parsedLines.push(parseLine(line, i));
-  });
-  return finish(text, simulate(assemble(parsedLines), options, undefined));
+  const lines = LineIndex.of(text);
+  const parsedLines: ParsedLine[] = new Array<ParsedLine>(lines.count);
+  for (let i = 0; i < lines.count; i++) parsedLines[i] = parseLine(lines.line(i) as string, i);
+  return finish(lines, simulate(assemble(parsedLines), options, undefined));
 }
 
 /**
@@ -62,11 +61,11 @@ export function reanalyze(previous: Analysis, text: string, options: AnalyzeOpti
   // Only the text from the first changed line on is split and parsed again (an edit at the end of a long
   // document costs the edit, not the document).
   const { line: first, offset } = firstChangedLine(previous.text, text);
+  const lines = LineIndex.edit(previous.lines, text, first, offset);
   const parsedLines: ParsedLine[] = previous.parse.lines.slice(0, first);
-  const rest = splitLines(offset === 0 ? text : text.slice(offset));
-  for (let i = 0; i < rest.length; i++) parsedLines.push(parseLine(rest[i] as string, first + i));
+  for (let i = first; i < lines.count; i++) parsedLines.push(parseLine(lines.line(i) as string, i));
   const parsed = assemble(parsedLines);
-  return finish(text, reuse(prev, previous.parse.lines, parsed, first) ?? simulate(parsed, options, { prev, first }));
+  return finish(lines, reuse(prev, previous.parse.lines, parsed, first) ?? simulate(parsed, options, { prev, first }));
 }
 
 /**
@@ -158,7 +157,7 @@ function sameSet(a: ReadonlySet<number>, b: ReadonlySet<number>): boolean {
 
 /**
  * The first line of `b` whose text may differ from the same line of `a`, and where it starts in `b`: every
- * earlier line (content and line number) is the same in both. Line breaks are \n, \r\n and \r, as splitLines.
+ * earlier line (content and line number) is the same in both. Line breaks are \n, \r\n and \r, as LineIndex.
  */
 function firstChangedLine(a: string, b: string): { line: number; offset: number } {
   const n = Math.min(a.length, b.length);
@@ -293,7 +292,7 @@ function execute(run: Run & { parsed: ParseResult }, fromLine: number): void {
   }
 }
 
-function finish(text: string, run: Run & { parsed: ParseResult }): Analysis {
+function finish(lines: LineIndex, run: Run & { parsed: ParseResult }): Analysis {
   const { parsed, checked, steps, checkpoints, model } = run;
   const diagnostics = allDiagnostics(parsed.diagnostics, checked.diagnostics, run.runDiagnostics, checked);
 
@@ -313,7 +312,8 @@ function finish(text: string, run: Run & { parsed: ParseResult }): Analysis {
   };
 
   const analysis: Analysis = {
-    text,
+    text: lines.text,
+    lines,
     parse: parsed,
     kernel: checked.kernel,
     vm: checked.vm,

@@ -9,7 +9,7 @@
  */
 import type { ParseResult, Statement, TextEdit } from '../syntax/ast.js';
 import { findFlag } from '../kernel/regs.js';
-import { forEachLine } from '../text/positions.js';
+import { LineIndex } from '../text/positions.js';
 
 /** Trailing whitespace as the lexer sees it (core/src/syntax/lexer.ts `isSpace`). */
 const TRAILING_SPACE = /[ \t\v\f]+$/;
@@ -19,24 +19,37 @@ const BOM = '\ufeff';
 
 const TOKEN = /[ \t\v\f]+|\|=|&=|==|!=|<=|>=|\.\.|[=|~:<>]|[^ \t\v\f=|~:<>&!]+|./g;
 
-export function formatDocument(parse: ParseResult, lines: readonly string[]): TextEdit[] {
+/** One edit per line that changes, within the line: line breaks are never touched. */
+export function formatDocument(parse: ParseResult, lines: LineIndex): TextEdit[] {
   const edits: TextEdit[] = [];
-  lines.forEach((original, line) => {
+  for (let line = 0; line < lines.count; line++) {
+    const original = lines.line(line) as string;
     const next = formatLine(original, line, parse.lines[line]);
+    // Emptying a line between a lone \r and a \n would make them one \r\n break, and two lines one.
+    if (next === '' && joinsBreaks(lines, line)) continue;
     if (next !== original) edits.push({ span: { line, start: 0, end: original.length }, newText: next });
-  });
+  }
   return edits;
 }
 
-/** The whole formatted text (for tests and the CLI); every line keeps its own line break. */
+function joinsBreaks(lines: LineIndex, line: number): boolean {
+  const start = lines.start(line) as number;
+  const end = lines.end(line) as number;
+  return start > 0 && lines.text.charCodeAt(start - 1) === 13 && lines.text.charCodeAt(end) === 10;
+}
+
+/** The whole formatted text, each line keeping its own line break (for tests and the CLI). */
 export function formatText(parse: ParseResult, text: string): string {
+  const lines = LineIndex.of(text);
+  const edits = formatDocument(parse, lines);
   let out = '';
-  forEachLine(text, (line, index, start) => {
-    const end = start + line.length;
-    const lineBreak = text.startsWith('\r\n', end) ? '\r\n' : end < text.length ? (text[end] as string) : '';
-    out += formatLine(line, index, parse.lines[index]) + lineBreak;
-  });
-  return out;
+  let from = 0;
+  for (const e of edits) {
+    const start = lines.start(e.span.line) as number;
+    out += text.slice(from, start) + e.newText;
+    from = lines.end(e.span.line) as number;
+  }
+  return out + text.slice(from);
 }
 
 function formatLine(text: string, line: number, parsed: ParseResult['lines'][number] | undefined): string {

@@ -13,7 +13,7 @@ import type { Statement } from '../syntax/ast.js';
 import { callPathMarkdown, commitMarkdown, identLink, kernelTag } from './kernel_links.js';
 import type { DecodedPageRole } from './roles.js';
 import { cpuRole, isRoleBit, pageRole, roleSummary } from './roles.js';
-import { code, lineText } from './text.js';
+import { code } from './text.js';
 import { formatAction, formatOutcome } from '../views/outcome.js';
 import { EVENTS, EXPECT_PATHS, HEADER_KEYWORDS, REGISTERS, STAT_NAMES, VM_KEYS, findTerm } from './vocabulary.js';
 import type { Word } from './words.js';
@@ -28,7 +28,7 @@ export interface Hover {
 }
 
 export function hover(analysis: Analysis, line: number, character: number): Hover | null {
-  const text = lineText(analysis.text, line);
+  const text = analysis.lines.line(line);
   if (text === undefined) return null;
   const word = wordAt(text, character);
   const at = (markdown: string, w: { start: number; end: number } | undefined = word): Hover => ({

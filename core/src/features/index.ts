@@ -9,5 +9,4 @@ export * from './navigation.js';
 export * from './timeline.js';
 export * from './vocabulary.js';
 export * from './kernel_links.js';
-export { lineText, splitLines } from './text.js';
 export { wordAt, wordsOf } from './words.js';

@@ -5,12 +5,11 @@
  */
 import type { Analysis } from '../engine/analysis.js';
 import type { Span } from '../syntax/ast.js';
-import { lineText } from './text.js';
 import { parseNumber, wordAt } from './words.js';
 
 /** The root id under the cursor, with the span of the reference itself. */
 export function rootAt(analysis: Analysis, line: number, character: number): { id: number; span: Span } | undefined {
-  const text = lineText(analysis.text, line);
+  const text = analysis.lines.line(line);
   if (text === undefined) return undefined;
   const w = wordAt(text, character);
   if (!w) return undefined;
@@ -36,7 +35,7 @@ export function rootAt(analysis: Analysis, line: number, character: number): { i
 
 function statementSpan(analysis: Analysis, line: number): Span {
   const s = analysis.parse.lines[line]?.statement;
-  return s?.span ?? { line, start: 0, end: lineText(analysis.text, line)?.length ?? 0 };
+  return s?.span ?? { line, start: 0, end: analysis.lines.line(line)?.length ?? 0 };
 }
 
 export function definition(analysis: Analysis, line: number, character: number): Span[] {

@@ -3,6 +3,7 @@
  * (`vmenter` … `vmexit`) inside them. Built from the parse only.
  */
 import type { ParseResult, Span, Statement } from '../syntax/ast.js';
+import type { LineIndex } from '../text/positions.js';
 
 export type SymbolKind = 'header' | 'kernel' | 'vm' | 'vcpu' | 'nested' | 'event' | 'expect' | 'decode';
 
@@ -22,11 +23,11 @@ export interface FoldingRange {
   kind: 'region' | 'comment';
 }
 
-function statementText(lines: readonly string[], s: Statement): string {
-  return (lines[s.span.line] ?? '').slice(s.span.start, s.span.end).replace(/\s+/g, ' ');
+function statementText(lines: LineIndex, s: Statement): string {
+  return (lines.line(s.span.line) ?? '').slice(s.span.start, s.span.end).replace(/\s+/g, ' ');
 }
 
-function leaf(lines: readonly string[], s: Statement, kind: SymbolKind, name?: string): DocumentSymbol {
+function leaf(lines: LineIndex, s: Statement, kind: SymbolKind, name?: string): DocumentSymbol {
   return {
     name: name ?? statementText(lines, s),
     detail: '',
@@ -44,7 +45,7 @@ function extend(sym: DocumentSymbol, line: number, endCharacter: number): void {
   }
 }
 
-export function documentSymbols(parse: ParseResult, lines: readonly string[]): DocumentSymbol[] {
+export function documentSymbols(parse: ParseResult, lines: LineIndex): DocumentSymbol[] {
   const top: DocumentSymbol[] = [];
   let header: DocumentSymbol | undefined;
   let section: DocumentSymbol | undefined;
@@ -99,7 +100,7 @@ export function documentSymbols(parse: ParseResult, lines: readonly string[]): D
 }
 
 /** vCPU sections, nested entries, and runs of two or more full-line comments. */
-export function foldingRanges(parse: ParseResult, lines: readonly string[]): FoldingRange[] {
+export function foldingRanges(parse: ParseResult, lines: LineIndex): FoldingRange[] {
   const out: FoldingRange[] = [];
   const walk = (syms: readonly DocumentSymbol[]): void => {
     for (const s of syms) {
@@ -111,8 +112,8 @@ export function foldingRanges(parse: ParseResult, lines: readonly string[]): Fol
   };
   walk(documentSymbols(parse, lines));
   let run = -1;
-  for (let i = 0; i <= lines.length; i++) {
-    const isComment = i < lines.length && /^\s*#/.test(lines[i] ?? '');
+  for (let i = 0; i <= lines.count; i++) {
+    const isComment = i < lines.count && /^\s*#/.test(lines.line(i) ?? '');
     if (isComment && run < 0) run = i;
     if (!isComment && run >= 0) {
       if (i - 1 > run) out.push({ startLine: run, endLine: i - 1, kind: 'comment' });

@@ -7,7 +7,6 @@ import { BEHAVIOURS, PROFILES, profileEras } from '../kernel/behaviours.js';
 import { eraSummary } from '../kernel/eras.js';
 import type { CompareLine, ProfilesResult, StateAtResult, TimelineResult, TimelineStep } from '../protocol.js';
 import type { VcpuSnapshot } from '../kernel/types.js';
-import { lineText } from './text.js';
 import { diffOutcomes } from '../views/text.js';
 import { formatOutcome } from '../views/outcome.js';
 
@@ -16,7 +15,7 @@ export function timelineStep(analysis: Analysis, step: Step): TimelineStep {
   return {
     line: step.line,
     vcpu: step.vcpu,
-    text: (lineText(analysis.text, s.line) ?? '').slice(s.start, s.end),
+    text: (analysis.lines.line(s.line) ?? '').slice(s.start, s.end),
     // The one wording every view uses (views/outcome.ts), not the model's own summary.
     summary: formatOutcome(step.result, analysis.kernel),
     outcome: step.result.outcome,

@@ -8,6 +8,7 @@ import type { Kernel } from '../../src/kernel/behaviours.js';
 import type { Action, RootSnapshot, Snapshot, StepResult, VcpuSnapshot } from '../../src/kernel/types.js';
 import { DEFAULT_VM } from '../../src/kernel/types.js';
 import { parse } from '../../src/syntax/parser.js';
+import { LineIndex } from '../../src/text/positions.js';
 
 export function root(id: number, over: Partial<RootSnapshot> = {}): RootSnapshot {
   return {
@@ -106,6 +107,7 @@ export function fakeAnalysis(text: string, o: FakeOptions = {}): Analysis {
   const results = o.expectations ?? [];
   return {
     text,
+    lines: LineIndex.of(text),
     parse: parsed,
     kernel,
     vm: DEFAULT_VM,

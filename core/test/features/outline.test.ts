@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { documentSymbols, foldingRanges } from '../../src/features/outline.js';
 import { parse } from '../../src/syntax/parser.js';
+import { LineIndex } from '../../src/text/positions.js';
 
 const TEXT = [
   '# two vCPUs, one nested', // 0
@@ -19,7 +20,7 @@ const TEXT = [
 ].join('\n');
 
 describe('features/outline', () => {
-  const lines = TEXT.split('\n');
+  const lines = LineIndex.of(TEXT);
   const symbols = documentSymbols(parse(TEXT), lines);
 
   it('has a header, vCPU sections and nested entries', () => {

@@ -2,7 +2,6 @@ import type { CompletionItem, CompletionParams } from 'vscode-languageserver/nod
 import { CompletionItemKind, InsertTextFormat, MarkupKind } from 'vscode-languageserver/node';
 import type { CompletionKind } from '../../../core/src/features/completion.js';
 import { complete } from '../../../core/src/features/completion.js';
-import { lineText } from '../../../core/src/features/text.js';
 import type { ServerContext } from '../context.js';
 import { guard } from '../context.js';
 import { safeLine } from '../convert.js';
@@ -26,7 +25,7 @@ export function registerCompletion(ctx: ServerContext): void {
       const analysis = ctx.store.analysis(p.textDocument.uri);
       const line = safeLine(p.position?.line);
       if (!analysis || line < 0) return [];
-      const text = lineText(analysis.text, line);
+      const text = analysis.lines.line(line);
       if (text === undefined) return [];
       const character = Math.min(Math.max(0, safeLine(p.position.character)), text.length);
       const firstEvent = analysis.steps[0]?.line ?? Number.POSITIVE_INFINITY;

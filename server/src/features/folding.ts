@@ -1,7 +1,6 @@
 import type { FoldingRange, FoldingRangeParams } from 'vscode-languageserver/node';
 import { FoldingRangeKind } from 'vscode-languageserver/node';
 import { foldingRanges } from '../../../core/src/features/outline.js';
-import { splitLines } from '../../../core/src/features/text.js';
 import type { ServerContext } from '../context.js';
 import { guard } from '../context.js';
 
@@ -10,7 +9,7 @@ export function registerFolding(ctx: ServerContext): void {
     guard(ctx, 'foldingRange', [] as FoldingRange[], (p: FoldingRangeParams): FoldingRange[] => {
       const analysis = ctx.store.analysis(p.textDocument.uri);
       if (!analysis) return [];
-      return foldingRanges(analysis.parse, splitLines(analysis.text)).map((f) => ({
+      return foldingRanges(analysis.parse, analysis.lines).map((f) => ({
         startLine: f.startLine,
         endLine: f.endLine,
         kind: f.kind === 'comment' ? FoldingRangeKind.Comment : FoldingRangeKind.Region,

@@ -1,6 +1,5 @@
 import type { DocumentFormattingParams, TextEdit } from 'vscode-languageserver/node';
 import { formatDocument } from '../../../core/src/features/format.js';
-import { splitLines } from '../../../core/src/features/text.js';
 import type { ServerContext } from '../context.js';
 import { guard } from '../context.js';
 import { toLspEdit } from '../convert.js';
@@ -10,7 +9,7 @@ export function registerFormatting(ctx: ServerContext): void {
     guard(ctx, 'formatting', [] as TextEdit[], (p: DocumentFormattingParams): TextEdit[] => {
       const analysis = ctx.store.analysis(p.textDocument.uri);
       if (!analysis) return [];
-      return formatDocument(analysis.parse, splitLines(analysis.text)).map(toLspEdit);
+      return formatDocument(analysis.parse, analysis.lines).map(toLspEdit);
     }),
   );
 }

@@ -2,7 +2,6 @@ import type { DocumentSymbol as LspSymbol, DocumentSymbolParams } from 'vscode-l
 import { SymbolKind } from 'vscode-languageserver/node';
 import type { DocumentSymbol, SymbolKind as CoreKind } from '../../../core/src/features/outline.js';
 import { documentSymbols } from '../../../core/src/features/outline.js';
-import { splitLines } from '../../../core/src/features/text.js';
 import type { ServerContext } from '../context.js';
 import { guard } from '../context.js';
 import { spanToRange } from '../convert.js';
@@ -37,7 +36,7 @@ export function registerSymbols(ctx: ServerContext): void {
     guard(ctx, 'documentSymbol', [] as LspSymbol[], (p: DocumentSymbolParams): LspSymbol[] => {
       const analysis = ctx.store.analysis(p.textDocument.uri);
       if (!analysis) return [];
-      return documentSymbols(analysis.parse, splitLines(analysis.text)).map(toLsp);
+      return documentSymbols(analysis.parse, analysis.lines).map(toLsp);
     }),
   );
 }
