@@ -260,6 +260,14 @@ if (!want('lsp')) {
   const status = readFileSync(`/proc/${server.pid}/status`, 'utf8');
   const rss = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
   record('lsp', 'server RSS with the document open', '100k lines', [rss], { unit: 'MB', limit: 200 });
+  // Export Timeline: every step with its line's text (each text was once looked up from the top: quadratic).
+  const timelines = [];
+  for (let i = 0; i < (quick ? 2 : 5); i++) {
+    const t0 = now();
+    await conn.sendRequest('kvmmu/timeline', { uri: bigUri });
+    timelines.push(ms(t0));
+  }
+  record('lsp', 'kvmmu/timeline (Export Timeline)', '100k lines', timelines, { limit: 1000 });
   await conn.sendRequest('shutdown');
   conn.sendNotification('exit');
   conn.dispose();
