@@ -5,6 +5,7 @@
 import { ProposedFeatures, createConnection } from 'vscode-languageserver/node';
 import { analyze, reanalyze } from '../../core/src/engine/analyze.js';
 import { SERVER_NAME, SERVER_VERSION, startServer } from './server.js';
+import { createStreamTransport } from './transport.js';
 
 const args = process.argv.slice(2);
 if (args.includes('--version')) {
@@ -16,8 +17,19 @@ if (!args.some((a) => a === '--stdio' || a === '--node-ipc' || a.startsWith('--s
   process.exit(2);
 }
 
-const connection = createConnection(ProposedFeatures.all);
-startServer(connection, {
+// Over stdio, our own reader: it answers malformed frames and messages instead of waiting or only logging.
+const stdio = args.includes('--stdio') ? createStreamTransport(process.stdin, process.stdout) : undefined;
+const connection = stdio
+  ? createConnection(ProposedFeatures.all, stdio.reader, stdio.writer)
+  : createConnection(ProposedFeatures.all);
+const running = startServer(connection, {
   analyzer: (text, options, previous) => (previous ? reanalyze(previous, text, options) : analyze(text, options)),
 });
+if (stdio) {
+  // As vscode-languageserver does for the stdio it opens itself: the server ends with its input. (It also sends
+  // console output to the client's log; here nothing writes to the console — eslint's no-console holds it.)
+  const exit = (): never => process.exit(running.shutdownReceived ? 0 : 1);
+  process.stdin.on('end', exit);
+  process.stdin.on('close', exit);
+}
 connection.listen();
