@@ -1,6 +1,7 @@
 /**
- * Open documents and their analyses. One analysis per (document version, default kernel); requests for
- * an older version are answered from the newest. Documents over the size cap get one diagnostic and no
+ * Open documents and their analyses. One analysis per (document text, default kernel): keyed on the content, not
+ * only the version, because a client may reuse a version number (a re-didOpen, a buggy didChange) and must still
+ * get the analysis of what it sent. Requests for an older version are answered from the newest. Documents over the size cap get one diagnostic and no
  * analysis, so nothing downstream ever sees them.
  */
 import { TextDocument } from 'vscode-languageserver-textdocument';
@@ -22,7 +23,8 @@ export type DocumentState =
   | { kind: 'too_large'; document: TextDocument; diagnostic: Diagnostic };
 
 interface CacheEntry {
-  version: number;
+  /** The text analysed (compared by identity first: an unchanged document keeps the same string). */
+  text: string;
   key: string;
   state: DocumentState;
 }
@@ -60,11 +62,16 @@ export class DocumentStore {
     const document = this.documents.get(uri);
     if (!document) return undefined;
     const key = this.defaultKernel();
+    const text = document.getText();
     const hit = this.cache.get(uri);
-    if (hit && hit.version === document.version && hit.key === key) return hit.state;
+    if (hit && hit.text === text && hit.key === key) {
+      // Same text, maybe a newer document object or version: answer with the current one.
+      if (hit.state.document !== document) hit.state = { ...hit.state, document };
+      return hit.state;
+    }
     const previous = hit?.key === key && hit.state.kind === 'analysed' ? hit.state.analysis : undefined;
     const state = this.compute(document, { defaultKernel: key }, previous);
-    this.cache.set(uri, { version: document.version, key, state });
+    this.cache.set(uri, { text, key, state });
     this.alternates.delete(uri);
     return state;
   }

@@ -32,13 +32,20 @@ export interface ServerOptions {
   analyzer: Analyzer;
 }
 
-export function startServer(connection: Connection, options: ServerOptions): void {
+export interface RunningServer {
+  /** Whether the client sent `shutdown` (the exit code says so when the transport closes). */
+  readonly shutdownReceived: boolean;
+}
+
+export function startServer(connection: Connection, options: ServerOptions): RunningServer {
+  const running = { shutdownReceived: false };
   const settings = new SettingsHolder();
   const store = new DocumentStore(options.analyzer, () => settings.get().kernelDefault);
   const ctx: ServerContext = {
     connection,
     store,
     settings,
+    initialized: false,
     clientSupports: { inlayHintRefresh: false, hierarchicalSymbols: true, snippets: false },
   };
   const diagnostics = new DiagnosticsPublisher(ctx, options.debounceMs ?? 150);
@@ -48,6 +55,7 @@ export function startServer(connection: Connection, options: ServerOptions): voi
     settings.canPull = !!caps.workspace?.configuration;
     ctx.clientSupports.inlayHintRefresh = !!caps.workspace?.inlayHint?.refreshSupport;
     ctx.clientSupports.snippets = !!caps.textDocument?.completion?.completionItem?.snippetSupport;
+    ctx.initialized = true;
     return {
       capabilities: {
         textDocumentSync: TextDocumentSyncKind.Incremental,
@@ -84,7 +92,10 @@ export function startServer(connection: Connection, options: ServerOptions): voi
   store.documents.onDidOpen((e) => diagnostics.schedule(e.document.uri));
   store.documents.onDidChangeContent((e) => diagnostics.schedule(e.document.uri));
   store.documents.onDidClose((e) => diagnostics.clear(e.document.uri));
-  connection.onShutdown(() => diagnostics.dispose());
+  connection.onShutdown(() => {
+    running.shutdownReceived = true;
+    diagnostics.dispose();
+  });
 
   registerHover(ctx);
   registerInlayHints(ctx);
@@ -99,4 +110,5 @@ export function startServer(connection: Connection, options: ServerOptions): voi
   registerCrossKernel(ctx);
 
   store.documents.listen(connection);
+  return running;
 }

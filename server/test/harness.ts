@@ -10,6 +10,7 @@ import { createConnection } from 'vscode-languageserver/node';
 import type { Analyzer } from '../src/documents.js';
 import { startServer } from '../src/server.js';
 import { TRANSPORT, browserTransport } from './transport.js';
+import { createStreamTransport } from '../src/transport.js';
 
 export interface TestClient {
   rpc: MessageConnection;
@@ -17,6 +18,8 @@ export interface TestClient {
   settings: Record<string, unknown>;
   open(uri: string, text: string, version?: number): Promise<Diagnostic[]>;
   change(uri: string, version: number, text: string): void;
+  /** Resolves with the next diagnostics published for `uri`, whatever their version. */
+  nextDiagnostics(uri: string): Promise<PublishDiagnosticsParams>;
   /** Resolves with the first diagnostics published for `uri` at `version` or later. */
   diagnostics(uri: string, version: number): Promise<PublishDiagnosticsParams>;
   request<R>(method: string, params: unknown): Promise<R>;
@@ -43,6 +46,9 @@ export async function startClient(analyzer: Analyzer, settings: Record<string, u
         textDocument: { uri, version },
         contentChanges: [{ text }],
       });
+    },
+    nextDiagnostics(uri) {
+      return new Promise((resolve) => waiters.push({ uri, version: Number.NEGATIVE_INFINITY, resolve }));
     },
     diagnostics(uri, version) {
       const done = published.find((p) => p.uri === uri && (p.version ?? 0) >= version);
@@ -96,7 +102,9 @@ export async function startClient(analyzer: Analyzer, settings: Record<string, u
 function streamTransport(analyzer: Analyzer): { server: { dispose(): void }; rpc: MessageConnection } {
   const toServer = new PassThrough();
   const toClient = new PassThrough();
-  const server = createConnection(new StreamMessageReader(toServer), new StreamMessageWriter(toClient));
+  // The server reads through the hardened stdio reader (src/transport.ts), as `--stdio` does.
+  const transport = createStreamTransport(toServer, toClient);
+  const server = createConnection(transport.reader, transport.writer);
   startServer(server, { analyzer, debounceMs: 0 });
   server.listen();
   const rpc = createMessageConnection(new StreamMessageReader(toClient), new StreamMessageWriter(toServer));

@@ -11,7 +11,7 @@ import type {
   TimelineResult,
 } from '../../../core/src/protocol.js';
 import { CompareRequest, ProfilesRequest, StateAtRequest, TimelineRequest } from '../../../core/src/protocol.js';
-import { findProfile } from '../../../core/src/kernel/behaviours.js';
+import { kernelFromSpec } from '../../../core/src/syntax/check.js';
 import type { ServerContext } from '../context.js';
 import { guard } from '../context.js';
 
@@ -19,14 +19,15 @@ function unknownDocument(uri: unknown): ResponseError<void> {
   return new ResponseError(ErrorCodes.InvalidParams, `unknown or unanalysable document: ${String(uri)}`);
 }
 
-/** A kernel spec is a profile name with optional `+name`/`-name`; the engine validates the rest. */
+/**
+ * A kernel spec is a profile name with optional `+name`/`-name`, checked exactly as a `kernel` line is: an
+ * unknown profile or behaviour is the caller's error, never silently the file's own kernel.
+ */
 function badKernel(spec: unknown): ResponseError<void> | undefined {
   if (typeof spec !== 'string' || spec.length > 1000)
     return new ResponseError(ErrorCodes.InvalidParams, 'kernel must be a string like "v6.3 +tdp_mmu_root_ref"');
-  const profile = spec.trim().split(/\s+/)[0] ?? '';
-  return findProfile(profile)
-    ? undefined
-    : new ResponseError(ErrorCodes.InvalidParams, `unknown kernel profile \`${profile}\``);
+  const { error } = kernelFromSpec(spec);
+  return error === undefined ? undefined : new ResponseError(ErrorCodes.InvalidParams, `kernel \`${spec}\`: ${error}`);
 }
 
 export function registerCustomRequests(ctx: ServerContext): void {
