@@ -110,7 +110,7 @@ describe('playground in Chromium', function () {
   it('opens with an example, its hints and no error', async () => {
     const page = await open();
     await hints(page).filter({ hasText: 'alloc #1' }).first().waitFor();
-    assert.match(await editorText(page), /^# seed 000/);
+    assert.match(await editorText(page), /^# edbdb43f "KVM: x86: Preserve TDP MMU roots/);
     assert.equal(await page.locator('#kernel').inputValue(), 'latest');
     assert.ok((await page.locator('#kernel option').count()) >= 9);
     assert.ok((await page.locator('#examples option').count()) > 10);
