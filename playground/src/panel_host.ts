@@ -18,7 +18,7 @@ import {
 import { startPanel, type WebviewApi } from '../../webview/src/app.js';
 import { coreDecoder } from '../../webview/src/core_decoder.js';
 import {
-  isWebviewToHost,
+  parseWebviewMessage,
   type CompareSide,
   type HostToWebview,
   type PersistedPanelState,
@@ -66,7 +66,9 @@ export class PlaygroundPanel {
     this.root.dataset['started'] = 'true';
     const api: WebviewApi = {
       postMessage: (m: unknown) => {
-        if (isWebviewToHost(m)) void this.onMessage(m);
+        // Same checks as the extension's host: the panel script is trusted no more here than there.
+        const message = parseWebviewMessage(m, { documentUri: DOCUMENT_URI });
+        if (message) void this.onMessage(message);
       },
       getState: () => this.saved,
       setState: (state) => (this.saved = state),

@@ -143,8 +143,59 @@ export function isHostToWebview(m: unknown): m is HostToWebview {
   return type === 'init' || type === 'view' || type === 'noDocument' || type === 'error' || type === 'copied';
 }
 
-export function isWebviewToHost(m: unknown): m is WebviewToHost {
-  if (typeof m !== 'object' || m === null) return false;
-  const type = (m as { type?: unknown }).type;
-  return type === 'ready' || type === 'revealLine' || type === 'setCompare' || type === 'copy';
+/** The most text the host puts on the clipboard for the webview (a table of every root is far smaller). */
+export const MAX_COPY_CHARS = 4_000_000;
+/** Longer than any kernel spec (a profile and every behaviour). */
+export const MAX_KERNEL_SPEC_CHARS = 1_000;
+/** As many lines as the language server analyses. */
+export const MAX_LINE = 2_000_000;
+
+/** What the host knows when a message arrives. */
+export interface PanelContext {
+  /** The document the panel shows (`uri.toString()`), or null: only its lines may be revealed. */
+  documentUri: string | null;
+}
+
+/**
+ * The webview's message as the host may act on it, or undefined: an unknown type, a field of the wrong type or out
+ * of range, a reveal of any document but the panel's own, an oversized copy. A compromised webview can then do
+ * nothing the panel's own buttons could not. Returns a fresh object holding only the known fields.
+ */
+export function parseWebviewMessage(raw: unknown, context: PanelContext): WebviewToHost | undefined {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined;
+  // Own properties only: nothing inherited counts as a field.
+  const field = (key: string): unknown => (Object.hasOwn(raw, key) ? (raw as Record<string, unknown>)[key] : undefined);
+  const type = field('type');
+  switch (type) {
+    case 'ready': {
+      const compareKernel = kernelSpec(field('compareKernel'));
+      return compareKernel === undefined ? undefined : { type, compareKernel };
+    }
+    case 'revealLine': {
+      const uri = field('uri');
+      const line = field('line');
+      if (typeof uri !== 'string' || context.documentUri === null || uri !== context.documentUri) return undefined;
+      if (typeof line !== 'number' || !Number.isInteger(line) || line < 0 || line > MAX_LINE) return undefined;
+      return { type, uri, line };
+    }
+    case 'setCompare': {
+      const kernel = kernelSpec(field('kernel'));
+      return kernel === undefined ? undefined : { type, kernel };
+    }
+    case 'copy': {
+      const format = field('format');
+      const text = field('text');
+      if (format !== 'markdown' && format !== 'tsv') return undefined;
+      if (typeof text !== 'string' || text.length > MAX_COPY_CHARS) return undefined;
+      return { type, format, text };
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** A kernel spec or null (no comparison); undefined when it is neither. */
+function kernelSpec(v: unknown): string | null | undefined {
+  if (v === null) return null;
+  return typeof v === 'string' && v.length > 0 && v.length <= MAX_KERNEL_SPEC_CHARS ? v : undefined;
 }

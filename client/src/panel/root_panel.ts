@@ -24,7 +24,7 @@ import {
 import { lifetimes } from '../../../webview/src/lifetimes.js';
 import { panelHtml } from '../../../webview/src/html.js';
 import {
-  isWebviewToHost,
+  parseWebviewMessage,
   type CompareSide,
   type HostToWebview,
   type Lifetimes,
@@ -85,7 +85,9 @@ export class RootPanel implements vscode.Disposable {
     panel.webview.html = this.html();
     this.disposables.push(
       panel.webview.onDidReceiveMessage((m: unknown) => {
-        if (isWebviewToHost(m)) void this.onMessage(m);
+        // The webview is untrusted: only a well-formed message about this panel's own document is acted on.
+        const message = parseWebviewMessage(m, { documentUri: this.target?.uri.toString() ?? null });
+        if (message) this.onMessage(message).catch(() => undefined);
       }),
       panel.onDidDispose(() => this.dispose()),
     );
@@ -191,7 +193,9 @@ export class RootPanel implements vscode.Disposable {
         return;
       }
       case 'revealLine':
-        await this.revealLine(vscode.Uri.parse(message.uri), message.line);
+        // parseWebviewMessage let through only the document this panel shows.
+        if (this.target && message.uri === this.target.uri.toString())
+          await this.revealLine(this.target.uri, message.line);
         return;
       case 'setCompare':
         this.compareKernel = message.kernel;
