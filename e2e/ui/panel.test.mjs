@@ -92,6 +92,11 @@ describe('the root panel: correct, roomy, drawn', function () {
     await runCommand(page, 'KVM MMU: Open Root Panel to the Side');
     panel = panelFrame(page);
     await panel.locator('#roots').waitFor({ state: 'visible', timeout: 60_000 });
+    // An earlier suite in this code-server (the why? CodeLens) may have left the panel comparing: compare nothing.
+    const picker = panel.locator('#compare');
+    await picker.click();
+    await picker.getByText('nothing', { exact: true }).filter({ visible: true }).first().click();
+    await panel.locator('#lifetimes .lifetime-figure[data-kernel="v6.3"]').waitFor({ state: 'detached' });
     step('panel open');
     // Two equal editor groups without the side bar: the panel gets about SIDE px.
     await runCommand(page, 'View: Close Primary Side Bar');
