@@ -84,6 +84,9 @@ export function writeUserSettings({ dirs }, extra = {}) {
     'files.autoSave': 'off',
     'window.restoreWindows': 'none',
     'chat.commandCenter.enabled': false,
+    // The UI suites click into the editor by line; a "differs on … · why?" CodeLens above a line would take the
+    // click and open compare mode. The API suite asks the CodeLens provider directly, which this does not affect.
+    'editor.codeLens': false,
     ...extra,
   };
   writeFileSync(join(userDir, 'settings.json'), JSON.stringify(settings, null, 2));
