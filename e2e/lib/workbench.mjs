@@ -14,7 +14,14 @@ export async function openWorkbench(browser, server, folder) {
   // A cold workbench on a loaded two-core host can take longer than Playwright's default 30 s to load.
   await page.goto(`${server.url}/?folder=${encodeURIComponent(folder)}`, { timeout: 90_000 });
   await page.waitForSelector(SEL.workbench, { timeout: 60_000 });
-  await page.waitForSelector('.explorer-folders-view .monaco-list-row', { timeout: 60_000 });
+  const explorer = page.locator('.explorer-folders-view .monaco-list-row').first();
+  try {
+    await explorer.waitFor({ state: 'visible', timeout: 20_000 });
+  } catch {
+    // The workbench keeps its layout per workspace: an earlier suite may have left the side bar closed.
+    await runCommand(page, 'View: Show Explorer');
+    await explorer.waitFor({ state: 'visible', timeout: 60_000 });
+  }
   return page;
 }
 
