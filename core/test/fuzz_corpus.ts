@@ -7,18 +7,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KEYWORDS } from '../src/syntax/parser.js';
-
-/** A small deterministic PRNG (mulberry32) so failures reproduce. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../src/util/rng.js';
+export { rng } from '../src/util/rng.js';
 
 /** Characters JavaScript's `\s` and `trim()` call whitespace but the lexer does not: each is an error in code. */
 export const UNICODE_SPACES = ['\u00a0', '\u2028', '\u2029', '\u3000', '\ufeff', '\u2003', '\u1680', '\u0085'];

@@ -1,21 +1,11 @@
+import { rng } from '../util/rng.js';
+export { rng } from '../util/rng.js';
 /**
  * A seeded, reproducible generator of AMD scenarios for `npm run test:real`: TDP MMU, legacy MMU and shadow
  * paging; 64-bit, PAE and 32-bit guests; SMM; CR0.WP, CR4.PGE/PSE and EFER.NX toggles; CR3 switches that go
  * through prev_roots; memslots; two vCPUs; nested SVM with and without nested NPT; VM destruction. Every scenario
  * is valid (no diagnostics at error level) and avoids what the real target cannot run (PCID, faults). Pure.
  */
-
-/** mulberry32: small, fast, and the same sequence everywhere for a seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Mode = '64' | 'pae' | '32' | 'nopg';
 

@@ -13,17 +13,7 @@ import { documentSymbols, foldingRanges } from '../../src/features/outline.js';
 import { timeline } from '../../src/features/timeline.js';
 import { parse } from '../../src/syntax/parser.js';
 import { LineIndex, splitLines } from '../../src/text/positions.js';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../../src/util/rng.js';
 
 const LINES = [
   'kernel v6.3',

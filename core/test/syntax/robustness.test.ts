@@ -3,18 +3,7 @@ import type { ParseResult } from '../../src/syntax/ast.js';
 import { checkScenario } from '../../src/syntax/check.js';
 import { KEYWORDS, MAX_LINE_LENGTH, parse, parseLine } from '../../src/syntax/parser.js';
 import { fuzzCorpus } from '../fuzz_corpus.js';
-
-/** A small deterministic PRNG (mulberry32) so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../../src/util/rng.js';
 
 /** Every diagnostic and every span lies inside its line; line counts match. */
 function assertWellFormed(text: string, r: ParseResult): void {
