@@ -127,12 +127,11 @@ describe('syntax/robustness', () => {
     assert.ok(r.statements.length > 10);
   });
 
-  it('a 1 MB single line gets one diagnostic, quickly', () => {
+  it('a 1 MB single line gets one diagnostic', function () {
+    // Mocha's timeout is the hang guard (quadratic work on 1 MB would take minutes); npm run bench measures.
+    this.timeout(20_000);
     const line = 'cr0 = ' + 'PE|'.repeat(350_000);
-    const t0 = Date.now();
     const r = parse(line);
-    // A hang guard, not a benchmark (npm run bench measures): quadratic work on 1 MB would take minutes.
-    assert.ok(Date.now() - t0 < 5000);
     assert.equal(r.lines.length, 1);
     assert.deepEqual(
       r.diagnostics.map((d) => [d.code, d.span.start, d.span.end]),
@@ -165,15 +164,13 @@ describe('syntax/robustness', () => {
     }
   });
 
-  it('100,000 statements parse in bounded time (a hang guard; npm run bench measures)', () => {
+  it('100,000 statements parse (mocha’s timeout is the hang guard; npm run bench measures)', function () {
+    this.timeout(20_000);
     const text = Array.from({ length: 100_000 }, (_, i) => (i % 2 ? 'smi' : 'cr3 = 0x1000 pcid=1 noflush')).join('\n');
-    const t0 = Date.now();
     const r = parse(text);
-    const elapsed = Date.now() - t0;
     assert.equal(r.statements.length, 100_000);
-    assert.ok(elapsed < 5000, `took ${elapsed} ms`);
   });
-  it('parses and checks a 1,000,000-line document in bounded time', function () {
+  it('parses and checks a 1,000,000-line document (mocha’s timeout is the hang guard)', function () {
     this.timeout(90_000);
     const body = [
       'vm vcpus=2',
@@ -190,13 +187,10 @@ describe('syntax/robustness', () => {
     while (lines.length < 1_000_000) lines.push(...body.slice(lines.length === 0 ? 0 : 1));
     lines.length = 1_000_000;
     const text = lines.join('\n');
-    const t0 = Date.now();
     const r = parse(text);
     const c = checkScenario(r, {});
-    const elapsed = Date.now() - t0;
     assert.equal(r.lines.length, 1_000_000);
     assert.equal(c.vcpuOf.length, 1_000_000);
-    assert.ok(elapsed < 60_000, `took ${elapsed} ms`);
     // One unknown-event per `rms` line, nothing else.
     assert.equal(r.diagnostics.length, lines.filter((l) => l === 'rms').length);
   });
