@@ -20,6 +20,7 @@ export const VOCAB = [
   ...['ncr3=0x1000', 'vcpu 1:', '0', '0x501e', '0x', '1_000', '18446744073709551616', 'single', 'all-global'],
   ...['root.role.smm', 'prev[0].id', 'v6.3', '+tdp_mmu_root_ref', 'vendor=amd', 'vcpus=2', 'nested=on'],
   ...['cpu_role', 'unmap', '0x1000..0x2000', 'true', 'tdp_mmu=yes'],
+  ...['gfn=0x10', 'pages=2', 'gfn=', 'pages=0', 'memory=slots', 'memory=all', '0x2001'],
   ...['\t', ' ', '  ', 'é', '😀', '\u0000', '\uD800', '$'],
 ];
 
@@ -39,6 +40,10 @@ const GOOD_LINES = [
   'vmexit',
   'invept single eptp=0x501e',
   'expect roots.live >= 1',
+  'memslot create 3 gfn=0x20 pages=2',
+  'memslot move 3 gfn=0x40',
+  'pdpt 0x1000 = 0x2001 0x3001 0 0',
+  'expect root.dummy == 0',
   '# a comment',
   '',
 ];

@@ -176,11 +176,13 @@ export function statePicture(result: StateAtResult, width: number, decoder: Role
       const slots: SlotNode[] = SLOT_NAMES.map((name, i) => {
         const id = name === 'root' ? m.root : (m.prevRoots[i - 1] ?? null);
         const value =
-          name === 'root' && m.rootSpecial !== null
-            ? `${m.rootSpecial}${m.paeRoots.some((p) => p !== null) ? ` [${m.paeRoots.map((p) => (p === null ? '—' : `#${p}`)).join(' ')}]` : ''}`
-            : id === null
-              ? '—'
-              : `#${id}`;
+          name === 'root' && m.rootSpecial === 'dummy'
+            ? 'dummy root (zero page)'
+            : name === 'root' && m.rootSpecial !== null
+              ? `${m.rootSpecial}${m.paeRoots.some((p) => p !== null) ? ` [${m.paeRoots.map((p) => (p === null ? '—' : `#${p}`)).join(' ')}]` : ''}`
+              : id === null
+                ? '—'
+                : `#${id}`;
         const slot: SlotNode = {
           key: `${v.id}/${m.name}/${name}`,
           label: SLOT_LABELS[name],

@@ -310,6 +310,7 @@ function rootRef(id: number | null): string {
 
 function currentRootText(m: MmuSnapshot): string {
   if (m.rootSpecial === null) return rootRef(m.root);
+  if (m.rootSpecial === 'dummy') return 'dummy root (zero page)';
   if (m.rootSpecial === 'pae_root' || m.paeRoots.length > 0)
     return `${m.rootSpecial} [${m.paeRoots.map(rootRef).join(' ')}]`;
   return m.rootSpecial;

@@ -20,6 +20,8 @@ export const EXPECT_PATHS: readonly { path: string; doc: string }[] = [
   { path: 'root.level', doc: 'level of the current root' },
   { path: 'root.refcount', doc: 'tdp_mmu_root_count / root_count of the current root' },
   { path: 'root.role.<field>', doc: 'a page-role field of the current root, in the profile layout' },
+  { path: 'root.dummy', doc: 'the current root is the dummy root (v6.6+: a guest root outside every memslot)' },
+  { path: 'pae_roots.count', doc: 'valid pae_root[0..3] entries of the active MMU (PAE/32-bit shadow roots)' },
   { path: 'prev_roots.count', doc: 'valid prev_roots slots of the active MMU' },
   { path: 'prev[N].id', doc: 'root id in prev_roots[N] (N = 0..2) of the active MMU' },
   { path: 'line.allocated', doc: 'roots allocated by the previous statement' },
@@ -61,6 +63,10 @@ export function resolvePath(path: string, ctx: ExpectContext): Resolved {
       return { ok: true, value: rootOf(mmu?.root ?? null)?.level ?? null };
     case 'root.refcount':
       return { ok: true, value: rootOf(mmu?.root ?? null)?.refcount ?? null };
+    case 'root.dummy':
+      return { ok: true, value: mmu?.rootSpecial === 'dummy' ? 1 : 0 };
+    case 'pae_roots.count':
+      return { ok: true, value: mmu ? mmu.paeRoots.filter((r) => r !== null).length : 0 };
     case 'prev_roots.count':
       return { ok: true, value: mmu ? mmu.prevRoots.filter((r) => r !== null).length : 0 };
     case 'line.allocated':

@@ -106,6 +106,16 @@ export function complete(kernel: Kernel, lineText: string, character: number, he
     }
     case 'decode':
       return head.length === 1 ? (SUBWORDS.decode ?? []).map((w) => mk(w, 'keyword')) : [];
+    case 'memslot': {
+      // `memslot ACTION N [gfn=G] [pages=P]`: the layout keys after the slot id, `pages=` only for `create`.
+      if (head.length === 1) return ['create', 'delete', 'move'].map((w) => mk(w, 'keyword'));
+      const action = head[1]?.toLowerCase();
+      if (head.length < 3 || action === 'delete') return [];
+      const used = new Set(words.map((w) => w.split('=')[0]));
+      return (action === 'create' ? ['gfn=', 'pages='] : ['gfn='])
+        .filter((k) => !used.has(k.slice(0, -1)))
+        .map((k) => mk(k, 'key', k === 'gfn=' ? 'Base guest frame number of the slot.' : 'Size of the slot in pages.'));
+    }
     default:
       break;
   }

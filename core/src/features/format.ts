@@ -78,7 +78,9 @@ function respace(code: string, s: Statement): string {
   // `cr0 = X`, `cr0 |= X`, `emulate cr3 = X`: the register assignment is spaced; every `key=value` is tight.
   const unprefixed = code.replace(/^vcpu\s+\d+\s*:\s*/, '');
   const registerWrite = s.kind === 'event' && /^(emulate\s+)?(cr0|cr3|cr4|efer)\s*(=|\|=|&=)/i.test(unprefixed);
-  const spacedAt = registerWrite ? tokens.findIndex(isAssign) : -1;
+  // `pdpt ADDR = E0 E1 E2 E3` is an assignment to memory, spaced like a register write.
+  const memoryWrite = s.kind === 'event' && s.op.op === 'pdpt';
+  const spacedAt = registerWrite || memoryWrite ? tokens.findIndex(isAssign) : -1;
   let out = '';
   let reg: 'cr0' | 'cr4' | 'efer' | undefined;
   let prev = '';

@@ -227,6 +227,7 @@ function roleCell(kernel: Kernel, word: string | undefined): string {
 function currentRoot(m: MmuSnapshot | undefined): string {
   if (!m) return '—';
   if (m.root !== null) return `#${m.root}`;
+  if (m.rootSpecial === 'dummy') return 'dummy root (zero page: guest root outside every memslot)';
   if (m.rootSpecial) return `${m.rootSpecial}[${m.paeRoots.map(rootLabel).join(' ')}]`;
   return '—';
 }

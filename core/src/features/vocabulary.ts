@@ -52,7 +52,14 @@ export const EVENTS: readonly Term[] = [
   ),
   term('stgi', 'STGI (AMD, L1): set the global interrupt flag; a latched INIT can be taken again.'),
   term('clgi', 'CLGI (AMD, L1): clear the global interrupt flag; INIT is latched while GIF=0.'),
-  term('memslot', 'Memslot change: `memslot delete 1`, `memslot move 1`, `memslot create 2`.'),
+  term(
+    'memslot',
+    'Memslot change: `memslot create 2 gfn=0x100 pages=0x100` (base gfn and size), `memslot move 2 gfn=0x400`, `memslot delete 2`; without `gfn=`/`pages=` a slot has no layout (`memslot create 2`, `memslot move 1`).',
+  ),
+  term(
+    'pdpt',
+    'Guest memory: the four PAE PDPTEs at a 32-byte aligned address, `pdpt 0x1000 = 0x2001 0x3001 0 0` (bit 0: present). KVM reads them in load_pdptrs (CR3, CR0/CR4 and KVM_SET_SREGS under PAE paging); writing them exits nowhere.',
+  ),
   term('notifier', 'MMU-notifier invalidation of a gfn range: `notifier unmap 0x1000..0x2000`.'),
   term(
     'cpuid',
@@ -125,7 +132,13 @@ export const VM_KEYS: readonly VmKey[] = [
     name: 'slot_zap_all',
     values: ['on', 'off'],
     default: 'on',
-    doc: 'KVM_X86_QUIRK_SLOT_ZAP_ALL (v6.12+): memslot delete/move zaps all roots.',
+    doc: 'KVM_X86_QUIRK_SLOT_ZAP_ALL (v6.12+): memslot delete/move zaps all roots; off: only what lies in the slot.',
+  },
+  {
+    name: 'memory',
+    values: ['all', 'slots'],
+    default: 'all',
+    doc: 'Guest memory: all = every gfn is in a visible memslot; slots = only the gfn ranges of the memslots created with `gfn=`/`pages=` (a CR3 outside them gets a dummy root on v6.6+, a triple fault before).',
   },
 ];
 
@@ -141,6 +154,8 @@ export const EXPECT_PATHS: readonly Term[] = [
   term('root.level', 'Level of that root (4 or 5; 3 for PAE).'),
   term('root.refcount', 'tdp_mmu_root_count / root_count of that root.'),
   term('root.role.', "A field of that root's page role, e.g. `root.role.smm`."),
+  term('root.dummy', '1 when the current root is the dummy root (v6.6+: a guest root outside every memslot).'),
+  term('pae_roots.count', 'Valid pae_root[0..3] entries of the active MMU (PAE and 32-bit shadow roots).'),
   term('prev_roots.count', 'Valid prev_roots slots of the active MMU.'),
   term('prev[0].id', 'Root id in prev_roots[0] (also prev[1], prev[2]).'),
   term('prev[1].id', 'Root id in prev_roots[1].'),

@@ -89,6 +89,16 @@ export const BEHAVIOURS = defineBehaviours([
       'mmu.c kvm_calc_shadow_root_page_role_common and kvm_mmu_get_page, v5.15 vs v5.17; both commits are in the kvm.git next push of 2021-12-08 and the "First batch of KVM changes for Linux 5.17" pull (docs/kernel-notes.md §5)',
   },
   {
+    name: 'pdptrs_change_frees_root',
+    commits: ['6b123c3a89a90ac6418e4d64b1e23f09d458a77d'],
+    title: 'KVM: x86/mmu: Reconstruct shadow page root if the guest PDPTEs is changed',
+    version: 'v5.17',
+    description:
+      'With shadow paging, load_pdptrs frees the current root when the four PDPTEs it reads differ from the cached ones, so a CR3 reload of the same PDPT (or a CR0/CR4 write that reloads it) rebuilds the PAE roots; before, the old roots kept shadowing the old page directories.',
+    source:
+      'x86.c load_pdptrs, v5.15 (no free) vs v6.1, v6.6 and v6.12 (kvm_mmu_free_roots of KVM_MMU_ROOT_CURRENT when !tdp_enabled and the PDPTEs differ); listed in the kvm.git push with "KVM: X86: Remove mmu parameter from load_pdptrs()" and in the 5.17 pull (docs/kernel-notes.md §7)',
+  },
+  {
     name: 'efer_lma_ext_role',
     commits: ['b8453cdcf26020030da182f0156d7bf59ae5719f'],
     title: 'KVM: x86/mmu: include EFER.LMA in extended mmu role',
@@ -291,9 +301,11 @@ export const BEHAVIOURS = defineBehaviours([
     commits: ['0e3223d8d00ac05849661f1b8b476d3caca251cf'],
     title: 'KVM: x86/mmu: Use dummy root, backed by zero page, for !visible guest roots',
     version: 'v6.6',
-    description: 'A shadow-paging guest CR3 outside any visible memslot gets a dummy root instead of a triple fault.',
-    source: 'mmu.c mmu_alloc_shadow_roots and kvm_mmu_load, v6.6; torvalds/linux master push of 2023-09-07',
-    notModelled: 'scenarios have no guest memory map, so every guest CR3 counts as visible',
+    description:
+      'A shadowed guest root (CR3, EPTP, nCR3) outside every visible memslot gets a dummy root (the zero page, no shadow page) instead of KVM_REQ_TRIPLE_FAULT, and a PAE PDPTE pointing outside one counts as not present; the dummy root is freed as obsolete at the next KVM_REQ_MMU_FREE_OBSOLETE_ROOTS, which a guest fault raises once the root is visible.',
+    source:
+      'mmu.c mmu_alloc_shadow_roots (mmu_check_root in v5.15 and v6.1; kvm_mmu_get_dummy_root in v6.6), is_obsolete_root and kvm_mmu_free_roots, paging_tmpl.h FNAME(fetch), v6.6; torvalds/linux master push of 2023-09-07',
+    requires: ['free_obsolete_roots'],
   },
   {
     name: 'tdp_mmu_alloc_root',
@@ -460,6 +472,7 @@ const V5_15: readonly BehaviourName[] = [
 ];
 const V5_17: readonly BehaviourName[] = [
   'new_pgd_base_only_role',
+  'pdptrs_change_frees_root',
   'invept_precise',
   'has_4_byte_gpte',
   'efer_lma_ext_role',
@@ -471,6 +484,7 @@ const V5_17: readonly BehaviourName[] = [
 ];
 const V6_1: readonly BehaviourName[] = [
   'has_4_byte_gpte',
+  'pdptrs_change_frees_root',
   'efer_lma_ext_role',
   'cached_root_find_without_current',
   'tlb_flush_split',

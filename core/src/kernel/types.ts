@@ -25,6 +25,11 @@ export interface VmConfig {
   ad: boolean;
   /** KVM_X86_QUIRK_SLOT_ZAP_ALL (v6.12+; enabled by default). */
   slot_zap_all: boolean;
+  /**
+   * Which guest frames are backed: 'all' (every gfn counts as in a visible memslot, the default) or 'slots' (only
+   * the gfn ranges of the memslots the scenario creates with `gfn=`/`pages=`).
+   */
+  memory: 'all' | 'slots';
 }
 
 export const DEFAULT_VM: Readonly<VmConfig> = {
@@ -37,6 +42,7 @@ export const DEFAULT_VM: Readonly<VmConfig> = {
   nested: false,
   ad: true,
   slot_zap_all: true,
+  memory: 'all',
 };
 
 export const MAX_VCPUS = 64;
@@ -87,7 +93,13 @@ export type ModelOp =
   /** SVM global interrupt flag (AMD): STGI sets GIF, CLGI clears it. */
   | { op: 'stgi' }
   | { op: 'clgi' }
-  | { op: 'memslot'; action: 'delete' | 'move' | 'create'; slot: number }
+  /**
+   * KVM_SET_USER_MEMORY_REGION on slot `slot`. `gfn`/`pages` give the layout (base gfn, number of pages): both for
+   * `create`, `gfn` alone (the new base) for `move`; absent, the slot has no layout (it covers no known range).
+   */
+  | { op: 'memslot'; action: 'delete' | 'move' | 'create'; slot: number; gfn?: bigint; pages?: bigint }
+  /** Guest memory: the four PAE PDPTEs at guest-physical `addr` (32-byte aligned), as the guest or userspace wrote them. */
+  | { op: 'pdpt'; addr: bigint; entries: readonly bigint[] }
   /** MMU-notifier invalidation of guest frame numbers [start, end). */
   | { op: 'notifier_unmap'; start: bigint; end: bigint }
   /** KVM_SET_CPUID2: a new MAXPHYADDR and/or feature bits (absent ones keep their value; all start exposed). */
@@ -116,6 +128,7 @@ export type ActionOp =
   | 'reinit'
   | 'reinit_skipped'
   | 'fault'
+  | 'dummy_root'
   | 'no_exit'
   | 'warn'
   | 'hazard';

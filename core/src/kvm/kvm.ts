@@ -11,7 +11,7 @@ import { Recorder, SharedActions } from './actions.js';
 import type { Kernel } from '../kernel/behaviours.js';
 import { getRoleField } from '../kernel/role_layout.js';
 import { formatCpuRole, formatRole } from '../kernel/role_layout.js';
-import { kvm_init_mmu, kvm_mmu_unload, kvm_mmu_zap_all_fast } from './mmu.js';
+import { activeMmu, kvm_init_mmu, kvm_mmu_unload, kvm_mmu_zap_all_fast } from './mmu.js';
 import { nested_checks, nested_enter, nested_vmexit } from './nested.js';
 import {
   handle_invept,
@@ -24,10 +24,29 @@ import {
   type VmxResult,
 } from './nested_vmx.js';
 import { handle_clgi, handle_stgi } from './nested_svm.js';
-import { kvm_flush_remote_tlbs, kvm_handle_gfn_range_shadow, kvm_mmu_zap_all_shadow } from './shadow_mmu.js';
+import {
+  __kvm_mmu_prepare_zap_page,
+  guestPgd,
+  is_obsolete_sp,
+  kvm_flush_remote_tlbs,
+  kvm_handle_gfn_range_shadow,
+  kvm_mmu_commit_zap_page,
+  kvm_mmu_zap_all_shadow,
+  pdptAddress,
+} from './shadow_mmu.js';
 import { emulator_leave_smm, enter_smm } from './smm.js';
-import type { Ctx, MmuPage, MmuState, NestedState, Regs, RetiredRoots, VcpuState, VmState } from './state.js';
-import { cloneState, hex, INVALID_PGD, mmuOf, newMmu, page, retireFreedRoots } from './state.js';
+import type { Ctx, Memslot, MmuPage, MmuState, NestedState, Regs, RetiredRoots, VcpuState, VmState } from './state.js';
+import {
+  cloneState,
+  hex,
+  INVALID_PGD,
+  kvm_make_request,
+  kvm_vcpu_is_visible_gfn,
+  mmuOf,
+  newMmu,
+  page,
+  retireFreedRoots,
+} from './state.js';
 import { STAT_NAMES } from '../kernel/stats.js';
 import {
   flush_tdp_mmu_zap_wq,
@@ -81,6 +100,8 @@ export function createKvm(kernel: Kernel, vm: VmConfig): KvmModel {
     zap_wq: [],
     invalidated_roots: null,
     seq: 0,
+    memslots: new Map(),
+    pdpts: new Map(),
     destroyed: false,
   };
   const c: Ctx = { kernel, vm: cfg, s, rec: new Recorder(), line: 0 };
@@ -118,6 +139,7 @@ function kvm_arch_vcpu_create(id: number, maxphyaddr: number): VcpuState {
     cpuid: { pku: true, la57: true, pcid: true, nx: true, smep: true, smap: true },
     gif: true,
     has_run: false,
+    pdptrs: null,
     destroyed: false,
   };
 }
@@ -182,6 +204,7 @@ const ok = (label: string): Outcome => ({ outcome: 'ok', label });
 const OK_RUN = Object.freeze(ok('run'));
 const OK_SMI = Object.freeze(ok('SMI'));
 const OK_RSM = Object.freeze(ok('RSM'));
+const OK_PDPT = Object.freeze(ok('PDPT write'));
 const SHUTDOWN_RUN: Outcome = Object.freeze({
   outcome: 'shutdown',
   label: 'run',
@@ -288,6 +311,7 @@ function dispatch(c: Ctx, id: number, op: ModelOp): Outcome {
     }
     case 'run':
       if (!vcpu_enter_guest(c, v)) return SHUTDOWN_RUN;
+      if (activeMmu(v).root.hpa === 'dummy') return guest_runs_on_dummy_root(c, v);
       return OK_RUN;
     case 'smi':
       if (!enter_smm(c, v)) return { outcome: 'ok', label: 'SMI latched (already in SMM, held until RSM)' };
@@ -364,8 +388,11 @@ function dispatch(c: Ctx, id: number, op: ModelOp): Outcome {
       return bad ? error(label, bad) : ok(label);
     }
     case 'memslot':
-      kvm_arch_flush_shadow_memslot(c, op.action, op.slot);
-      return ok(`memslot ${op.action} ${op.slot}`);
+      return kvm_set_memory_region(c, op);
+    case 'pdpt':
+      // Guest memory: KVM reads it only in load_pdptrs (and, for L1's PAE NPT tables, when loading a root).
+      c.s.pdpts.set(pdptAddress(op.addr), Object.freeze([...op.entries]));
+      return OK_PDPT;
     case 'notifier_unmap':
       kvm_unmap_gfn_range(c, op.start, op.end);
       return ok('MMU-notifier unmap');
@@ -462,24 +489,152 @@ function vmenter(c: Ctx, v: VcpuState, op: Extract<ModelOp, { op: 'vmenter' }>):
 // ---------------------------------------------------------------------------------------------------
 // VM-level events
 
-/** `kvm_arch_flush_shadow_memslot` (facts §4.12). */
-function kvm_arch_flush_shadow_memslot(c: Ctx, action: 'delete' | 'move' | 'create', slot: number): void {
+/**
+ * `KVM_SET_USER_MEMORY_REGION` (kvm_main.c `__kvm_set_memory_region` → `kvm_set_memslot`). A slot with a layout is
+ * tracked (its gfns are visible with `vm memory=slots`, and a v6.12 deletion without the zap-all quirk zaps the
+ * shadow pages in its range); a slot without one changes only what it always did: DELETE and MOVE flush, CREATE
+ * touches no root.
+ */
+function kvm_set_memory_region(c: Ctx, op: Extract<ModelOp, { op: 'memslot' }>): Outcome {
+  const label = `memslot ${op.action} ${op.slot}`;
+  const old = c.s.memslots.get(op.slot);
+  const slots = c.vm.memory === 'slots';
+  if (op.action === 'create') {
+    if (op.gfn === undefined || op.pages === undefined) {
+      if (slots) return error(label, 'with vm memory=slots a memslot needs its layout: `gfn=` and `pages=`');
+      kvm_arch_flush_shadow_memslot(c, op.action, op.slot);
+      return ok(label);
+    }
+    if (old) return error(label, `KVM_SET_USER_MEMORY_REGION fails with -EEXIST: memslot ${op.slot} exists`);
+    const slot: Memslot = Object.freeze({ base_gfn: op.gfn, npages: op.pages });
+    const clash = overlapping(c, op.slot, slot);
+    if (clash) return error(label, clash);
+    // KVM_MR_CREATE flushes nothing: a dummy root for a gfn the new slot covers stays until a guest fault asks for
+    // KVM_REQ_MMU_FREE_OBSOLETE_ROOTS (paging_tmpl.h FNAME(fetch)).
+    c.s.memslots.set(op.slot, slot);
+    return ok(label);
+  }
+  if (!old) {
+    if (op.gfn !== undefined)
+      return error(label, `memslot ${op.slot} has no layout to move (create it with \`gfn=\` and \`pages=\`)`);
+    if (slots) return error(label, `KVM_SET_USER_MEMORY_REGION fails with -EINVAL: memslot ${op.slot} does not exist`);
+    kvm_arch_flush_shadow_memslot(c, op.action, op.slot);
+    return ok(label);
+  }
+  if (op.action === 'delete') {
+    kvm_arch_flush_shadow_memslot(c, op.action, op.slot, old);
+    c.s.memslots.delete(op.slot);
+    return ok(label);
+  }
+  const moved: Memslot = Object.freeze({ base_gfn: op.gfn ?? old.base_gfn, npages: old.npages });
+  const clash = overlapping(c, op.slot, moved);
+  if (clash) return error(label, clash);
+  kvm_arch_flush_shadow_memslot(c, op.action, op.slot, old);
+  c.s.memslots.set(op.slot, moved);
+  return ok(label);
+}
+
+/** `kvm_check_memslot_overlap`: why `slot` cannot take `m`'s range, or undefined. */
+function overlapping(c: Ctx, id: number, m: Memslot): string | undefined {
+  for (const [other, o] of c.s.memslots) {
+    if (other === id) continue;
+    if (m.base_gfn < o.base_gfn + o.npages && o.base_gfn < m.base_gfn + m.npages)
+      return `KVM_SET_USER_MEMORY_REGION fails with -EEXIST: gfns [${hex(m.base_gfn)}, ${hex(m.base_gfn + m.npages)}) overlap memslot ${other}`;
+  }
+  return undefined;
+}
+
+/**
+ * `kvm_arch_flush_shadow_memslot` (facts §4.12). `range`: the slot's layout, when it has one; without the zap-all
+ * quirk (v6.12 `slot_zap_all=off`) it is what `kvm_mmu_zap_memslot` zaps.
+ */
+function kvm_arch_flush_shadow_memslot(
+  c: Ctx,
+  action: 'delete' | 'move' | 'create',
+  slot: number,
+  range?: Memslot,
+): void {
   // CREATE (and FLAGS_ONLY) never touch roots.
   if (action === 'create') return;
   c.rec.call('kvm_arch_flush_shadow_memslot', () => {
     if (c.kernel.has('slot_zap_all_quirk') && !c.vm.slot_zap_all) {
       // KVM_X86_QUIRK_SLOT_ZAP_ALL disabled: zap only the slot's SPTEs, invalidate no root.
       c.rec.call('kvm_mmu_zap_memslot', () => {
+        const where = range ? ` [gfn ${hex(range.base_gfn)}, ${hex(range.base_gfn + range.npages)})` : '';
+        let leaves = false;
         for (const id of c.s.live) {
           const p = page(c, id);
-          if (p.has_sptes) c.rec.emit('zap', `zap leaf SPTEs of memslot ${slot} under root #${id}`, { root: id });
+          if (!p.has_sptes) continue;
+          leaves = true;
+          c.rec.emit('zap', `zap leaf SPTEs of memslot ${slot}${where} under root #${id}`, { root: id });
         }
-        kvm_flush_remote_tlbs(c);
+        if (!range) {
+          kvm_flush_remote_tlbs(c);
+          return;
+        }
+        kvm_mmu_zap_memslot_pages_and_flush(c, range, leaves);
       });
       return;
     }
     kvm_mmu_zap_all_fast(c);
   });
+}
+
+/** Shadow pages with guest PTEs (`sp_has_gptes`: not direct, not passthrough) shadowing a gfn of `range`. */
+function kvm_mmu_zap_memslot_pages_and_flush(c: Ctx, range: Memslot, flush: boolean): void {
+  c.rec.call('kvm_mmu_zap_memslot_pages_and_flush', () => {
+    const end = range.base_gfn + range.npages;
+    const invalid_list: MmuPage[] = [];
+    for (const id of [...c.s.live]) {
+      const p = page(c, id);
+      if (p.tdp_mmu_page || p.unlinked || p.invalid || p.gfn === null || is_obsolete_sp(c, p)) continue;
+      if (getRoleField(c.kernel, p.role, 'direct') || getRoleField(c.kernel, p.role, 'passthrough')) continue;
+      if (p.gfn < range.base_gfn || p.gfn >= end) continue;
+      c.rec.call('kvm_mmu_prepare_zap_page', () => __kvm_mmu_prepare_zap_page(c, p, invalid_list));
+    }
+    // kvm_mmu_remote_flush_or_zap: committing the zapped pages flushes; otherwise flush if leaves went.
+    if (invalid_list.length > 0) kvm_mmu_commit_zap_page(c, invalid_list);
+    else if (flush) kvm_flush_remote_tlbs(c);
+  });
+}
+
+/**
+ * The guest runs on the dummy root (v6.6+): every access faults and KVM handles the fault by walking the guest's
+ * tables (`kvm_mmu_page_fault` → `FNAME(page_fault)`). While the root gfn is outside every memslot the walk fails
+ * and KVM injects a #PF; once a memslot covers it, `FNAME(fetch)` finds the dummy root, asks for
+ * KVM_REQ_MMU_FREE_OBSOLETE_ROOTS and retries, so the vCPU re-enters: the dummy root is dropped as obsolete
+ * (`is_obsolete_root`: no shadow page) and a real root is loaded.
+ */
+function guest_runs_on_dummy_root(c: Ctx, v: VcpuState): Outcome {
+  const mmu = activeMmu(v);
+  const gfn = (guestPgd(v, mmu) & 0x000ffffffffff000n) >> 12n;
+  const fname = mmu.name === 'guest_mmu' && v.nested?.ept ? 'ept' : mmu.guest_level >= 3 ? 'paging64' : 'paging32';
+  let retry = false;
+  c.rec.call('kvm_mmu_page_fault', () =>
+    c.rec.call(`${fname}_page_fault`, () => {
+      if (!kvm_vcpu_is_visible_gfn(c, gfn)) {
+        // L2's fault on a shadowed EPT/NPT is reflected to L1 (nested_ept_inject_page_fault / nested_svm_inject_npf_exit).
+        const what =
+          mmu.name !== 'guest_mmu'
+            ? '#PF injected'
+            : v.nested?.ept
+              ? 'EPT violation reflected to L1'
+              : '#NPF reflected to L1';
+        c.rec.emit(
+          'fault',
+          `${what}: the walk of the guest's tables reads gfn ${hex(gfn)}, outside every memslot (vCPU ${v.id} runs on the dummy root)`,
+          { vcpu: v.id, mmu: mmu.name },
+        );
+        return;
+      }
+      retry = true;
+      c.rec.call(`${fname}_fetch`, () =>
+        kvm_make_request(c, v, 'KVM_REQ_MMU_FREE_OBSOLETE_ROOTS', `dummy root; gfn ${hex(gfn)} is in a memslot now`),
+      );
+    }),
+  );
+  if (retry && !vcpu_enter_guest(c, v)) return SHUTDOWN_RUN;
+  return OK_RUN;
 }
 
 /** `kvm_mmu_notifier_invalidate_range_start` → `kvm_unmap_gfn_range` (facts §4.14). */
@@ -594,6 +749,9 @@ function summarize(r: Outcome, actions: readonly Action[]): string {
         break;
       case 'cache_miss':
         (parts ??= []).push(a.root === undefined ? 'cache miss' : `cache miss, #${a.root} → ${a.slot}`);
+        break;
+      case 'dummy_root':
+        (parts ??= []).push(a.detail.includes('drops') ? 'drop dummy root' : 'dummy root');
         break;
       case 'warn':
         warn = true;
@@ -765,7 +923,7 @@ function mmuSnapshot(kernel: Kernel, m: MmuState): MmuSnapshot {
     guestLevel: m.guest_level,
     rootLevel: m.root_level || getRoleField(kernel, m.root_role, 'level'),
     rootSpecial: special,
-    paeRoots: special ? [...m.pae_root] : [],
+    paeRoots: special && special !== 'dummy' ? [...m.pae_root] : [],
   };
 }
 

@@ -217,6 +217,9 @@ export function kvm_mmu_free_roots(c: Ctx, v: VcpuState, mmu: MmuState, roots_to
       }
     } else if (typeof hpa === 'number') {
       mmu_free_root_page(c, v, mmu, mmu.root, 'root', invalid_list, dropped);
+    } else if (hpa === 'dummy') {
+      // v6.6+: nothing to clean up for a dummy root.
+      c.rec.emitShared(DROP_DUMMY, v.id, mmu.name);
     }
     mmu.root = { hpa: null, pgd: 0n };
   }
@@ -226,6 +229,11 @@ export function kvm_mmu_free_roots(c: Ctx, v: VcpuState, mmu: MmuState, roots_to
 }
 
 const NOTHING_DROPPED: readonly number[] = Object.freeze([]);
+const DROP_DUMMY = new SharedActions((vcpu: number, mmu: MmuName) => ({
+  op: 'dummy_root',
+  detail: `vCPU ${vcpu} ${mmu} drops the dummy root (no shadow page: nothing to clean up)`,
+  fields: { vcpu, mmu },
+}));
 /** Slot names, made once: they go into the keys of shared actions (see whoHolds). */
 const PREV_ROOT_SLOTS: readonly string[] = Array.from({ length: KVM_MMU_NUM_PREV_ROOTS }, (_, i) => `prev_roots[${i}]`);
 const PAE_ROOT_SLOTS: readonly string[] = Array.from({ length: 4 }, (_, i) => `pae_root[${i}]`);
@@ -487,15 +495,21 @@ export function kvm_mmu_new_pgd(c: Ctx, v: VcpuState, pgd: bigint, role?: number
 // ---------------------------------------------------------------------------------------------------
 // Loading
 
-/** `kvm_mmu_reload` → `kvm_mmu_load`: build or find a root when the current slot is empty. */
-export function kvm_mmu_reload(c: Ctx, v: VcpuState): void {
+/**
+ * `kvm_mmu_reload` → `kvm_mmu_load`: build or find a root when the current slot is empty. False when the load
+ * fails (a guest root outside every memslot before v6.6: KVM_REQ_TRIPLE_FAULT is pending). A dummy root (v6.6+)
+ * is a successful load: KVM goes on to load the PGD and flush.
+ */
+export function kvm_mmu_reload(c: Ctx, v: VcpuState): boolean {
   const mmu = activeMmu(v);
-  if (VALID_PAGE(mmu.root.hpa)) return;
+  if (VALID_PAGE(mmu.root.hpa)) return true;
   const saved = c.rec.enter('kvm_mmu_load');
+  let loaded = true;
   if (roleDirect(mmu.root_role)) mmu_alloc_direct_roots(c, v, mmu);
-  else mmu_alloc_shadow_roots(c, v, mmu);
-  c.rec.emitShared(FLUSH_AFTER_LOAD, v.id);
+  else loaded = mmu_alloc_shadow_roots(c, v, mmu);
+  if (loaded) c.rec.emitShared(FLUSH_AFTER_LOAD, v.id);
   c.rec.leave(saved);
+  return loaded;
 }
 
 /** The guest runs on the current root: leaf SPTEs get populated (used by MMU-notifier zaps). */

@@ -5,15 +5,24 @@
  *
  * Model limits (documented in the report and docs):
  *   - Only root pages are modelled; children, unsync pages and leaf SPTEs are not.
- *   - Guest memory is not modelled. A PAE guest's four PDPTEs are assumed present and to point to four
- *     distinct page directories determined by CR3: PDPTE i of the PDPT at CR3 maps the directory at gfn
- *     (CR3 >> 5) * 4 + i, so two different PDPT addresses never share a directory.
+ *   - Guest memory is modelled only as far as roots need it: which gfns are in a visible memslot (`vm memory=`,
+ *     `memslot create N gfn= pages=`) and the four PDPTEs of a PAE PDPT (`pdpt ADDR = …`). A PDPT the scenario
+ *     does not declare holds four present PDPTEs pointing to distinct page directories determined by its address:
+ *     PDPTE i of the PDPT at CR3 maps the directory at gfn (CR3 >> 5) * 4 + i, so two different PDPT addresses
+ *     never share a directory.
  *   - make_mmu_pages_available() recycling (n_max_mmu_pages) is not modelled: pages are never recycled.
- *   - Every root gfn is assumed to be in a visible memslot (no dummy roots).
  */
 import { formatRole, getRoleField, setRoleField } from '../kernel/role_layout.js';
 import type { Ctx, MmuPage, MmuState, VcpuState } from './state.js';
-import { hex, kvm_make_all_cpus_request, page, roleLevel, stat } from './state.js';
+import {
+  hex,
+  kvm_make_all_cpus_request,
+  kvm_make_request,
+  kvm_vcpu_is_visible_gfn,
+  page,
+  roleLevel,
+  stat,
+} from './state.js';
 import {
   describeRole,
   destroyRoot,
@@ -131,29 +140,110 @@ export function guestPgd(v: VcpuState, mmu: MmuState): bigint {
   return v.cr3;
 }
 
-/** Page directory behind PDPTE i (model assumption, see the file comment). */
+/** Page directory behind PDPTE i of an undeclared PDPT (model assumption, see the file comment). */
 export function pae_pdpte_gfn(cr3: bigint, i: number): bigint {
   return ((cr3 & 0xffffffe0n) >> 5n) * 4n + BigInt(i);
 }
 
-/** `mmu_alloc_shadow_roots`: one root for 4/5-level guest tables, else four PAE roots. */
-export function mmu_alloc_shadow_roots(c: Ctx, v: VcpuState, mmu: MmuState): void {
-  c.rec.call('mmu_alloc_shadow_roots', () => {
+export const PT_PRESENT_MASK = 1n;
+const PDPTE_ADDR_MASK = 0x000ffffffffff000n;
+
+/** The guest-physical address of the PDPT a PAE CR3 points to (bits 4:0 are ignored). */
+export const pdptAddress = (cr3: bigint): bigint => cr3 & ~0x1fn;
+
+/**
+ * The four PDPTEs in guest memory at the PDPT `cr3` points to: the ones a `pdpt` statement declared, else four
+ * present entries for the model's default directories (`declared` false: no reserved bits are checked on those).
+ */
+export function guestPdptes(c: Ctx, cr3: bigint): { entries: readonly bigint[]; declared: boolean } {
+  const declared = c.s.pdpts.get(pdptAddress(cr3));
+  if (declared) return { entries: declared, declared: true };
+  const entries: bigint[] = [];
+  for (let i = 0; i < 4; i++) entries.push((pae_pdpte_gfn(cr3, i) << 12n) | PT_PRESENT_MASK);
+  return { entries, declared: false };
+}
+
+/** `mmu->get_pdptr`: root_mmu reads the PDPTRs load_pdptrs cached (when cached for this CR3); guest_mmu reads L1 memory. */
+function get_pdptrs(c: Ctx, v: VcpuState, mmu: MmuState, pgd: bigint): readonly bigint[] {
+  if (mmu.name === 'root_mmu' && v.pdptrs && v.pdptrs.cr3 === pgd) return v.pdptrs.entries;
+  return guestPdptes(c, pgd).entries;
+}
+
+/**
+ * A guest root outside every visible memslot: up to v6.5 `mmu_check_root` raises KVM_REQ_TRIPLE_FAULT and the load
+ * fails (false); from v6.6 (`dummy_root`) the root slot gets the dummy root and the load succeeds (true).
+ */
+function invisibleRoot(c: Ctx, v: VcpuState, mmu: MmuState, gfn: bigint, what: string): boolean {
+  if (c.kernel.has('dummy_root')) {
+    mmu.root = { hpa: 'dummy', pgd: 0n };
+    c.rec.emit(
+      'dummy_root',
+      `${what} at gfn ${hex(gfn)} is outside every memslot: vCPU ${v.id} ${mmu.name} gets the dummy root (the zero page, no shadow page)`,
+      { vcpu: v.id, mmu: mmu.name },
+    );
+    return true;
+  }
+  c.rec.call('mmu_check_root', () =>
+    kvm_make_request(c, v, 'KVM_REQ_TRIPLE_FAULT', `${what} at gfn ${hex(gfn)} is outside every memslot`),
+  );
+  return false;
+}
+
+/**
+ * `mmu_alloc_shadow_roots`: one root for 4/5-level guest tables, else four PAE roots (a non-present PDPTE gets
+ * none). False when the guest root (or a PAE PDPTE's directory) is outside every memslot and, before v6.6, the
+ * load fails (KVM_REQ_TRIPLE_FAULT); from v6.6 such a root is the dummy root.
+ */
+export function mmu_alloc_shadow_roots(c: Ctx, v: VcpuState, mmu: MmuState): boolean {
+  return c.rec.call('mmu_alloc_shadow_roots', () => {
     const pgd = guestPgd(v, mmu);
     const gfn = (pgd & 0x000ffffffffff000n) >> 12n;
+    if (!kvm_vcpu_is_visible_gfn(c, gfn)) return invisibleRoot(c, v, mmu, gfn, rootWhat(v, mmu));
     if (mmu.guest_level >= 4) {
       mmu.root = { hpa: mmu_alloc_root(c, v, mmu, gfn, 0, mmu.root_level, shadowKind(c, mmu, false)), pgd };
-      return;
+      return true;
+    }
+    const pae = mmu.guest_level === 3;
+    let pdptrs: readonly bigint[] = NO_PDPTRS;
+    if (pae) {
+      pdptrs = get_pdptrs(c, v, mmu, pgd);
+      let copy: bigint[] | undefined;
+      for (let i = 0; i < 4; i++) {
+        const e = pdptrs[i] ?? 0n;
+        if (!(e & PT_PRESENT_MASK)) continue;
+        const g = (e & PDPTE_ADDR_MASK) >> 12n;
+        if (kvm_vcpu_is_visible_gfn(c, g)) continue;
+        // v6.6+: such a PDPTE is treated as not present; before, mmu_check_root fails the whole load.
+        if (!c.kernel.has('dummy_root')) return invisibleRoot(c, v, mmu, g, `PDPTE ${i}'s page directory`);
+        copy ??= [...pdptrs];
+        copy[i] = 0n;
+      }
+      if (copy) pdptrs = copy;
     }
     for (let i = 0; i < 4; i++) {
-      const pae = mmu.guest_level === 3;
-      const g = pae ? pae_pdpte_gfn(pgd, i) : gfn;
+      let g = gfn;
+      if (pae) {
+        const e = pdptrs[i] ?? 0n;
+        if (!(e & PT_PRESENT_MASK)) {
+          mmu.pae_root[i] = null;
+          continue;
+        }
+        g = (e & PDPTE_ADDR_MASK) >> 12n;
+      }
       mmu.pae_root[i] = mmu_alloc_root(c, v, mmu, g, pae ? 0 : i, PT32_ROOT_LEVEL, shadowKind(c, mmu, true));
     }
     // Shadowing 32-bit/PAE tables with a 4/5-level root (nested NPT) goes through pml4/pml5 special roots.
     const special = mmu.root_level >= 5 ? 'pml5_root' : mmu.root_level === 4 ? 'pml4_root' : 'pae_root';
     mmu.root = { hpa: special, pgd };
+    return true;
   });
+}
+const NO_PDPTRS: readonly bigint[] = Object.freeze([]);
+
+function rootWhat(v: VcpuState, mmu: MmuState): string {
+  if (mmu.name === 'guest_mmu' && v.nested)
+    return v.nested.ept ? "L1's EPT root (EPTP)" : "L1's nested page table (nCR3)";
+  return "the guest's CR3";
 }
 
 /** `__kvm_mmu_prepare_zap_page` for a root page; pages with no root reference go to `invalid_list`. */

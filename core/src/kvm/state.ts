@@ -122,7 +122,18 @@ export interface VcpuState {
   gif: boolean;
   /** `vcpu->arch.last_vmentry_cpu != -1`: the vCPU has entered the guest at least once (kvm_vcpu_has_run). */
   has_run: boolean;
+  /**
+   * `walk_mmu->pdptrs` as the last `load_pdptrs` read them, with the CR3 they were read at (null: never loaded, the
+   * kernel's zeroes). Frozen.
+   */
+  pdptrs: { readonly cr3: bigint; readonly entries: readonly bigint[] } | null;
   destroyed: boolean;
+}
+
+/** A memslot with a layout: gfns [base_gfn, base_gfn + npages). */
+export interface Memslot {
+  readonly base_gfn: bigint;
+  readonly npages: bigint;
 }
 
 export interface VmState {
@@ -146,6 +157,10 @@ export interface VmState {
   invalidated_roots: { roots: number[]; resumeAt: number } | null;
   /** Statements executed (for the yielded zapper). */
   seq: number;
+  /** Memslots created with a layout, by slot id (slots without one cover no known range). */
+  memslots: Map<number, Memslot>;
+  /** Guest memory the scenario declared: the four PDPTEs at each 32-byte aligned guest-physical address (frozen). */
+  pdpts: Map<bigint, readonly bigint[]>;
   destroyed: boolean;
 }
 
@@ -218,6 +233,16 @@ export function retireFreedRoots(s: VmState): void {
       pages.push(Object.freeze(p));
     }
   if (pages.length > 0) s.retired = { pages: Object.freeze(pages), prev: s.retired };
+}
+
+/**
+ * `kvm_vcpu_is_visible_gfn`: is the gfn in a memslot the vCPU can see? With `vm memory=all` (the default) every gfn
+ * is; with `memory=slots` only those of the memslots the scenario created with a layout.
+ */
+export function kvm_vcpu_is_visible_gfn(c: Ctx, gfn: bigint): boolean {
+  if (c.vm.memory !== 'slots') return true;
+  for (const m of c.s.memslots.values()) if (gfn >= m.base_gfn && gfn < m.base_gfn + m.npages) return true;
+  return false;
 }
 
 /** `root_to_sp()`: the page behind an hpa, null for INVALID and special/dummy roots. */
@@ -321,6 +346,8 @@ export function cloneState(s: VmState): VmState {
         : null,
     })),
     zap_wq: [...s.zap_wq],
+    memslots: new Map(s.memslots),
+    pdpts: new Map(s.pdpts),
     invalidated_roots: s.invalidated_roots ? { ...s.invalidated_roots, roots: [...s.invalidated_roots.roots] } : null,
   };
 }

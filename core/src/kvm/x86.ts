@@ -39,6 +39,7 @@ import {
   X86_CR4_PCIDE,
   X86_CR4_PGE,
   X86_CR4_PKE,
+  X86_CR4_PSE,
   X86_CR4_SMEP,
   X86_CR4_VMXE,
   CR0_FLAGS,
@@ -53,8 +54,12 @@ import {
   KVM_MMU_ROOT_PREVIOUS,
   kvm_check_request,
   kvm_make_request,
+  kvm_vcpu_is_visible_gfn,
+  KVM_MMU_ROOT_CURRENT,
+  mmuOf,
   stat,
 } from './state.js';
+import { guestPdptes, pdptAddress, PT_PRESENT_MASK } from './shadow_mmu.js';
 
 export type Fault = string | null;
 
@@ -128,7 +133,11 @@ export function guestWriteExits(c: Ctx, v: VcpuState, reg: 'cr0' | 'cr3' | 'cr4'
 export function kvm_set_cr0(c: Ctx, v: VcpuState, value: bigint): Fault {
   const saved = c.rec.enter('kvm_set_cr0');
   const cr0 = value | X86_CR0_ET;
-  const fault = cr0Fault(v, cr0);
+  let fault = cr0Fault(v, cr0);
+  // Turning on (or changing CD/NW under) PAE paging reloads the PDPTRs first: X86_CR0_PDPTR_BITS.
+  if (!fault && !is(v.efer, EFER_LME) && is(cr0, X86_CR0_PG) && is(v.cr4, X86_CR4_PAE)) {
+    if ((cr0 ^ v.cr0) & (X86_CR0_CD | X86_CR0_NW | X86_CR0_PG)) fault = load_pdptrs(c, v, v.cr3);
+  }
   if (!fault) {
     const old = v.cr0;
     vendor_set_cr0(v, cr0);
@@ -222,7 +231,10 @@ function setCr4Fault(c: Ctx, v: VcpuState, cr4: bigint): Fault {
 /** `kvm_set_cr4` → `kvm_post_set_cr4`. */
 export function kvm_set_cr4(c: Ctx, v: VcpuState, cr4: bigint): Fault {
   const saved = c.rec.enter('kvm_set_cr4');
-  const fault = setCr4Fault(c, v, cr4);
+  let fault = setCr4Fault(c, v, cr4);
+  // X86_CR4_PDPTR_BITS changing under PAE paging (outside long mode) reload the PDPTRs.
+  if (!fault && !is_long_mode(v) && is_paging(v) && is(cr4, X86_CR4_PAE) && (cr4 ^ v.cr4) & CR4_PDPTR_BITS)
+    fault = load_pdptrs(c, v, v.cr3);
   if (!fault) {
     const old = v.cr4;
     v.cr4 = cr4;
@@ -309,13 +321,62 @@ export function kvm_set_cr3(c: Ctx, v: VcpuState, value: bigint, noflush: boolea
     const pcide = is(v.cr4, X86_CR4_PCIDE);
     const skip_tlb_flush = pcide && noflush;
     const pcid = pcide ? cr3 & X86_CR3_PCID_MASK : 0n;
+    // "PDPTRs are always reloaded for PAE paging" (v5.15 … v6.12): a same-value CR3 write reloads them too.
+    const pdptFault = is_pae_paging(v) ? load_pdptrs(c, v, cr3) : null;
+    if (pdptFault) {
+      c.rec.leave(saved);
+      return pdptFault;
+    }
     if (cr3 !== v.cr3 || is_pae_paging(v)) {
-      // PAE: load_pdptrs. The PDPTEs are a function of CR3 in this model, so a reload changes
-      // nothing unless CR3 changes, and then kvm_mmu_new_pgd drops the PAE root anyway.
       if (cr3 !== v.cr3) kvm_mmu_new_pgd(c, v, cr3);
       v.cr3 = cr3;
     }
     if (!skip_tlb_flush) kvm_invalidate_pcid(c, v, pcid);
+  }
+  c.rec.leave(saved);
+  return fault;
+}
+
+const CR4_PDPTR_BITS = X86_CR4_PGE | X86_CR4_PSE | X86_CR4_PAE | X86_CR4_SMEP;
+const ZERO_PDPTRS: readonly bigint[] = Object.freeze([0n, 0n, 0n, 0n]);
+
+/** `pdptr_rsvd_bits`: bits 2:1, 8:5 and those at or above MAXPHYADDR (bit 63, XD, included). */
+const pdptrRsvdBits = (v: VcpuState): bigint => (((1n << 64n) - 1n) ^ ((1n << BigInt(v.maxphyaddr)) - 1n)) | 0x1e6n;
+
+/**
+ * `load_pdptrs` (x86.c): read the four PDPTEs of the PDPT `cr3` points to into `walk_mmu->pdptrs`. Fails (the
+ * caller's #GP) when the PDPT is outside every memslot or a present PDPTE has reserved bits. With shadow paging,
+ * PDPTEs that differ from the cached ones free the current root (v5.17+, `pdptrs_change_frees_root`); before, the
+ * current PAE roots keep shadowing the old page directories unless something else drops them.
+ */
+export function load_pdptrs(c: Ctx, v: VcpuState, cr3: bigint): Fault {
+  const saved = c.rec.enter('load_pdptrs');
+  let fault: Fault = null;
+  if (!kvm_vcpu_is_visible_gfn(c, cr3 >> 12n)) {
+    fault = `the PDPT at ${hex(pdptAddress(cr3))} is outside every memslot`;
+  } else {
+    const { entries, declared } = guestPdptes(c, cr3);
+    const rsvd = pdptrRsvdBits(v);
+    for (let i = 0; i < 4 && declared && !fault; i++) {
+      const e = entries[i] ?? 0n;
+      if (e & PT_PRESENT_MASK && e & rsvd) fault = `PDPTE ${i} (${hex(e)}) has reserved bits ${hex(e & rsvd)}`;
+    }
+    if (!fault) {
+      const old = v.pdptrs?.entries ?? ZERO_PDPTRS;
+      let changed = false;
+      for (let i = 0; i < 4; i++) if (old[i] !== entries[i]) changed = true;
+      const mmu = mmuOf(v, v.walk_mmu);
+      if (changed && !c.vm.tdp) {
+        if (c.kernel.has('pdptrs_change_frees_root')) kvm_mmu_free_roots(c, v, mmu, KVM_MMU_ROOT_CURRENT);
+        else if (cr3 === v.cr3 && (mmu.root.hpa === 'pae_root' || mmu.root.hpa === 'pml4_root'))
+          c.rec.emit(
+            'hazard',
+            `the PDPTEs at ${hex(pdptAddress(cr3))} changed but the current PAE roots of ${mmu.name} stay: they shadow the old page directories (load_pdptrs frees no root before 6b123c3a89a9)`,
+            { vcpu: v.id, mmu: mmu.name },
+          );
+      }
+      v.pdptrs = Object.freeze({ cr3, entries: Object.freeze([...entries]) });
+    }
   }
   c.rec.leave(saved);
   return fault;
@@ -433,8 +494,11 @@ export function __set_sregs(
     v.efer = efer;
     v.cr0 = cr0;
     v.cr4 = cr4;
-    // SET_SREGS reloads the PDPTRs from memory for PAE paging, which always forces the reset.
-    if (is_pae_paging(v)) mmu_reset_needed = true;
+    // SET_SREGS reloads the PDPTRs from memory for PAE paging (a failure is ignored), which always forces the reset.
+    if (is_pae_paging(v)) {
+      load_pdptrs(c, v, cr3);
+      mmu_reset_needed = true;
+    }
     if (mmu_reset_needed) {
       kvm_mmu_reset_context(c, v);
       if (c.kernel.has('sregs_flush_guest')) kvm_make_request(c, v, 'KVM_REQ_TLB_FLUSH_GUEST', 'KVM_SET_SREGS');
@@ -522,7 +586,13 @@ export function vcpu_enter_guest(c: Ctx, v: VcpuState): boolean {
     // Requests the model does not service are dropped here (the ones above have been taken off).
     v.requests.length = 0;
   }
-  kvm_mmu_reload(c, v);
+  if (!kvm_mmu_reload(c, v)) {
+    // kvm_mmu_load failed (a guest root outside every memslot, before v6.6): vcpu_enter_guest cancels the entry
+    // and the next pass through vcpu_run finds KVM_REQ_TRIPLE_FAULT: KVM_EXIT_SHUTDOWN.
+    kvm_check_request(v, 'KVM_REQ_TRIPLE_FAULT');
+    c.rec.leave(saved);
+    return false;
+  }
   markRunning(c, v);
   v.has_run = true;
   c.rec.leave(saved);

@@ -86,11 +86,16 @@ function unrunnable(op: ModelOp, target: RealTarget, vcpuRan: boolean): string |
         (op.cr3 !== undefined ? tableProblem('L2 CR3', op.cr3) : undefined) ??
         (op.npt ? tableProblem('nCR3', op.ncr3) : undefined)
       );
+    case 'memslot':
+      return op.gfn !== undefined
+        ? 'memslot layouts (`gfn=`, `pages=`) are not implemented by the driver: its slots have fixed addresses'
+        : undefined;
+    case 'pdpt':
+      return 'guest memory contents (`pdpt`) are not implemented by the driver: it builds its own page tables';
     case 'run':
     case 'smi':
     case 'rsm':
     case 'vmexit':
-    case 'memslot':
     case 'destroy_vm':
       return undefined;
     case 'invlpg':
@@ -166,6 +171,8 @@ export function lowerScenario(a: Analysis, target: RealTarget): Lowered {
         : '`vm vendor=amd` needs an AMD host (this kernel runs kvm_intel); `--qemu` runs AMD under QEMU TCG';
   else if (vm.vcpus > MAX_REAL_VCPUS) refused = `the driver runs at most ${MAX_REAL_VCPUS} vCPUs`;
   else if (vm.max_tdp_level === 5 && vm.tdp) refused = '`max_tdp_level=5` needs a host with 5-level paging (LA57)';
+  else if (vm.memory === 'slots')
+    refused = '`vm memory=slots`: the driver’s guest memory is its own fixed RAM slot, not a declared layout';
   if (refused !== undefined) {
     for (const s of a.steps)
       verdicts.push({ line: s.line + 1, vcpu: s.vcpu, text: text(s), runnable: false, reason: refused });

@@ -203,6 +203,15 @@ export class LineChecker {
       return vcpu;
     }
     if (s.kind === 'event' && s.keyword in NESTED_EVENTS) checkNested(s, vm, this.report);
+    // With declared memory, a slot is its layout: `memslot create N` alone would back nothing.
+    if (s.kind === 'event' && s.op.op === 'memslot' && s.op.action === 'create' && s.op.gfn === undefined) {
+      if (vm.memory === 'slots')
+        this.report(
+          s.span,
+          'memslot-needs-layout',
+          '`vm memory=slots`: a memslot is its gfn range; write `memslot create N gfn=G pages=P`',
+        );
+    }
     return vcpu;
   }
 }
@@ -290,6 +299,9 @@ function vmConfig(stmt: (Statement & { kind: 'vm' }) | undefined): VmConfig {
         break;
       case 'slot_zap_all':
         vm.slot_zap_all = on;
+        break;
+      case 'memory':
+        vm.memory = value === 'slots' ? 'slots' : 'all';
         break;
     }
   }

@@ -47,6 +47,7 @@ export const EVENT_KEYWORDS = [
   'stgi',
   'clgi',
   'memslot',
+  'pdpt',
   'notifier',
   'cpuid',
   'destroy',
@@ -85,12 +86,21 @@ export const VM_KEYS: Readonly<Record<string, OptionSpec>> = {
   nested: { type: 'enum', values: ['on', 'off'] },
   ad: { type: 'enum', values: ['on', 'off'] },
   slot_zap_all: { type: 'enum', values: ['on', 'off'] },
+  memory: { type: 'enum', values: ['all', 'slots'] },
 };
 
 export const INVPCID_TYPES = ['addr', 'single', 'all', 'all-global'] as const;
 export const EXPECT_OPS: readonly ExpectOp[] = ['==', '!=', '<', '<=', '>', '>='];
 /** Memslot ids userspace can use (KVM_USER_MEM_SLOTS is at most 32764 on x86). */
 const MAX_SLOT = 32767n;
+/** Guest frame numbers: a 52-bit guest-physical address space (MAXPHYADDR at most 52) has 2^40 of them. */
+const GFN_LIMIT = 1n << 40n;
+const hex = (v: bigint): string => `0x${v.toString(16)}`;
+/** `memslot create` / `memslot move` layout options. */
+export const MEMSLOT_KEYS: Readonly<Record<string, OptionSpec>> = {
+  gfn: { type: 'num', max: GFN_LIMIT - 1n, what: 'the base gfn' },
+  pages: { type: 'num', min: 1n, max: GFN_LIMIT, what: 'a number of pages' },
+};
 
 export type OptionSpec =
   | { type: 'flags'; reg: FlagRegName }
@@ -462,6 +472,8 @@ class LineParser {
       }
       case 'memslot':
         return this.memslot(keyword);
+      case 'pdpt':
+        return this.pdpt(keyword);
       case 'notifier':
         return this.notifier(keyword);
       case 'cpuid': {
@@ -743,7 +755,54 @@ class LineParser {
     if (action === undefined) return undefined;
     const slot = this.number(this.tokens[this.pos - 1]!, 'a memslot id', MAX_SLOT);
     if (slot === undefined) return undefined;
-    return { op: 'memslot', action: action as 'delete' | 'move' | 'create', slot: Number(slot) };
+    const op = { op: 'memslot', action: action as 'delete' | 'move' | 'create', slot: Number(slot) } as const;
+    if (action === 'delete') return op;
+    const slotTok = this.tokens[this.pos - 1]!;
+    const opts = this.options(slotTok, action === 'create' ? MEMSLOT_KEYS : { gfn: MEMSLOT_KEYS.gfn! });
+    if (!opts) return undefined;
+    const gfn = opts.get('gfn');
+    const pages = opts.get('pages');
+    if (!gfn && !pages) return op;
+    if (!gfn) return this.missing(slotTok, '`memslot create N pages=P` needs its base too: `gfn=G`');
+    if (action === 'move') return { ...op, gfn: gfn.value as bigint };
+    if (!pages) return this.missing(slotTok, '`memslot create N gfn=G` needs its size too: `pages=P`');
+    const base = gfn.value as bigint;
+    const n = pages.value as bigint;
+    if (base + n > GFN_LIMIT)
+      return this.refuse(
+        { line: this.line, start: gfn.span.start, end: pages.span.end },
+        'value-out-of-range',
+        `gfns [${hex(base)}, ${hex(base + n)}) go beyond the last guest frame (${hex(GFN_LIMIT - 1n)})`,
+      );
+    return { ...op, gfn: base, pages: n };
+  }
+
+  /** `pdpt ADDR = E0 E1 E2 E3`: the four PAE PDPTEs in guest memory at ADDR (32-byte aligned). */
+  private pdpt(keyword: Token): ModelOp | undefined {
+    const a = this.numberToken(keyword, 'the PDPT address');
+    if (!a) return undefined;
+    if (a.value! & 0x1fn) {
+      this.error(a, 'pdpt-misaligned', 'a PDPT is 32-byte aligned: bits 4:0 of its address must be clear');
+      return undefined;
+    }
+    const eq = this.next();
+    if (!eq || eq.text !== '=') {
+      this.error(
+        eq ?? a,
+        'expected-equals',
+        'expected `=` and the four PDPTEs, e.g. `pdpt 0x1000 = 0x2001 0x3001 0 0`',
+      );
+      return undefined;
+    }
+    const entries: bigint[] = [];
+    let after: Token = eq;
+    for (let i = 0; i < 4; i++) {
+      const e = this.numberToken(after, `PDPTE ${i} (four entries: present ones have bit 0 set)`);
+      if (!e) return undefined;
+      entries.push(e.value!);
+      after = e;
+    }
+    return { op: 'pdpt', addr: a.value!, entries };
   }
 
   private notifier(keyword: Token): ModelOp | undefined {

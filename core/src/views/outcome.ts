@@ -76,7 +76,9 @@ export function actionPiece(a: Action, kernel?: Kernel): OutcomePiece {
     case 'reinit_skipped':
       return piece(`role unchanged${a.mmu ? ` (${a.mmu})` : ''}`, '', []);
     case 'fault':
-      return piece('#GP', '', []);
+      return piece(faultHead(a.detail), '', []);
+    case 'dummy_root':
+      return piece(a.detail.includes('drops') ? 'drop dummy root' : 'dummy root', '', []);
     case 'no_exit':
       return piece('no VM-exit', '', []);
     case 'warn':
@@ -84,6 +86,14 @@ export function actionPiece(a: Action, kernel?: Kernel): OutcomePiece {
     case 'hazard':
       return piece('⚠ HAZARD', '', []);
   }
+}
+
+/** A fault action's few words: #GP (the usual), or the page fault a guest on a dummy root takes. */
+function faultHead(detail: string): string {
+  if (detail.startsWith('#PF')) return '#PF';
+  if (detail.startsWith('EPT violation')) return 'EPT violation → L1';
+  if (detail.startsWith('#NPF')) return '#NPF → L1';
+  return '#GP';
 }
 
 export function pieceText(p: OutcomePiece): string {
@@ -113,6 +123,7 @@ const HEADLINE: ReadonlySet<ActionOp> = new Set<ActionOp>([
   'reinit',
   'reinit_skipped',
   'fault',
+  'dummy_root',
   'no_exit',
   'warn',
   'hazard',

@@ -167,9 +167,11 @@ export function renderState(kernel: Kernel, snapshot: Snapshot, st: Style = PLAI
       const cur =
         m.root !== null
           ? `#${m.root}`
-          : m.rootSpecial
-            ? `${m.rootSpecial}[${m.paeRoots.map((r) => (r === null ? '-' : `#${r}`)).join(' ')}]`
-            : '-';
+          : m.rootSpecial === 'dummy'
+            ? 'dummy'
+            : m.rootSpecial
+              ? `${m.rootSpecial}[${m.paeRoots.map((r) => (r === null ? '-' : `#${r}`)).join(' ')}]`
+              : '-';
       const prev = m.prevRoots.map((r) => (r === null ? '-' : `#${r}`)).join(' ');
       const active = m.name === v.mmu ? '*' : ' ';
       out.push(

@@ -88,6 +88,23 @@ describe('features/completion', () => {
     assert.ok(!labels('vcpu 1: ').includes('kernel'));
   });
 
+  it('offers memslot actions, then the layout keys after the slot id (pages= only for create)', () => {
+    assert.deepEqual(labels('memslot '), ['create', 'delete', 'move']);
+    assert.deepEqual(labels('memslot create '), []);
+    assert.deepEqual(labels('memslot create 2 '), ['gfn=', 'pages=']);
+    assert.deepEqual(labels('memslot create 2 gfn=0x10 '), ['pages=']);
+    assert.deepEqual(labels('memslot move 2 '), ['gfn=']);
+    assert.deepEqual(labels('memslot delete 2 '), []);
+    assert.ok(labels('vm ').includes('memory='));
+    assert.deepEqual(
+      complete(k, 'vm memory=', 10).map((v) => v.label),
+      ['all', 'slots'],
+    );
+    assert.ok(labels('').includes('pdpt'));
+    assert.ok(labels('expect ').includes('root.dummy'));
+    assert.ok(labels('expect ').includes('pae_roots.count'));
+  });
+
   it('offers nothing inside a comment', () => {
     assert.deepEqual(labels('run # cr0 = '), []);
   });

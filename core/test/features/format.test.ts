@@ -16,6 +16,9 @@ describe('features/format', () => {
     assert.equal(fmt('vcpu 0 :  smi'), 'vcpu 0: smi');
     assert.equal(fmt('expect  roots.live==2'), 'expect roots.live == 2');
     assert.equal(fmt('kernel   v6.3    +tdp_mmu_root_ref'), 'kernel v6.3 +tdp_mmu_root_ref');
+    assert.equal(fmt('memslot   create 1  gfn=0x10   pages=2'), 'memslot create 1 gfn=0x10 pages=2');
+    assert.equal(fmt('pdpt 0x1000=0x2001   0x3001 0 0'), 'pdpt 0x1000 = 0x2001 0x3001 0 0');
+    assert.equal(fmt('vm   tdp=off   memory=slots'), 'vm tdp=off memory=slots');
   });
 
   it('keeps every comment byte for byte, in its column when the code fits', () => {

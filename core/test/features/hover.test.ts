@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { hover } from '../../src/features/hover.js';
 import { kernelFor } from '../../src/kernel/behaviours.js';
 import { act, fakeAnalysis, ok, root, snapshot, vcpu } from './fake_analysis.js';
+import { analyze } from '../../src/engine/analyze.js';
 
 /** `^` in the fixture marks the cursor; returns the text without it and the position. */
 function cursor(fixture: string): { text: string; line: number; character: number } {
@@ -49,6 +50,17 @@ describe('features/hover', () => {
       md,
       /\[`kvm_mmu_reset_context`\]\(https:\/\/elixir\.bootlin\.com\/linux\/v6\.4\/C\/ident\/kvm_mmu_reset_context\)/,
     );
+  });
+
+  it('shows a dummy root as such; a pdpt write changes no root; documents memory=', () => {
+    const text =
+      'kernel v6.6\nvm tdp=off memory=slots\nmemslot create 0 gfn=0 pages=0x10\nsregs cr0=PE|ET|PG|WP cr4=PAE efer=LME|LMA|NX cr3=0x200000\nrun\npdpt 0x1000 = 0x2001 0 0 0';
+    const a = analyze(text);
+    const md = hover(a, 4, 1)?.markdown ?? '';
+    assert.match(md, /dummy root \(zero page: guest root outside every memslot\)/);
+    assert.match(md, /→ dummy root, #PF/);
+    assert.match(hover(a, 5, 1)?.markdown ?? '', /\*\*pdpt\*\* on vCPU 0[^]*→ no MMU change/);
+    assert.match(hover(a, 1, 19)?.markdown ?? '', /only the gfn ranges of the memslots/);
   });
 
   it('links `latest` to the newest profile version', () => {

@@ -8,8 +8,16 @@ import { analyze } from '../../src/engine/analyze.js';
 import { BEHAVIOURS, findProfile, PROFILES } from '../../src/kernel/behaviours.js';
 import { kernelSpec, checkKernel } from '../../src/kernel/resolve.js';
 
-/** A seeded scenario body for two vCPUs in long mode: runs, SMM, CR3 switches, CR0.WP, memslots, notifiers. */
-export function generateBody(seed: number, steps: number, opts: { nested: boolean; vendor: 'intel' | 'amd' }): string {
+/**
+ * A seeded scenario body for two vCPUs in long mode: runs, SMM, CR3 switches, CR0.WP, memslots, notifiers. With
+ * `layout` (for `vm memory=slots`), memslots have gfn ranges that cover only some of the CR3s the guest switches
+ * between (dummy roots, triple faults), and the guest rewrites PDPTs; with `pae` it runs PAE paging instead.
+ */
+export function generateBody(
+  seed: number,
+  steps: number,
+  opts: { nested: boolean; vendor: 'intel' | 'amd'; layout?: boolean; pae?: boolean },
+): string {
   let s = seed >>> 0 || 1;
   const next = (n: number): number => {
     s = (Math.imul(s, 1103515245) + 12345) >>> 0;
@@ -22,14 +30,18 @@ export function generateBody(seed: number, steps: number, opts: { nested: boolea
   // VMX operation per vCPU: after VMXON (or a vmenter, which implies it), and the current vmcs12 (or none).
   const vmxon = [false, false];
   const vmcs: (string | null)[] = [null, null];
-  const long =
-    opts.vendor === 'intel'
+  const long = opts.pae
+    ? 'sregs cr0=PE|ET|PG|WP cr4=PAE cr3=0x1000'
+    : opts.vendor === 'intel'
       ? `sregs cr0=PE|ET|PG|WP cr4=PAE${opts.nested ? '|VMXE' : ''} efer=LME|LMA|NX cr3=0x1000`
       : `sregs cr0=PE|ET|PG|WP cr4=PAE efer=LME|LMA|NX${opts.nested ? '|SVME' : ''} cr3=0x1000`;
   // KVM_SET_CPUID before the first run may hide features the generated writes never set; after it only an
   // identical CPUID is accepted (v5.16+), so later `cpuid` steps repeat it.
   const hidden = ['pku', 'la57', 'pcid', 'smep', 'smap'].filter(() => next(3) === 0);
   const cpuid = hidden.length ? `cpuid ${hidden.map((f) => `${f}=off`).join(' ')}` : 'cpuid smep=on';
+  // Layout: slot 0 holds gfns 0..3 (CR3 0x1000–0x3000); slot 1 at gfn 0x4 or, moved, 0x10; slot 2 holds 0x5–0x6.
+  const present = [true, false, false];
+  if (opts.layout) lines.push('memslot create 0 gfn=0 pages=4');
   for (const v of [0, 1]) lines.push(`vcpu ${v}`, cpuid, long, 'run');
   let cur = 1;
   for (let i = 0; i < steps; i++) {
@@ -54,6 +66,16 @@ export function generateBody(seed: number, steps: number, opts: { nested: boolea
       lines.push(`cr3 = 0x${(0x1000 * (1 + next(6))).toString(16)}`, 'run');
     } else if (r < 11 && !inSmm[v]) {
       lines.push(next(2) ? 'cr0 &= ~WP' : 'cr0 |= WP');
+    } else if (r < 12 && opts.layout) {
+      const k = 1 + next(2);
+      if (!present[k]) lines.push(k === 1 ? 'memslot create 1 gfn=0x4 pages=1' : 'memslot create 2 gfn=0x5 pages=2');
+      else if (next(2)) lines.push(k === 1 ? `memslot move 1 gfn=${next(2) ? '0x4' : '0x10'}` : 'memslot move 2');
+      else lines.push(`memslot delete ${k}`);
+      if (!present[k] || !lines[lines.length - 1]!.includes('move')) present[k] = !present[k];
+      if (opts.pae && next(2)) {
+        const e = (): string => (next(3) ? `0x${(0x1000 * next(8) + 1).toString(16)}` : '0');
+        lines.push(`pdpt 0x${(0x1000 * (1 + next(6))).toString(16)} = ${e()} ${e()} ${e()} ${e()}`);
+      }
     } else if (r < 12) {
       lines.push(`memslot ${['delete', 'move', 'create'][next(3)]} ${next(3)}`);
     } else if (r < 13) {
@@ -104,6 +126,20 @@ const VMS = [
   { vm: 'vendor=amd tdp=on tdp_mmu=on vcpus=2 nested=on', nested: true, vendor: 'amd' as const },
   { vm: 'vendor=intel tdp=on tdp_mmu=off vcpus=2', nested: false, vendor: 'intel' as const },
   { vm: 'vendor=intel tdp=off vcpus=2', nested: false, vendor: 'intel' as const },
+  { vm: 'vendor=intel tdp=off vcpus=2 memory=slots', nested: false, vendor: 'intel' as const, layout: true },
+  {
+    vm: 'vendor=amd tdp=off vcpus=2 memory=slots',
+    nested: false,
+    vendor: 'amd' as const,
+    layout: true,
+    pae: true,
+  },
+  {
+    vm: 'vendor=intel tdp=on vcpus=2 nested=on memory=slots slot_zap_all=off',
+    nested: true,
+    vendor: 'intel' as const,
+    layout: true,
+  },
 ];
 
 /** Every kernel spec the property covers: each profile, and each single modification that could exist. */
@@ -176,7 +212,7 @@ describe('kernel: refcounts behave like refcount_t under every kernel that could
       scenarios++;
     });
     assert.equal(scenarios, specs.length);
-    for (const op of ['alloc', 'reuse', 'cache_hit', 'put', 'free', 'invalidate', 'unload'])
+    for (const op of ['alloc', 'reuse', 'cache_hit', 'put', 'free', 'invalidate', 'unload', 'dummy_root'])
       assert.ok((counts.get(op) ?? 0) > 20, `${op}: ${counts.get(op) ?? 0}`);
   });
 

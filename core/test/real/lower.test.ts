@@ -92,6 +92,17 @@ describe('real: lowering a scenario for the driver', () => {
     assert.match(reasons(base + 'cr3 = 0x30000')[0]!, /SMRAM/);
   });
 
+  it('guest memory layouts are not lowered: memory=slots refuses the scenario, gfn= and pdpt say why on their line', () => {
+    const refused = lower(['vm vendor=amd memory=slots', 'memslot create 0 gfn=0 pages=0x100', 'run'].join('\n'));
+    assert.match(refused.refused ?? '', /memory=slots/);
+    assert.deepEqual(refused.program, []);
+    const reasons = (text: string): string[] => lower(text).verdicts.flatMap((v) => (v.runnable ? [] : [v.reason]));
+    const base = 'vm vendor=amd\nsregs cr0=PE|ET|PG cr4=PAE efer=LME|LMA cr3=0x1000\nrun\n';
+    assert.match(reasons(base + 'memslot create 3 gfn=0x400 pages=2')[0]!, /memslot layouts/);
+    assert.match(reasons(base + 'pdpt 0x2000 = 0x3001 0 0 0')[0]!, /pdpt/);
+    assert.deepEqual(reasons(base + 'memslot create 3\nrun'), []);
+  });
+
   it('a line the model faults (#GP) is skipped, and the scenario goes on', () => {
     const l = lower(['vm vendor=amd', 'sregs cr0=PE|ET', 'run', 'cr0 |= NW', 'run'].join('\n'));
     const v = l.verdicts.find((x) => x.line === 4)!;

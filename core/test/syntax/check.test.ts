@@ -159,10 +159,11 @@ describe('syntax/check', () => {
         nested: false,
         ad: true,
         slot_zap_all: true,
+        memory: 'all',
       });
       assert.deepEqual(
         check(
-          'vm vendor=amd tdp=off tdp_mmu=off max_tdp_level=5 maxphyaddr=52 vcpus=4 nested=on ad=off slot_zap_all=off',
+          'vm vendor=amd tdp=off tdp_mmu=off max_tdp_level=5 maxphyaddr=52 vcpus=4 nested=on ad=off slot_zap_all=off memory=slots',
         ).vm,
         {
           vendor: 'amd',
@@ -174,6 +175,7 @@ describe('syntax/check', () => {
           nested: true,
           ad: false,
           slot_zap_all: false,
+          memory: 'slots',
         },
       );
     });
