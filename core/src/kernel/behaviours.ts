@@ -96,7 +96,7 @@ export const BEHAVIOURS = defineBehaviours([
     description:
       'With shadow paging, load_pdptrs frees the current root when the four PDPTEs it reads differ from the cached ones, so a CR3 reload of the same PDPT (or a CR0/CR4 write that reloads it) rebuilds the PAE roots; before, the old roots kept shadowing the old page directories.',
     source:
-      'x86.c load_pdptrs, v5.15 (no free) vs v6.1, v6.6 and v6.12 (kvm_mmu_free_roots of KVM_MMU_ROOT_CURRENT when !tdp_enabled and the PDPTEs differ); listed in the kvm.git push with "KVM: X86: Remove mmu parameter from load_pdptrs()" and in the 5.17 pull (docs/kernel-notes.md §7)',
+      'x86.c load_pdptrs, v5.15 (no free) vs v6.1, v6.6 and v6.12 (kvm_mmu_free_roots of KVM_MMU_ROOT_CURRENT when !tdp_enabled and the PDPTEs differ); hash and title in a revlist of the KVM 5.17 merge window, title in the 5.17 KVM pull (docs/kernel-notes.md §1, §7)',
   },
   {
     name: 'efer_lma_ext_role',
