@@ -21,6 +21,7 @@ const EVENTS = new Set([
   'invept',
   'invvpid',
   'memslot',
+  'pdpt',
   'notifier',
   'cpuid',
   'destroy',
@@ -38,7 +39,7 @@ const WORDS = new Set([
   'unmap',
   'noflush',
 ]);
-const VALUES = new Set(['on', 'off', 'intel', 'amd', 'true', 'false']);
+const VALUES = new Set(['on', 'off', 'intel', 'amd', 'slots', 'true', 'false']);
 const REGISTERS = new Set(['cr0', 'cr3', 'cr4', 'efer']);
 const FLAGS = new Set(
   (
