@@ -12,7 +12,7 @@ import { visibleWindow, ROW_HEIGHT, fitColumns } from '../src/grid.js';
 import { isHostToWebview, parsePersistedState } from '../src/messages.js';
 import { NO_DECODER } from '../src/roles.js';
 import { exportPanel, initialState, panelModel, persistedState, reduce, type PanelState } from '../src/state.js';
-import { alignRoots, rootTable, tableToMarkdown, tableToTsv } from '../src/tables.js';
+import { alignRoots, rootTable, tableToMarkdown, tableToTsv, vcpuTable } from '../src/tables.js';
 import { timeRootTable } from '../src/bench.js';
 import { panelHtml } from '../src/html.js';
 import { manyRootsView, mmu, role, root, smallView, snapshot, stateAt, TDP_ROLE, vcpu, view } from './fixtures.js';
@@ -447,6 +447,18 @@ describe('root lifetimes from the timeline', () => {
     }
     assert.ok(p.cursorX > LIFETIME_GEOMETRY.gutter && p.cursorX < 400);
     assert.ok(p.ticks.length >= 2 && p.ticks.every((t, i) => i === 0 || t.x > (p.ticks[i - 1]?.x ?? 0)));
+  });
+
+  it('shows a dummy root (v6.6, CR3 outside every memslot) as such in the vCPU table and the picture', () => {
+    const a = analyze(
+      'kernel v6.6\nvm tdp=off memory=slots\nmemslot create 0 gfn=0 pages=0x10\nsregs cr0=PE|ET|PG|WP cr4=PAE efer=LME|LMA|NX cr3=0x200000\nrun',
+    );
+    const s = coreStateAt(a, 'file:///x', 1, 4);
+    const md = tableToMarkdown(vcpuTable(s, s.changedVcpus, NO_DECODER));
+    assert.match(md, /dummy root \(zero page\)/);
+    const p = statePicture(s, 400, NO_DECODER);
+    assert.ok(JSON.stringify(p.mmus).includes('dummy root (zero page)'));
+    assert.equal(p.edges.length, 0, 'a dummy root is no page: nothing to draw an edge to');
   });
 
   it('draws one edge per holder in the state picture, from the holding slot', () => {
