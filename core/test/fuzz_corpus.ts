@@ -21,6 +21,7 @@ export const VOCAB = [
   ...['root.role.smm', 'prev[0].id', 'v6.3', '+tdp_mmu_root_ref', 'vendor=amd', 'vcpus=2', 'nested=on'],
   ...['cpu_role', 'unmap', '0x1000..0x2000', 'true', 'tdp_mmu=yes'],
   ...['gfn=0x10', 'pages=2', 'gfn=', 'pages=0', 'memory=slots', 'memory=all', '0x2001'],
+  ...['wrap', 'on', 'off', '64', 'noncoherent_dma=on', 'cd_nw_cleared=off', 'mmu_pages.used', 'CD'],
   ...['\t', ' ', '  ', 'é', '😀', '\u0000', '\uD800', '$'],
 ];
 
@@ -39,6 +40,13 @@ const GOOD_LINES = [
   'vmenter ept=on eptp=0x501e',
   'vmexit',
   'invept single eptp=0x501e',
+  'nr_mmu_pages 64',
+  'nx_huge_pages on',
+  'nx_huge_pages off',
+  'mmio_gen wrap',
+  'cr0 |= CD',
+  'expect mmu_pages.used >= 0',
+  'expect stats.mmu_recycled >= 0',
   'expect roots.live >= 1',
   'memslot create 3 gfn=0x20 pages=2',
   'memslot move 3 gfn=0x40',

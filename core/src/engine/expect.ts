@@ -27,6 +27,8 @@ export const EXPECT_PATHS: readonly { path: string; doc: string }[] = [
   { path: 'line.allocated', doc: 'roots allocated by the previous statement' },
   { path: 'line.freed', doc: 'roots destroyed by the previous statement' },
   { path: 'line.reused', doc: 'roots reused (per-VM list/hash) or found in prev_roots by the previous statement' },
+  { path: 'mmu_pages.used', doc: 'n_used_mmu_pages: shadow pages (not TDP MMU pages) not yet freed, VM-wide' },
+  { path: 'mmu_pages.max', doc: 'n_max_mmu_pages as set by KVM_SET_NR_MMU_PAGES (no value while the default applies)' },
   { path: 'stats.<name>', doc: `a counter: ${STAT_NAMES.join(', ')}` },
   { path: 'warnings', doc: 'KVM WARNs and hazards recorded so far' },
 ];
@@ -77,6 +79,10 @@ export function resolvePath(path: string, ctx: ExpectContext): Resolved {
       return { ok: true, value: count(['reuse', 'cache_hit']) };
     case 'warnings':
       return { ok: true, value: ctx.warnings };
+    case 'mmu_pages.used':
+      return { ok: true, value: ctx.snapshot.mmuPages?.used ?? 0 };
+    case 'mmu_pages.max':
+      return { ok: true, value: ctx.snapshot.mmuPages?.max ?? null };
   }
   const stat = /^stats\.([a-z0-9_]+)$/.exec(path);
   if (stat) {

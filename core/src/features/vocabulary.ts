@@ -65,6 +65,18 @@ export const EVENTS: readonly Term[] = [
     'cpuid',
     'KVM_SET_CPUID: `cpuid maxphyaddr=52`, and the features the MMU depends on: `cpuid pku=off la57=off pcid=on nx=on smep=on smap=on` (all start on); a CR4/EFER bit whose feature is off is reserved (#GP).',
   ),
+  term(
+    'nr_mmu_pages',
+    'KVM_SET_NR_MMU_PAGES: `nr_mmu_pages 64` sets the shadow-page limit (at least 64); unreferenced shadow roots are recycled to stay under it (`stats.mmu_recycled`).',
+  ),
+  term(
+    'nx_huge_pages',
+    'Write the `nx_huge_pages` module parameter: `nx_huge_pages on`; a changed value zaps every root (kvm_mmu_zap_all_fast).',
+  ),
+  term(
+    'mmio_gen',
+    '`mmio_gen wrap`: a memslot update wraps the MMIO-SPTE generation to 0, so KVM zaps every root (kvm_mmu_zap_all_fast).',
+  ),
   term('destroy', 'Destroy the current vCPU (`destroy vcpu`) or the VM (`destroy vm`).'),
   term(
     'decode',
@@ -80,6 +92,8 @@ export const SUBWORDS: Readonly<Record<string, readonly string[]>> = {
   invvpid: ['single', 'all', 'vpid='],
   memslot: ['delete', 'move', 'create'],
   notifier: ['unmap'],
+  nx_huge_pages: ['on', 'off'],
+  mmio_gen: ['wrap'],
   destroy: ['vcpu', 'vm'],
   decode: ['role', 'cpu_role'],
   emulate: ['cr0', 'cr3', 'cr4', 'efer'],
@@ -140,6 +154,24 @@ export const VM_KEYS: readonly VmKey[] = [
     default: 'all',
     doc: 'Guest memory: all = every gfn is in a visible memslot; slots = only the gfn ranges of the memslots created with `gfn=`/`pages=` (a CR3 outside them gets a dummy root on v6.6+, a triple fault before).',
   },
+  {
+    name: 'nx_huge_pages',
+    values: ['on', 'off'],
+    default: 'off',
+    doc: 'The nx_huge_pages module parameter when the VM is created (`nx_huge_pages on|off` statements change it).',
+  },
+  {
+    name: 'noncoherent_dma',
+    values: ['on', 'off'],
+    default: 'off',
+    doc: 'A non-coherent DMA device is assigned (kvm_arch_register_noncoherent_dma).',
+  },
+  {
+    name: 'cd_nw_cleared',
+    values: ['on', 'off'],
+    default: 'on',
+    doc: 'KVM_X86_QUIRK_CD_NW_CLEARED; with it off and non-coherent DMA, a CR0.CD toggle zaps every gfn (≤ v6.10).',
+  },
 ];
 
 /** The counters `expect stats.<name>` reads (the engine's list). */
@@ -163,6 +195,8 @@ export const EXPECT_PATHS: readonly Term[] = [
   term('line.allocated', 'Roots allocated by the previous statement.'),
   term('line.freed', 'Roots destroyed by the previous statement.'),
   term('line.reused', 'Roots reused by the previous statement (reuse + cache_hit).'),
+  term('mmu_pages.used', 'n_used_mmu_pages: shadow pages not yet freed (TDP MMU pages never count).'),
+  term('mmu_pages.max', 'n_max_mmu_pages set by `nr_mmu_pages` (no value while the default applies).'),
   ...STAT_NAMES.map((s) => term(`stats.${s}`, `Counter \`${s}\`.`)),
   term('warnings', 'WARNs and hazards so far.'),
 ];

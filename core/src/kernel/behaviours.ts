@@ -382,6 +382,28 @@ export const BEHAVIOURS = defineBehaviours([
       "the patch (15/28 of the 2021-11-20 TDP MMU series) and Sean Christopherson's reply of 2021-12-14 withdrawing it",
     whatIf: true,
   },
+  // Other all-roots invalidations (issue 19, item 5).
+  {
+    name: 'cr0_cd_noncoherent_zap',
+    commits: ['0a7b73559b39497fae1b7b3d4bab69895097c37e'],
+    title: 'KVM: x86: Remove VMX support for virtualizing guest MTRR memtypes (removed the CR0.CD zap)',
+    version: '≤v5.15 … v6.10',
+    description:
+      'A guest CR0.CD toggle with non-coherent DMA assigned and KVM_X86_QUIRK_CD_NW_CLEARED disabled zaps the leaf SPTEs of every gfn (kvm_zap_gfn_range(0, ~0)) under every root; no root is freed or invalidated.',
+    source:
+      'x86.c kvm_post_set_cr0, v5.15 (read) and v6.6; removed by 0a7b73559b39 in the "KVM x86 MTRR virtualization removal" pull for 6.11 (kvm-x86-mtrrs-6.11)',
+  },
+  {
+    name: 'cr0_cd_zap_honors_guest_mtrrs',
+    commits: ['20230616023524.7203-1-yan.y.zhao@intel.com'],
+    title: 'KVM: x86/mmu: Use KVM honors guest MTRRs helper when CR0.CD toggles',
+    version: 'v6.7 (believed; merged with the "refine memtype related mmu zap" series)',
+    description:
+      'The CR0.CD zap needs kvm_mmu_honors_guest_mtrrs instead of only non-coherent DMA: TDP on and a non-zero shadow_memtype_mask, i.e. EPT (never NPT or shadow paging).',
+    source:
+      'x86.c kvm_post_set_cr0, the v3 patch of 2023-06-16 (the diff swaps kvm_arch_has_noncoherent_dma for kvm_mmu_honors_guest_mtrrs); no profile has it alone (v6.6 predates it, v6.12 has neither)',
+    requires: ['cr0_cd_noncoherent_zap'],
+  },
   // Model corrections (issue 14, item 5): each read in the kernel source named in `source` (kernel-notes §5).
   {
     name: 'nnpt_strips_pke',
@@ -463,6 +485,7 @@ export interface Kernel {
 }
 
 const V5_15: readonly BehaviourName[] = [
+  'cr0_cd_noncoherent_zap',
   'new_pgd_base_only_role',
   'invept_precise',
   'pge_role_bit',
@@ -471,6 +494,7 @@ const V5_15: readonly BehaviourName[] = [
   'flush_guest_unloads_shadow',
 ];
 const V5_17: readonly BehaviourName[] = [
+  'cr0_cd_noncoherent_zap',
   'new_pgd_base_only_role',
   'pdptrs_change_frees_root',
   'invept_precise',
@@ -483,6 +507,7 @@ const V5_17: readonly BehaviourName[] = [
   'cpuid_after_run_rejected',
 ];
 const V6_1: readonly BehaviourName[] = [
+  'cr0_cd_noncoherent_zap',
   'has_4_byte_gpte',
   'pdptrs_change_frees_root',
   'efer_lma_ext_role',
@@ -513,7 +538,7 @@ const V6_6: readonly BehaviourName[] = [
   'dummy_root',
 ];
 const V6_12: readonly BehaviourName[] = [
-  ...V6_6,
+  ...V6_6.filter((b) => b !== 'cr0_cd_noncoherent_zap'),
   'tdp_mmu_alloc_root',
   'cpuid_invalid_root_role',
   'sregs_flush_guest',

@@ -85,6 +85,7 @@ export const X86_CR0_PE = 1n << 0n;
 export const X86_CR0_TS = 1n << 3n;
 export const X86_CR0_MP = 1n << 1n;
 export const X86_CR0_WP = 1n << 16n;
+export const X86_CR0_CD = 1n << 30n;
 export const X86_CR0_PG = 1n << 31n;
 export const X86_CR4_PSE = 1n << 4n;
 export const X86_CR4_PAE = 1n << 5n;

@@ -1,6 +1,7 @@
 /**
  * The counters a scenario can read (`expect stats.<name>`) and every view shows: the statistics KVM keeps that
- * follow from roots (kvm_host.h struct kvm_vm_stat: mmu_cache_miss, mmu_shadow_zapped, remote_tlb_flush_requests)
+ * follow from roots (kvm_host.h struct kvm_vm_stat: mmu_cache_miss, mmu_shadow_zapped, mmu_recycled,
+ * remote_tlb_flush_requests)
  * and the model's own root counters.
  */
 export const STAT_NAMES = [
@@ -10,6 +11,7 @@ export const STAT_NAMES = [
   'prev_root_hits',
   'mmu_cache_miss',
   'mmu_shadow_zapped',
+  'mmu_recycled',
   'remote_tlb_flush_requests',
   'tlb_flush',
 ] as const;

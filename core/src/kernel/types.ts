@@ -30,6 +30,12 @@ export interface VmConfig {
    * the gfn ranges of the memslots the scenario creates with `gfn=`/`pages=`).
    */
   memory: 'all' | 'slots';
+  /** The `nx_huge_pages` module parameter when the VM is created (`nx_huge_pages` statements change it). */
+  nx_huge_pages: boolean;
+  /** A non-coherent DMA device is assigned (`kvm_arch_register_noncoherent_dma`, e.g. VFIO without snooping). */
+  noncoherent_dma: boolean;
+  /** KVM_X86_QUIRK_CD_NW_CLEARED (enabled by default; userspace may disable it with KVM_CAP_DISABLE_QUIRKS). */
+  cd_nw_cleared: boolean;
 }
 
 export const DEFAULT_VM: Readonly<VmConfig> = {
@@ -43,6 +49,9 @@ export const DEFAULT_VM: Readonly<VmConfig> = {
   ad: true,
   slot_zap_all: true,
   memory: 'all',
+  nx_huge_pages: false,
+  noncoherent_dma: false,
+  cd_nw_cleared: true,
 };
 
 export const MAX_VCPUS = 64;
@@ -100,6 +109,12 @@ export type ModelOp =
   | { op: 'memslot'; action: 'delete' | 'move' | 'create'; slot: number; gfn?: bigint; pages?: bigint }
   /** Guest memory: the four PAE PDPTEs at guest-physical `addr` (32-byte aligned), as the guest or userspace wrote them. */
   | { op: 'pdpt'; addr: bigint; entries: readonly bigint[] }
+  /** KVM_SET_NR_MMU_PAGES: the VM's shadow-page limit (n_max_mmu_pages). */
+  | { op: 'set_nr_mmu_pages'; pages: number }
+  /** A write of the `nx_huge_pages` module parameter (/sys/module/kvm/parameters/nx_huge_pages). */
+  | { op: 'nx_huge_pages'; on: boolean }
+  /** A memslot update whose new generation wraps the MMIO-SPTE generation to 0 (kvm_mmu_invalidate_mmio_sptes). */
+  | { op: 'mmio_gen_wrap' }
   /** MMU-notifier invalidation of guest frame numbers [start, end). */
   | { op: 'notifier_unmap'; start: bigint; end: bigint }
   /** KVM_SET_CPUID2: a new MAXPHYADDR and/or feature bits (absent ones keep their value; all start exposed). */
@@ -249,6 +264,8 @@ export interface Snapshot {
   vcpus: VcpuSnapshot[];
   stats: Record<string, number>;
   mmuValidGen: number;
+  /** kvm->arch.n_used_mmu_pages and n_max_mmu_pages (null: the memslot-based default, see docs/language.md). */
+  mmuPages?: { used: number; max: number | null };
   vmDestroyed: boolean;
 }
 

@@ -28,8 +28,10 @@ import {
   __kvm_mmu_prepare_zap_page,
   guestPgd,
   is_obsolete_sp,
+  KVM_MIN_ALLOC_MMU_PAGES,
   kvm_flush_remote_tlbs,
   kvm_handle_gfn_range_shadow,
+  kvm_mmu_change_mmu_pages,
   kvm_mmu_commit_zap_page,
   kvm_mmu_zap_all_shadow,
   pdptAddress,
@@ -95,6 +97,9 @@ export function createKvm(kernel: Kernel, vm: VmConfig): KvmModel {
     tdp_mmu_roots: [],
     mmu_page_hash: new Map(),
     mmu_valid_gen: 0,
+    n_used_mmu_pages: 0,
+    n_max_mmu_pages: null,
+    nx_huge_pages: vm.nx_huge_pages,
     stats: Object.fromEntries(STAT_NAMES.map((n) => [n, 0])),
     vcpus: [],
     zap_wq: [],
@@ -210,6 +215,12 @@ const SHUTDOWN_RUN: Outcome = Object.freeze({
   label: 'run',
   message: 'KVM_RUN exits with KVM_EXIT_SHUTDOWN (KVM_REQ_TRIPLE_FAULT pending); the guest does not run',
 });
+const ENOSPC_RUN: Outcome = Object.freeze({
+  outcome: 'error',
+  label: 'run',
+  message:
+    'KVM_RUN fails with -ENOSPC: make_mmu_pages_available found no shadow page to recycle (every one is a root a vCPU holds), so no root is loaded',
+});
 const INIT_LATCHED_VMX = Object.freeze(ok('INIT latched (blocked in VMX operation outside guest mode)'));
 const INIT_LATCHED_GIF = Object.freeze(ok('INIT latched (blocked while GIF=0)'));
 const error = (label: string, message: string): Outcome => ({ outcome: 'error', label, message });
@@ -309,10 +320,13 @@ function dispatch(c: Ctx, id: number, op: ModelOp): Outcome {
         faulted(c, v, label, kvm_set_cr3(c, v, op.value, op.noflush)),
       );
     }
-    case 'run':
-      if (!vcpu_enter_guest(c, v)) return SHUTDOWN_RUN;
+    case 'run': {
+      const entered = vcpu_enter_guest(c, v);
+      if (entered === 'shutdown') return SHUTDOWN_RUN;
+      if (entered === 'enospc') return ENOSPC_RUN;
       if (activeMmu(v).root.hpa === 'dummy') return guest_runs_on_dummy_root(c, v);
       return OK_RUN;
+    }
     case 'smi':
       if (!enter_smm(c, v)) return { outcome: 'ok', label: 'SMI latched (already in SMM, held until RSM)' };
       return OK_SMI;
@@ -393,6 +407,15 @@ function dispatch(c: Ctx, id: number, op: ModelOp): Outcome {
       // Guest memory: KVM reads it only in load_pdptrs (and, for L1's PAE NPT tables, when loading a root).
       c.s.pdpts.set(pdptAddress(op.addr), Object.freeze([...op.entries]));
       return OK_PDPT;
+    case 'set_nr_mmu_pages':
+      return kvm_vm_ioctl_set_nr_mmu_pages(c, op.pages);
+    case 'nx_huge_pages':
+      return set_nx_huge_pages(c, op.on);
+    case 'mmio_gen_wrap':
+      c.rec.call('kvm_arch_memslots_updated', () =>
+        c.rec.call('kvm_mmu_invalidate_mmio_sptes', () => kvm_mmu_zap_all_fast(c)),
+      );
+      return ok('MMIO generation wraps to 0');
     case 'notifier_unmap':
       kvm_unmap_gfn_range(c, op.start, op.end);
       return ok('MMU-notifier unmap');
@@ -633,8 +656,40 @@ function guest_runs_on_dummy_root(c: Ctx, v: VcpuState): Outcome {
       );
     }),
   );
-  if (retry && !vcpu_enter_guest(c, v)) return SHUTDOWN_RUN;
+  if (retry) {
+    const entered = vcpu_enter_guest(c, v);
+    if (entered === 'shutdown') return SHUTDOWN_RUN;
+    if (entered === 'enospc') return ENOSPC_RUN;
+  }
   return OK_RUN;
+}
+
+/** `kvm_vm_ioctl_set_nr_mmu_pages` (x86.c): below KVM_MIN_ALLOC_MMU_PAGES it is -EINVAL. */
+function kvm_vm_ioctl_set_nr_mmu_pages(c: Ctx, pages: number): Outcome {
+  if (pages < KVM_MIN_ALLOC_MMU_PAGES)
+    return error(
+      'KVM_SET_NR_MMU_PAGES',
+      `KVM_SET_NR_MMU_PAGES fails with -EINVAL: ${pages} is below KVM_MIN_ALLOC_MMU_PAGES (${KVM_MIN_ALLOC_MMU_PAGES}); the limit stays`,
+    );
+  c.rec.call('kvm_vm_ioctl_set_nr_mmu_pages', () => kvm_mmu_change_mmu_pages(c, pages));
+  const max = c.s.n_max_mmu_pages ?? pages;
+  return ok(
+    max === pages
+      ? `KVM_SET_NR_MMU_PAGES ${pages}`
+      : `KVM_SET_NR_MMU_PAGES ${pages} (${max} shadow pages are roots still held: the limit is ${max})`,
+  );
+}
+
+/**
+ * `set_nx_huge_pages` (mmu.c, v5.15 … v6.18): writing the module parameter; a changed value zaps every VM
+ * (kvm_mmu_zap_all_fast under slots_lock), since existing huge-page mappings may no longer be allowed.
+ */
+function set_nx_huge_pages(c: Ctx, on: boolean): Outcome {
+  const label = `nx_huge_pages ${on ? 'on' : 'off'}`;
+  if (c.s.nx_huge_pages === on) return ok(`${label} (unchanged: nothing is zapped)`);
+  c.s.nx_huge_pages = on;
+  c.rec.call('set_nx_huge_pages', () => kvm_mmu_zap_all_fast(c));
+  return ok(label);
 }
 
 /** `kvm_mmu_notifier_invalidate_range_start` → `kvm_unmap_gfn_range` (facts §4.14). */
@@ -827,7 +882,9 @@ function snapshotOf(kernel: Kernel, s: VmState): Snapshot {
   const vcpus = s.vcpus.map((v) => vcpuSnapshot(kernel, v));
   const stats: Record<string, number> = {};
   for (const n of STAT_NAMES) stats[n] = s.stats[n] ?? 0;
-  if (!s.retired) return { roots: current, vcpus, stats, mmuValidGen: s.mmu_valid_gen, vmDestroyed: s.destroyed };
+  const mmuPages = { used: s.n_used_mmu_pages, max: s.n_max_mmu_pages };
+  if (!s.retired)
+    return { roots: current, vcpus, stats, mmuValidGen: s.mmu_valid_gen, mmuPages, vmDestroyed: s.destroyed };
   // With retired roots, the list is put together when first read: retired batches never change, so reading it
   // later gives what it would now, and a state asked for its vCPUs (a hover) does not copy every root freed so far.
   const retired = s.retired;
@@ -842,6 +899,7 @@ function snapshotOf(kernel: Kernel, s: VmState): Snapshot {
     vcpus,
     stats,
     mmuValidGen: s.mmu_valid_gen,
+    mmuPages,
     vmDestroyed: s.destroyed,
   };
 }

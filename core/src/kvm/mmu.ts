@@ -17,6 +17,7 @@ import { FixedKeyTree } from '../util/key_tree.js';
 import { formatCpuRole, getRoleField } from '../kernel/role_layout.js';
 import {
   __kvm_mmu_prepare_zap_page,
+  kvm_flush_remote_tlbs,
   kvm_mmu_commit_zap_page,
   kvm_zap_obsolete_pages,
   mmu_alloc_direct_roots,
@@ -497,16 +498,15 @@ export function kvm_mmu_new_pgd(c: Ctx, v: VcpuState, pgd: bigint, role?: number
 
 /**
  * `kvm_mmu_reload` → `kvm_mmu_load`: build or find a root when the current slot is empty. False when the load
- * fails (a guest root outside every memslot before v6.6: KVM_REQ_TRIPLE_FAULT is pending). A dummy root (v6.6+)
- * is a successful load: KVM goes on to load the PGD and flush.
+ * fails: a guest root outside every memslot before v6.6 (KVM_REQ_TRIPLE_FAULT is pending), or -ENOSPC (the
+ * shadow-page budget is spent on held roots: KVM_RUN returns the error). A dummy root (v6.6+) is a successful
+ * load: KVM goes on to load the PGD and flush.
  */
 export function kvm_mmu_reload(c: Ctx, v: VcpuState): boolean {
   const mmu = activeMmu(v);
   if (VALID_PAGE(mmu.root.hpa)) return true;
   const saved = c.rec.enter('kvm_mmu_load');
-  let loaded = true;
-  if (roleDirect(mmu.root_role)) mmu_alloc_direct_roots(c, v, mmu);
-  else loaded = mmu_alloc_shadow_roots(c, v, mmu);
+  const loaded = roleDirect(mmu.root_role) ? mmu_alloc_direct_roots(c, v, mmu) : mmu_alloc_shadow_roots(c, v, mmu);
   if (loaded) c.rec.emitShared(FLUSH_AFTER_LOAD, v.id);
   c.rec.leave(saved);
   return loaded;
@@ -541,6 +541,23 @@ export function kvm_mmu_zap_all_fast(c: Ctx): void {
     }
     kvm_zap_obsolete_pages(c);
     if (tdp_mmu_enabled(c)) kvm_tdp_mmu_zap_invalidated_roots(c);
+  });
+}
+
+/**
+ * `kvm_zap_gfn_range(kvm, 0, ~0)`: zap the leaf SPTEs of every gfn, through the rmaps (shadow MMU) and in every
+ * TDP MMU root; roots themselves are neither freed nor invalidated, and nothing asks a vCPU to reload.
+ */
+export function kvm_zap_gfn_range_all(c: Ctx): void {
+  c.rec.call('kvm_zap_gfn_range', () => {
+    let flush = false;
+    for (const id of c.s.live) {
+      const p = page(c, id);
+      if (!p.has_sptes) continue;
+      flush = true;
+      c.rec.emit('zap', `zap the leaf SPTEs of every gfn under root #${id}; the root stays`, { root: id });
+    }
+    if (flush) kvm_flush_remote_tlbs(c);
   });
 }
 

@@ -10,7 +10,8 @@
  *     does not declare holds four present PDPTEs pointing to distinct page directories determined by its address:
  *     PDPTE i of the PDPT at CR3 maps the directory at gfn (CR3 >> 5) * 4 + i, so two different PDPT addresses
  *     never share a directory.
- *   - make_mmu_pages_available() recycling (n_max_mmu_pages) is not modelled: pages are never recycled.
+ *   - The shadow-page budget (n_max_mmu_pages) counts root pages only, since nothing else is modelled; its default
+ *     (memslot pages / 50, at least 64) is taken as out of reach until KVM_SET_NR_MMU_PAGES sets a limit.
  */
 import { formatRole, getRoleField, setRoleField } from '../kernel/role_layout.js';
 import type { Ctx, MmuPage, MmuState, VcpuState } from './state.js';
@@ -116,10 +117,20 @@ function shadowKind(c: Ctx, mmu: MmuState, pae: boolean): RootKind {
   return pae ? 'pae' : 'shadow';
 }
 
-/** `mmu_alloc_direct_roots`: TDP MMU root, or legacy direct shadow pages (tdp_mmu=off, paging off). */
-export function mmu_alloc_direct_roots(c: Ctx, v: VcpuState, mmu: MmuState): void {
+/**
+ * `mmu_alloc_direct_roots`: TDP MMU root, or legacy direct shadow pages (tdp_mmu=off, paging off). False when
+ * make_mmu_pages_available found no room (-ENOSPC): nothing is allocated.
+ */
+export function mmu_alloc_direct_roots(c: Ctx, v: VcpuState, mmu: MmuState): boolean {
   const saved = c.rec.enter('mmu_alloc_direct_roots');
   const level = roleLevel(mmu.root_role);
+  // dab285e4ec73 (v6.9) moved the TDP MMU's root allocation ahead of make_mmu_pages_available; before it, loading
+  // a TDP root could recycle shadow pages (nested guest_mmu roots) although TDP MMU pages never count.
+  const tdpFirst = tdp_mmu_enabled(c) && c.kernel.has('tdp_mmu_alloc_root');
+  if (!tdpFirst && !make_mmu_pages_available(c)) {
+    c.rec.leave(saved);
+    return false;
+  }
   if (tdp_mmu_enabled(c)) {
     mmu.root = { hpa: kvm_tdp_mmu_get_vcpu_root_hpa(c, v, mmu), pgd: 0n };
   } else if (level >= 4) {
@@ -132,6 +143,7 @@ export function mmu_alloc_direct_roots(c: Ctx, v: VcpuState, mmu: MmuState): voi
     mmu.root = { hpa: 'pae_root', pgd: 0n };
   }
   c.rec.leave(saved);
+  return true;
 }
 
 /** The guest table root the MMU shadows: L1/L2 CR3 for root_mmu, the EPTP / nCR3 for guest_mmu. */
@@ -192,17 +204,14 @@ function invisibleRoot(c: Ctx, v: VcpuState, mmu: MmuState, gfn: bigint, what: s
 /**
  * `mmu_alloc_shadow_roots`: one root for 4/5-level guest tables, else four PAE roots (a non-present PDPTE gets
  * none). False when the guest root (or a PAE PDPTE's directory) is outside every memslot and, before v6.6, the
- * load fails (KVM_REQ_TRIPLE_FAULT); from v6.6 such a root is the dummy root.
+ * load fails (KVM_REQ_TRIPLE_FAULT); from v6.6 such a root is the dummy root. Also false on -ENOSPC (the
+ * shadow-page budget is spent on held roots: make_mmu_pages_available runs after the root checks, as in the kernel).
  */
 export function mmu_alloc_shadow_roots(c: Ctx, v: VcpuState, mmu: MmuState): boolean {
   return c.rec.call('mmu_alloc_shadow_roots', () => {
     const pgd = guestPgd(v, mmu);
     const gfn = (pgd & 0x000ffffffffff000n) >> 12n;
     if (!kvm_vcpu_is_visible_gfn(c, gfn)) return invisibleRoot(c, v, mmu, gfn, rootWhat(v, mmu));
-    if (mmu.guest_level >= 4) {
-      mmu.root = { hpa: mmu_alloc_root(c, v, mmu, gfn, 0, mmu.root_level, shadowKind(c, mmu, false)), pgd };
-      return true;
-    }
     const pae = mmu.guest_level === 3;
     let pdptrs: readonly bigint[] = NO_PDPTRS;
     if (pae) {
@@ -220,6 +229,11 @@ export function mmu_alloc_shadow_roots(c: Ctx, v: VcpuState, mmu: MmuState): boo
       }
       if (copy) pdptrs = copy;
     }
+    if (!make_mmu_pages_available(c)) return false;
+    if (mmu.guest_level >= 4) {
+      mmu.root = { hpa: mmu_alloc_root(c, v, mmu, gfn, 0, mmu.root_level, shadowKind(c, mmu, false)), pgd };
+      return true;
+    }
     for (let i = 0; i < 4; i++) {
       let g = gfn;
       if (pae) {
@@ -236,6 +250,67 @@ export function mmu_alloc_shadow_roots(c: Ctx, v: VcpuState, mmu: MmuState): boo
     const special = mmu.root_level >= 5 ? 'pml5_root' : mmu.root_level === 4 ? 'pml4_root' : 'pae_root';
     mmu.root = { hpa: special, pgd };
     return true;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The shadow-page budget (n_max_mmu_pages)
+
+/** `KVM_MIN_ALLOC_MMU_PAGES`: the smallest limit KVM_SET_NR_MMU_PAGES accepts (and the default's floor). */
+export const KVM_MIN_ALLOC_MMU_PAGES = 64;
+/** `KVM_MIN_FREE_MMU_PAGES`: make_mmu_pages_available recycles when fewer pages than this are left. */
+const KVM_MIN_FREE_MMU_PAGES = 5;
+/** `KVM_REFILL_PAGES`: it recycles until this many are free. */
+const KVM_REFILL_PAGES = 25;
+
+/** `kvm_mmu_available_pages`; null while the limit is the (unreachable) default. */
+function kvm_mmu_available_pages(c: Ctx): number | null {
+  const max = c.s.n_max_mmu_pages;
+  if (max === null) return null;
+  return max > c.s.n_used_mmu_pages ? max - c.s.n_used_mmu_pages : 0;
+}
+
+/**
+ * `make_mmu_pages_available` (mmu.c, v5.15 … v6.18): before a root is allocated, recycle the oldest unreferenced
+ * shadow pages when fewer than KVM_MIN_FREE_MMU_PAGES are left. False is -ENOSPC: not even one page is free,
+ * because every shadow page is a root some vCPU still holds.
+ */
+export function make_mmu_pages_available(c: Ctx): boolean {
+  const avail = kvm_mmu_available_pages(c);
+  if (avail === null || avail >= KVM_MIN_FREE_MMU_PAGES) return true;
+  return c.rec.call('make_mmu_pages_available', () => {
+    kvm_mmu_zap_oldest_mmu_pages(c, KVM_REFILL_PAGES - avail);
+    return kvm_mmu_available_pages(c) !== 0;
+  });
+}
+
+/**
+ * `kvm_mmu_zap_oldest_mmu_pages` (v5.10+): walk active_mmu_pages from the oldest, skipping pages with a
+ * root_count (zapping an active root would only make vCPUs reload it), and zap until `nr_to_zap` are gone;
+ * counts `mmu_recycled`. The model has no child pages, so each zap frees exactly one page.
+ */
+export function kvm_mmu_zap_oldest_mmu_pages(c: Ctx, nr_to_zap: number): number {
+  return c.rec.call('kvm_mmu_zap_oldest_mmu_pages', () => {
+    const list: MmuPage[] = [];
+    for (const p of activeShadowPages(c)) {
+      if (list.length >= nr_to_zap) break;
+      if (p.refcount > 0) continue;
+      __kvm_mmu_prepare_zap_page(c, p, list);
+    }
+    kvm_mmu_commit_zap_page(c, list);
+    stat(c, 'mmu_recycled', list.length);
+    return list.length;
+  });
+}
+
+/** `kvm_mmu_change_mmu_pages`: a limit below what is in use first recycles down to it, then keeps what is left. */
+export function kvm_mmu_change_mmu_pages(c: Ctx, goal: number): void {
+  c.rec.call('kvm_mmu_change_mmu_pages', () => {
+    if (c.s.n_used_mmu_pages > goal) {
+      kvm_mmu_zap_oldest_mmu_pages(c, c.s.n_used_mmu_pages - goal);
+      goal = c.s.n_used_mmu_pages;
+    }
+    c.s.n_max_mmu_pages = goal;
   });
 }
 const NO_PDPTRS: readonly bigint[] = Object.freeze([]);

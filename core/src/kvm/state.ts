@@ -149,6 +149,12 @@ export interface VmState {
   /** mmu_page_hash: "gfn:role" → shadow page ids. */
   mmu_page_hash: Map<string, number[]>;
   mmu_valid_gen: number;
+  /** kvm->arch.n_used_mmu_pages: shadow pages (not TDP MMU pages) allocated and not yet freed. */
+  n_used_mmu_pages: number;
+  /** kvm->arch.n_max_mmu_pages; null is the memslot-based default, which roots alone never reach (see mmu budget). */
+  n_max_mmu_pages: number | null;
+  /** The `nx_huge_pages` module parameter (global in the kernel; the model has one VM). */
+  nx_huge_pages: boolean;
   stats: Record<string, number>;
   vcpus: VcpuState[];
   /** Roots queued on tdp_mmu_zap_wq (E2/E3). */

@@ -108,6 +108,8 @@ export function newPage(
   };
   c.s.roots.set(id, p);
   c.s.live.add(id);
+  // kvm_mod_used_mmu_pages: shadow pages count against n_max_mmu_pages, TDP MMU pages never do.
+  if (!p.tdp_mmu_page) c.s.n_used_mmu_pages++;
   stat(c, 'roots_allocated');
   return p;
 }
@@ -129,6 +131,7 @@ export function destroyRoot(c: Ctx, p: MmuPage, why: string): void {
   p.freed = true;
   p.freedAt = c.line;
   c.s.live.delete(p.id);
+  if (!p.tdp_mmu_page) c.s.n_used_mmu_pages--;
   tdp_mmu_unlink_root(c, p);
   stat(c, 'roots_freed');
   c.rec.emit('free', `root #${p.id} is destroyed${why ? ` (${why})` : ''}`, { root: p.id, refcount: [0, 0] });

@@ -21,6 +21,7 @@ import {
   kvm_mmu_reload,
   kvm_mmu_reset_context,
   kvm_mmu_unload,
+  kvm_zap_gfn_range_all,
   markRunning,
 } from './mmu.js';
 import {
@@ -29,6 +30,7 @@ import {
   EFER_NX,
   EFER_SCE,
   EFER_SVME,
+  X86_CR0_CD,
   X86_CR0_MP,
   X86_CR0_PE,
   X86_CR0_PG,
@@ -65,7 +67,6 @@ export type Fault = string | null;
 
 const X86_CR0_ET = 1n << 4n;
 const X86_CR0_NW = 1n << 29n;
-const X86_CR0_CD = 1n << 30n;
 const X86_CR3_PCID_MASK = 0xfffn;
 const CR0_KNOWN = CR0_FLAGS.reduce((m, f) => m | (1n << BigInt(f.bit)), 0n);
 const CR4_KNOWN = CR4_FLAGS.reduce((m, f) => m | (1n << BigInt(f.bit)), 0n);
@@ -187,7 +188,18 @@ function kvm_post_set_cr0(c: Ctx, v: VcpuState, old: bigint, cr0: bigint): void 
     }
     if (changed & kvm_mmu_cr0_role_bits(c.kernel)) kvm_mmu_reset_context(c, v);
   }
+  if (changed & X86_CR0_CD && cd_toggle_zaps(c)) kvm_zap_gfn_range_all(c);
   c.rec.leave(saved);
+}
+
+/**
+ * Whether a CR0.CD toggle zaps every gfn (kvm_post_set_cr0 up to v6.10): only with non-coherent DMA assigned and
+ * KVM_X86_QUIRK_CD_NW_CLEARED disabled; from v6.7 also only when KVM honors guest MTRRs (EPT); gone in v6.11.
+ */
+function cd_toggle_zaps(c: Ctx): boolean {
+  if (!c.kernel.has('cr0_cd_noncoherent_zap') || !c.vm.noncoherent_dma || c.vm.cd_nw_cleared) return false;
+  if (c.kernel.has('cr0_cd_zap_honors_guest_mtrrs')) return c.vm.tdp && c.vm.vendor === 'intel';
+  return true;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -552,10 +564,11 @@ const FLUSH_GUEST = new SharedActions((vcpu: number) => ({
 
 /**
  * `vcpu_enter_guest` (arch/x86/kvm/x86.c, every era): service pending requests in kernel order, inside its
- * `if (kvm_request_pending(vcpu))` block, then load the MMU (docs/kernel-notes.md §4). False when a triple fault
- * ends KVM_RUN with KVM_EXIT_SHUTDOWN instead (§5).
+ * `if (kvm_request_pending(vcpu))` block, then load the MMU (docs/kernel-notes.md §4). `shutdown` when a triple
+ * fault ends KVM_RUN with KVM_EXIT_SHUTDOWN instead (§5); `enospc` when kvm_mmu_load fails for want of shadow
+ * pages (make_mmu_pages_available), so KVM_RUN returns -ENOSPC and the guest does not run.
  */
-export function vcpu_enter_guest(c: Ctx, v: VcpuState): boolean {
+export function vcpu_enter_guest(c: Ctx, v: VcpuState): 'entered' | 'shutdown' | 'enospc' {
   const saved = c.rec.enter('vcpu_enter_guest');
   if (v.requests.length !== 0) {
     if (kvm_check_request(v, 'KVM_REQ_MMU_RELOAD')) kvm_mmu_unload(c, v);
@@ -581,22 +594,23 @@ export function vcpu_enter_guest(c: Ctx, v: VcpuState): boolean {
     // first offers it to L1 (nested_ops->triple_fault); the model does not.
     if (kvm_check_request(v, 'KVM_REQ_TRIPLE_FAULT')) {
       c.rec.leave(saved);
-      return false;
+      return 'shutdown';
     }
     // Requests the model does not service are dropped here (the ones above have been taken off).
     v.requests.length = 0;
   }
   if (!kvm_mmu_reload(c, v)) {
-    // kvm_mmu_load failed (a guest root outside every memslot, before v6.6): vcpu_enter_guest cancels the entry
-    // and the next pass through vcpu_run finds KVM_REQ_TRIPLE_FAULT: KVM_EXIT_SHUTDOWN.
-    kvm_check_request(v, 'KVM_REQ_TRIPLE_FAULT');
+    // kvm_mmu_load failed. A guest root outside every memslot (before v6.6) left KVM_REQ_TRIPLE_FAULT pending:
+    // vcpu_enter_guest cancels the entry and the next pass through vcpu_run exits with KVM_EXIT_SHUTDOWN. Otherwise
+    // it was -ENOSPC (the shadow-page budget is spent on held roots), which KVM_RUN returns to userspace.
+    const shutdown = kvm_check_request(v, 'KVM_REQ_TRIPLE_FAULT');
     c.rec.leave(saved);
-    return false;
+    return shutdown ? 'shutdown' : 'enospc';
   }
   markRunning(c, v);
   v.has_run = true;
   c.rec.leave(saved);
-  return true;
+  return 'entered';
 }
 
 /**

@@ -121,6 +121,12 @@ function unrunnable(op: ModelOp, target: RealTarget, vcpuRan: boolean): string |
     case 'stgi':
     case 'clgi':
       return `\`${op.op}\` as its own statement is not implemented by the driver (it runs STGI only after #VMEXIT)`;
+    case 'set_nr_mmu_pages':
+      return 'KVM_SET_NR_MMU_PAGES is not lowered: the model counts only root pages against the limit, while the real guest’s faults also allocate child shadow pages, so recycling would start at other lines';
+    case 'nx_huge_pages':
+      return 'writing /sys/module/kvm/parameters/nx_huge_pages is host-wide and not implemented by the driver';
+    case 'mmio_gen_wrap':
+      return 'wrapping the MMIO generation takes about 2^18 memslot updates; the driver does not force one';
   }
 }
 

@@ -303,6 +303,15 @@ function vmConfig(stmt: (Statement & { kind: 'vm' }) | undefined): VmConfig {
       case 'memory':
         vm.memory = value === 'slots' ? 'slots' : 'all';
         break;
+      case 'nx_huge_pages':
+        vm.nx_huge_pages = on;
+        break;
+      case 'noncoherent_dma':
+        vm.noncoherent_dma = on;
+        break;
+      case 'cd_nw_cleared':
+        vm.cd_nw_cleared = on;
+        break;
     }
   }
   return vm;

@@ -50,6 +50,9 @@ export const EVENT_KEYWORDS = [
   'pdpt',
   'notifier',
   'cpuid',
+  'nr_mmu_pages',
+  'nx_huge_pages',
+  'mmio_gen',
   'destroy',
 ] as const;
 export const KEYWORDS: readonly string[] = [
@@ -87,10 +90,15 @@ export const VM_KEYS: Readonly<Record<string, OptionSpec>> = {
   ad: { type: 'enum', values: ['on', 'off'] },
   slot_zap_all: { type: 'enum', values: ['on', 'off'] },
   memory: { type: 'enum', values: ['all', 'slots'] },
+  nx_huge_pages: { type: 'enum', values: ['on', 'off'] },
+  noncoherent_dma: { type: 'enum', values: ['on', 'off'] },
+  cd_nw_cleared: { type: 'enum', values: ['on', 'off'] },
 };
 
 export const INVPCID_TYPES = ['addr', 'single', 'all', 'all-global'] as const;
 export const EXPECT_OPS: readonly ExpectOp[] = ['==', '!=', '<', '<=', '>', '>='];
+/** KVM_SET_NR_MMU_PAGES takes an unsigned int (kvm_vm_ioctl_set_nr_mmu_pages). */
+const MAX_NR_MMU_PAGES = 0xffff_ffffn;
 /** Memslot ids userspace can use (KVM_USER_MEM_SLOTS is at most 32764 on x86). */
 const MAX_SLOT = 32767n;
 /** Guest frame numbers: a 52-bit guest-physical address space (MAXPHYADDR at most 52) has 2^40 of them. */
@@ -282,6 +290,9 @@ const VMXOFF: ModelOp = Object.freeze({ op: 'vmxoff' });
 const STGI: ModelOp = Object.freeze({ op: 'stgi' });
 const CLGI: ModelOp = Object.freeze({ op: 'clgi' });
 const VMEXIT: ModelOp = Object.freeze({ op: 'vmexit' });
+const NX_HUGE_PAGES_ON: ModelOp = Object.freeze({ op: 'nx_huge_pages', on: true });
+const NX_HUGE_PAGES_OFF: ModelOp = Object.freeze({ op: 'nx_huge_pages', on: false });
+const MMIO_GEN_WRAP: ModelOp = Object.freeze({ op: 'mmio_gen_wrap' });
 
 class LineParser {
   private pos = 0;
@@ -493,6 +504,16 @@ class LineParser {
         }
         return op;
       }
+      case 'nr_mmu_pages': {
+        const pages = this.number(keyword, 'a number of shadow pages', MAX_NR_MMU_PAGES);
+        return pages === undefined ? undefined : { op: 'set_nr_mmu_pages', pages: Number(pages) };
+      }
+      case 'nx_huge_pages': {
+        const value = this.word(keyword, ['on', 'off'], '`on` or `off`');
+        return value === undefined ? undefined : value === 'on' ? NX_HUGE_PAGES_ON : NX_HUGE_PAGES_OFF;
+      }
+      case 'mmio_gen':
+        return this.word(keyword, ['wrap'], '`wrap`') === undefined ? undefined : MMIO_GEN_WRAP;
       case 'destroy': {
         const what = this.word(keyword, ['vcpu', 'vm'], '`vcpu` or `vm`');
         return what === undefined ? undefined : what === 'vcpu' ? { op: 'destroy_vcpu' } : { op: 'destroy_vm' };

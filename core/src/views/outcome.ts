@@ -21,6 +21,8 @@ const rc = (a: Action): string => (a.refcount ? ` rc ${a.refcount[0]}→${a.refc
 
 /** The async zap worker's own actions (E2/E3): its put is not the vCPU's, and says so. */
 const byZapWorker = (a: Action): boolean => a.path[0] === 'tdp_mmu_zap_root_work';
+/** A shadow page zapped to make room under n_max_mmu_pages (`mmu_recycled`), not because anything changed. */
+const recycled = (a: Action): boolean => a.path.includes('kvm_mmu_zap_oldest_mmu_pages');
 
 function rootsOf(a: Action): number[] {
   if (a.roots && a.roots.length > 0) return [...a.roots];
@@ -62,7 +64,7 @@ export function actionPiece(a: Action, kernel?: Kernel): OutcomePiece {
       // "rc 1→0" puts in a row read as a double put without it.
       return piece('invalidate', a.refcount ? ` rc re-armed ${a.refcount[0]}→${a.refcount[1]}` : '');
     case 'zap':
-      return piece('zap');
+      return piece(recycled(a) ? 'recycle' : 'zap');
     case 'queue_zap':
       return piece('queue zap');
     case 'free':

@@ -113,6 +113,14 @@ export function generateBody(
         if (w !== 1) vmcs[v] = ptr;
         else if (vmcs[v] === ptr) vmcs[v] = null;
       }
+    } else if (r < 18) {
+      // The shadow-page budget and the other all-roots invalidations (issue 19, items 4 and 5).
+      const w = next(4);
+      if (w === 0) lines.push(`nr_mmu_pages ${64 + next(8)}`);
+      else if (w === 1) lines.push(next(2) ? 'nx_huge_pages on' : 'nx_huge_pages off');
+      else if (w === 2) lines.push('mmio_gen wrap');
+      else if (!inSmm[v]) lines.push(next(2) ? 'cr0 |= CD' : 'cr0 &= ~CD');
+      else lines.push('run');
     } else {
       lines.push('run');
     }
@@ -140,6 +148,7 @@ const VMS = [
     vendor: 'intel' as const,
     layout: true,
   },
+  { vm: 'vendor=intel tdp=off vcpus=2 noncoherent_dma=on cd_nw_cleared=off', nested: false, vendor: 'intel' as const },
 ];
 
 /** Every kernel spec the property covers: each profile, and each single modification that could exist. */

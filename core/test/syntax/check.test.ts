@@ -160,10 +160,14 @@ describe('syntax/check', () => {
         ad: true,
         slot_zap_all: true,
         memory: 'all',
+        nx_huge_pages: false,
+        noncoherent_dma: false,
+        cd_nw_cleared: true,
       });
       assert.deepEqual(
         check(
-          'vm vendor=amd tdp=off tdp_mmu=off max_tdp_level=5 maxphyaddr=52 vcpus=4 nested=on ad=off slot_zap_all=off memory=slots',
+          'vm vendor=amd tdp=off tdp_mmu=off max_tdp_level=5 maxphyaddr=52 vcpus=4 nested=on ad=off slot_zap_all=off ' +
+            'memory=slots nx_huge_pages=on noncoherent_dma=on cd_nw_cleared=off',
         ).vm,
         {
           vendor: 'amd',
@@ -176,6 +180,9 @@ describe('syntax/check', () => {
           ad: false,
           slot_zap_all: false,
           memory: 'slots',
+          nx_huge_pages: true,
+          noncoherent_dma: true,
+          cd_nw_cleared: false,
         },
       );
     });

@@ -342,6 +342,35 @@ describe('syntax/parser', () => {
       assert.deepEqual(bad('notifier map 1..2'), ['bad-value', 9, 12, 'unknown word `map` (expected `unmap`)']);
     });
 
+    it('nr_mmu_pages, nx_huge_pages and mmio_gen wrap', () => {
+      assert.deepEqual(op('nr_mmu_pages 64'), { op: 'set_nr_mmu_pages', pages: 64 });
+      assert.deepEqual(op('nr_mmu_pages 0x1000'), { op: 'set_nr_mmu_pages', pages: 4096 });
+      assert.deepEqual(op('nx_huge_pages on'), { op: 'nx_huge_pages', on: true });
+      assert.deepEqual(op('nx_huge_pages off'), { op: 'nx_huge_pages', on: false });
+      assert.deepEqual(op('mmio_gen wrap'), { op: 'mmio_gen_wrap' });
+      assert.deepEqual(bad('nr_mmu_pages'), ['missing-value', 0, 12, 'expected a number of shadow pages']);
+      assert.deepEqual(bad('nr_mmu_pages 0x1_0000_0000'), [
+        'value-out-of-range',
+        13,
+        26,
+        'a number of shadow pages must be at most 4294967295, not 0x1_0000_0000',
+      ]);
+      assert.deepEqual(bad('nr_mmu_pages 64 128'), [
+        'unexpected-token',
+        16,
+        19,
+        'unexpected `128` at the end of the statement',
+      ]);
+      assert.deepEqual(bad('nx_huge_pages yes'), [
+        'bad-value',
+        14,
+        17,
+        'expected `on` or `off`, not `yes`: write `on`',
+      ]);
+      assert.deepEqual(bad('nx_huge_pages'), ['missing-value', 0, 13, 'expected `on` or `off`']);
+      assert.deepEqual(bad('mmio_gen warp'), ['bad-value', 9, 13, 'unknown word `warp`, did you mean `wrap`?']);
+    });
+
     it('vmenter for EPT and NPT', () => {
       assert.deepEqual(op('vmenter ept=on eptp=0x501e cr0=PE|PG cr4=PAE efer=LME|LMA cr3=0x9000 vpid=3'), {
         op: 'vmenter',
