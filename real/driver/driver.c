@@ -638,6 +638,20 @@ static int do_destroy(void)
 	return 0;
 }
 
+/* The kvm.ko parameter: a changed value makes KVM zap every VM's roots (set_nx_huge_pages). */
+static int do_nx_huge_pages(int on)
+{
+	int fd = open("/sys/module/kvm/parameters/nx_huge_pages", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return fail("open nx_huge_pages: %s", strerror(errno));
+	ssize_t n = write(fd, on ? "1\n" : "0\n", 2);
+	int err = errno;
+	close(fd);
+	if (n != 2)
+		return fail("write nx_huge_pages: %s", strerror(err));
+	return 0;
+}
+
 static int vcpu_arg(const char *s)
 {
 	int v = atoi(s ? s : "0");
@@ -668,6 +682,13 @@ static int execute(char **a, int n)
 	}
 	if (!strcmp(cmd, "destroyvm"))
 		return do_destroy();
+	if (!strcmp(cmd, "nxhuge") && n >= 2)
+		return do_nx_huge_pages(atoi(a[1]));
+	if (!strcmp(cmd, "nrmmupages") && n >= 2) {
+		if (ioctl(vm_fd, KVM_SET_NR_MMU_PAGES, strtoul(a[1], NULL, 0)) < 0)
+			return fail("KVM_SET_NR_MMU_PAGES: %s", strerror(errno));
+		return 0;
+	}
 	if (!strcmp(cmd, "slot") && n >= 3)
 		return do_slot(atoi(a[1]), strtoull(a[2], NULL, 0));
 	if (!strcmp(cmd, "delslot") && n >= 2) {

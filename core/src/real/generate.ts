@@ -3,7 +3,8 @@ export { rng } from '../util/rng.js';
 /**
  * A seeded, reproducible generator of AMD scenarios for `npm run test:real`: TDP MMU, legacy MMU and shadow
  * paging; 64-bit, PAE and 32-bit guests; SMM; CR0.WP, CR4.PGE/PSE and EFER.NX toggles; CR3 switches that go
- * through prev_roots; memslots; two vCPUs; nested SVM with and without nested NPT; VM destruction. Every scenario
+ * through prev_roots; memslots; two vCPUs; nested SVM with and without nested NPT; nx_huge_pages toggles and
+ * KVM_SET_NR_MMU_PAGES (TDP MMU only); VM destruction. Every scenario
  * is valid (no diagnostics at error level) and avoids what the real target cannot run (PCID, faults). Pure.
  */
 
@@ -51,7 +52,16 @@ export function generateScenario(seed: number): GeneratedScenario {
   const slots = new Set<number>();
   let nestedInL2 = false;
   const steps = 4 + Math.floor(r() * 9);
+  // Statements added later draw from a stream of their own, so the scenarios of the earlier corpus keep their shape.
+  const extra = rng(seed * 7919 + 1);
+  let nx = false;
   for (let i = 0; i < steps; i++) {
+    if (extra() < 0.08) {
+      nx = !nx;
+      lines.push(`nx_huge_pages ${nx ? 'on' : 'off'}`, `${vcpus === 2 ? 'vcpu 0: ' : ''}run`);
+    } else if (tdpMmu && !nested && extra() < 0.05) {
+      lines.push(`nr_mmu_pages ${64 + Math.floor(extra() * 64)}`);
+    }
     const v = vcpus === 2 && chance(0.5) ? 1 : 0;
     const at = vcpus === 2 ? `vcpu ${v}: ` : '';
     const m = mode[v]!;

@@ -122,9 +122,12 @@ function unrunnable(op: ModelOp, target: RealTarget, vcpuRan: boolean): string |
     case 'clgi':
       return `\`${op.op}\` as its own statement is not implemented by the driver (it runs STGI only after #VMEXIT)`;
     case 'set_nr_mmu_pages':
-      return 'KVM_SET_NR_MMU_PAGES is not lowered: the model counts only root pages against the limit, while the real guest’s faults also allocate child shadow pages, so recycling would start at other lines';
+      // Checked in lowerScenario, which knows the VM: runnable only where no shadow page exists.
+      return undefined;
     case 'nx_huge_pages':
-      return 'writing /sys/module/kvm/parameters/nx_huge_pages is host-wide and not implemented by the driver';
+      return target.tcg
+        ? undefined
+        : 'writing /sys/module/kvm/parameters/nx_huge_pages would zap every VM on this host: it runs only under --qemu';
     case 'mmio_gen_wrap':
       return 'wrapping the MMIO generation takes about 2^18 memslot updates; the driver does not force one';
   }
@@ -185,6 +188,9 @@ export function lowerScenario(a: Analysis, target: RealTarget): Lowered {
     return { config, program, verdicts, groups, refused };
   }
 
+  // nx_huge_pages is a kvm.ko parameter: under QEMU the driver sets the value the VM starts with before creating it.
+  if (target.tcg && a.steps.some((s) => s.statement.op.op === 'nx_huge_pages'))
+    program.push(`nxhuge ${vm.nx_huge_pages ? 1 : 0}`);
   program.push(`vm ${vm.vcpus} ${vm.nested ? 1 : 0}`);
   // Memslots: the scenario's slot N is KVM slot N + 1 (slot 0 is the guest's RAM). A slot first deleted or
   // moved is created before the first line, as it would exist in a VM that has one.
@@ -243,6 +249,9 @@ export function lowerScenario(a: Analysis, target: RealTarget): Lowered {
       continue;
     }
     let why = unrunnable(op, { vendor: vm.vendor, tcg: target.tcg }, ran.has(v)) ?? tcgPdptrProblem(a, s, target);
+    if (op.op === 'set_nr_mmu_pages' && (!vm.tdp || !vm.tdp_mmu || vm.nested))
+      why =
+        'KVM_SET_NR_MMU_PAGES runs only with the TDP MMU and no nesting, where no shadow page exists: the model counts only root pages against the limit, while a real guest’s faults also allocate child shadow pages, so recycling would start at other lines';
     if (op.op === 'memslot') {
       const k = op.slot;
       if (k + 1 > MAX_SLOT) why = `the driver handles memslots 0–${MAX_SLOT - 1}`;
@@ -300,6 +309,8 @@ export function lowerScenario(a: Analysis, target: RealTarget): Lowered {
         }
       }
     } else if (op.op === 'cpuid') program.push(`cpuid ${v} ${op.maxphyaddr}`);
+    else if (op.op === 'set_nr_mmu_pages') program.push(`nrmmupages ${op.pages}`);
+    else if (op.op === 'nx_huge_pages') program.push(`nxhuge ${op.on ? 1 : 0}`);
     else if (op.op === 'destroy_vm') program.push('destroyvm');
     groups.push([line]);
     verdicts.push({ line, vcpu: v, text: text(s), runnable: true, group: groups.length - 1 });

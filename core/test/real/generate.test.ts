@@ -36,6 +36,8 @@ describe('real: the generated corpus', () => {
         nested: /^vmenter npt=on/m,
         nested_shadow: /^vmenter cr0/m,
         destroy: /destroy vm/,
+        nx_huge_pages: /^nx_huge_pages (on|off)$/m,
+        nr_mmu_pages: /^nr_mmu_pages \d+$/m,
       }))
         if (re.test(g.text)) seen.add(k);
     }
@@ -48,6 +50,8 @@ describe('real: the generated corpus', () => {
       'memslot',
       'nested',
       'nested_shadow',
+      'nr_mmu_pages',
+      'nx_huge_pages',
       'shadow',
       'smm',
       'tdp_mmu',

@@ -103,6 +103,24 @@ describe('real: lowering a scenario for the driver', () => {
     assert.deepEqual(reasons(base + 'memslot create 3\nrun'), []);
   });
 
+  it('nx_huge_pages and nr_mmu_pages: their own groups under QEMU; each refused where it cannot agree', () => {
+    const base = 'vm vendor=amd nx_huge_pages=on\nsregs cr0=PE|ET|PG cr4=PAE efer=LME|LMA cr3=0x1000\nrun\n';
+    const l = lower(base + 'nx_huge_pages off\nnr_mmu_pages 80\nrun\nmmio_gen wrap');
+    // The parameter the VM starts with is written before the VM exists.
+    assert.deepEqual(l.program.slice(0, 2), ['nxhuge 1', 'vm 1 0']);
+    assert.ok(l.program.includes('nxhuge 0') && l.program.includes('nrmmupages 80'));
+    assert.deepEqual(l.groups.slice(-3), [[4], [5], [6]]);
+    const wrap = l.verdicts.find((v) => v.line === 7)!;
+    assert.ok(!wrap.runnable && /2\^18 memslot updates/.test(wrap.reason));
+    const host = lowerScenario(analyze(base + 'nx_huge_pages off'), { vendor: 'amd', tcg: false });
+    const v = host.verdicts.find((x) => x.line === 4)!;
+    assert.ok(!v.runnable && /every VM on this host/.test(v.reason));
+    assert.ok(!host.program.some((p) => p.startsWith('nxhuge')));
+    const shadow = lower(base.replace('vm vendor=amd', 'vm vendor=amd tdp=off') + 'nr_mmu_pages 80');
+    const nr = shadow.verdicts.find((x) => x.line === 4)!;
+    assert.ok(!nr.runnable && /child shadow pages/.test(nr.reason));
+  });
+
   it('a line the model faults (#GP) is skipped, and the scenario goes on', () => {
     const l = lower(['vm vendor=amd', 'sregs cr0=PE|ET', 'run', 'cr0 |= NW', 'run'].join('\n'));
     const v = l.verdicts.find((x) => x.line === 4)!;
