@@ -169,7 +169,7 @@ function kernels(): string[] {
 /** Action kinds seen across every checked scenario: the generator must reach the interesting paths. */
 const counts = new Map<string, number>();
 
-function checkInvariants(text: string, kernel: string): void {
+function checkInvariants(text: string, kernel: string): ReturnType<typeof analyze> {
   const a = analyze(text, { kernelOverride: kernel });
   assert.equal(a.kernel.label, kernel);
   const errors = a.diagnostics.filter((d) => d.severity === 'error' && d.code !== 'gp');
@@ -191,6 +191,12 @@ function checkInvariants(text: string, kernel: string): void {
       }
     }
     const snap = a.stateAt(step.line);
+    // n_used_mmu_pages counts the shadow pages not yet freed: here, exactly the live non-TDP-MMU roots.
+    assert.equal(
+      snap.mmuPages?.used,
+      snap.roots.filter((r) => r.state !== 'freed' && r.kind !== 'tdp_mmu').length,
+      `${kernel} line ${step.line}: n_used_mmu_pages`,
+    );
     for (const r of snap.roots) {
       const where = `${kernel} line ${step.line} root #${r.id}`;
       assert.ok(r.refcount >= 0, `${where}: refcount ${r.refcount}`);
@@ -202,6 +208,7 @@ function checkInvariants(text: string, kernel: string): void {
       );
     }
   }
+  return a;
 }
 
 describe('kernel: refcounts behave like refcount_t under every kernel that could exist (property)', function () {
@@ -223,6 +230,54 @@ describe('kernel: refcounts behave like refcount_t under every kernel that could
     assert.equal(scenarios, specs.length);
     for (const op of ['alloc', 'reuse', 'cache_hit', 'put', 'free', 'invalidate', 'unload', 'dummy_root'])
       assert.ok((counts.get(op) ?? 0) > 20, `${op}: ${counts.get(op) ?? 0}`);
+  });
+
+  it('under a shadow-page limit, recycling never takes a held root and keeps what is free at KVM_REFILL_PAGES', () => {
+    // PAE guests under shadow paging, 40 CR3s (4 pages each), a limit of 64…80: recycling happens on every profile.
+    let recycledSteps = 0;
+    for (const p of PROFILES) {
+      if (p.name === 'latest') continue;
+      for (const seed of [1, 2]) {
+        let x = seed * 7919 + p.name.length;
+        const next = (n: number): number => {
+          x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+          return (x >>> 16) % n;
+        };
+        const lines = ['vm vendor=intel tdp=off vcpus=2', `nr_mmu_pages ${64 + next(17)}`];
+        for (const v of [0, 1]) lines.push(`vcpu ${v}`, 'sregs cr0=PE|ET|PG|WP cr4=PAE cr3=0x1000', 'run');
+        for (let i = 0; i < 60; i++) {
+          const r = next(10);
+          lines.push(`vcpu ${next(2)}`);
+          if (r < 7) lines.push(`cr3 = 0x${(0x1000 * (1 + next(40))).toString(16)}`, 'run');
+          else if (r < 8) lines.push(`nr_mmu_pages ${64 + next(17)}`);
+          else if (r < 9) lines.push('smi', 'run', 'rsm', 'run');
+          else lines.push('nx_huge_pages on', 'run', 'nx_huge_pages off', 'run');
+        }
+        const text = lines.join('\n') + '\n';
+        const a = checkInvariants(text, p.name);
+        for (const step of a.steps) {
+          const recycled = step.result.actions.filter(
+            (act) => act.op === 'zap' && act.path.includes('kvm_mmu_zap_oldest_mmu_pages'),
+          );
+          if (recycled.length === 0) continue;
+          recycledSteps++;
+          const before = a.stateAt(step.line - 1);
+          const after = a.stateAt(step.line);
+          for (const act of recycled) {
+            const r = before.roots.find((x) => x.id === act.root)!;
+            assert.equal(r.refcount, 0, `${p.name} line ${step.line}: recycled root #${act.root} was held`);
+            assert.equal(after.roots.find((x) => x.id === act.root)!.state, 'freed');
+          }
+          // A root load recycles up to KVM_REFILL_PAGES free (25), less only when held roots are in the way.
+          const max = after.mmuPages!.max!;
+          const used = after.mmuPages!.used;
+          const held = after.roots.filter((r) => r.state !== 'freed' && r.refcount > 0).length;
+          if (step.statement.op.op === 'run')
+            assert.ok(max - (used - 4) >= 25 || used - 4 <= held, `${p.name} line ${step.line}: ${used}/${max}`);
+        }
+      }
+    }
+    assert.ok(recycledSteps >= 5, `recycling happened on ${recycledSteps} steps`);
   });
 
   it('the example that used to free a root twice is refused, and its fix keeps refcounts sane', () => {
