@@ -41,7 +41,8 @@ export async function openFile(page, name) {
   const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: new RegExp(`^\\s*${escaped}\\s*$`) });
   await row.first().click();
-  await page.locator('.tabs-container .tab.active', { hasText: name }).waitFor({ state: 'visible' });
+  // By resource name: a root panel's tab ("Roots: name") is active in its own group too.
+  await page.locator(`.tabs-container .tab.active[data-resource-name="${name}"]`).waitFor({ state: 'visible' });
   await page.locator(SEL.activeEditor).click({ position: { x: 200, y: 10 } });
 }
 
@@ -99,5 +100,14 @@ export async function quickOpen(page, relative) {
 /** Closes every editor and editor group (webview panels included) and waits until none is left. */
 export async function closeAllEditors(page) {
   await runCommand(page, 'View: Close All Editor Groups');
-  await page.locator('.tabs-container .tab').first().waitFor({ state: 'detached' });
+  const noTab = page.locator('.tabs-container .tab').first().waitFor({ state: 'detached' });
+  // A modal dialog (e.g. "Do you want to save…") would block closing: say what it asks instead of timing out.
+  const dialog = page
+    .locator('.monaco-dialog-box')
+    .waitFor({ state: 'visible' })
+    .then(async () => {
+      throw new Error(`closing the editors raised a dialog: ${await page.locator('.monaco-dialog-box').innerText()}`);
+    });
+  await Promise.race([noTab, dialog]);
+  dialog.catch(() => {});
 }
