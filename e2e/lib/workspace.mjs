@@ -33,7 +33,8 @@ function describe(folder, file) {
 
 /**
  * Copies examples/ to `<testDir>/examples` and adds `scratch/failing-expect.kvmmu` (a copy of the SMM
- * example with one expectation that cannot hold). Returns the manifest the tests read.
+ * example with one expectation that cannot hold) and an empty `scratch/typed.kvmmu`. Returns the manifest the
+ * tests read.
  */
 export function prepareWorkspace(root, testDir) {
   const folder = join(testDir, 'examples');
@@ -65,6 +66,7 @@ export function prepareWorkspace(root, testDir) {
   const scratchDecodeLine = failingLines.length;
   mkdirSync(join(folder, 'scratch'), { recursive: true });
   writeFileSync(join(folder, failing), failingLines.join('\n') + '\n');
+  writeFileSync(join(folder, 'scratch', 'typed.kvmmu'), ''); // for typing a scenario line by line
 
   return {
     folder,

@@ -174,6 +174,55 @@ describe('the root panel: correct, roomy, drawn', function () {
     await panel.locator('#lifetimes').screenshot({ path: join(images(), 'panel-lifetimes.png') });
   });
 
+  it('reveals a line from a lifetime bar and a root box, by click and by keyboard', async function () {
+    const cursorAt = (line) =>
+      page.locator('[id="status.editor.selection"]', { hasText: new RegExp(`Ln ${line}\\b`) }).waitFor({
+        state: 'visible',
+      });
+    await panelAt(page, panel, 30);
+    // A bar (not a mark): its left end is the line that allocated the root (#2: the run in SMM, line 16).
+    const bar = panel.locator('#lifetimes .lifetime-row[data-root="2"] .bar');
+    const box = await bar.boundingBox();
+    await bar.click({ position: { x: 1, y: box.height / 2 }, force: true });
+    await cursorAt(16);
+
+    // The keyboard: Tab from the top of the panel reaches the lifetimes; ↓ selects #2's bar, → its first mark, Enter
+    // reveals the mark's line (and gives the editor the focus).
+    await panelAt(page, panel, 30);
+    const scroller = panel.locator('#lifetimes .lifetime-scroller').first();
+    const focused = () => panel.locator(':focus').evaluate((el) => el.className?.baseVal ?? el.className);
+    await panel.locator('.subtitle').click();
+    let reached = false;
+    for (let i = 0; i < 60 && !reached; i++) {
+      await page.keyboard.press('Tab');
+      reached = await scroller.evaluate((el) => el === document.activeElement);
+    }
+    assert.ok(reached, `Tab never reached the lifetimes (focus on ${await focused().catch(() => '?')})`);
+    await page.keyboard.press('Home');
+    await page.keyboard.press('ArrowDown');
+    await panel.locator('#lifetimes .lifetime-row.selected[data-root="2"]').waitFor({ state: 'attached' });
+    await page.keyboard.press('ArrowRight');
+    const mark = panel.locator('#lifetimes .lifetime-row[data-root="2"] .mark.focus');
+    await mark.waitFor({ state: 'attached' });
+    const markLine = Number(await mark.getAttribute('data-line'));
+    assert.ok(markLine > 16, `#2's first mark is after its allocation (line ${markLine})`);
+    await page.keyboard.press('Enter');
+    await cursorAt(markLine);
+
+    // The state picture's root boxes are reachable by Tab too; Enter reveals the line that allocated the root.
+    await panelAt(page, panel, 30);
+    const node = panel.locator('#state-picture .root-node[data-root="2"]').first();
+    await panel.locator('.subtitle').click();
+    reached = false;
+    for (let i = 0; i < 60 && !reached; i++) {
+      await page.keyboard.press('Tab');
+      reached = await node.evaluate((el) => el === document.activeElement);
+    }
+    assert.ok(reached, `Tab never reached root #2 in the state picture (focus on ${await focused().catch(() => '?')})`);
+    await page.keyboard.press('Enter');
+    await cursorAt(16);
+  });
+
   it('stays aligned in the dark, high-contrast and light themes', async function () {
     this.timeout(120_000);
     for (const [theme, bodyClass, shot] of [
