@@ -87,9 +87,17 @@ export async function quickOpen(page, relative) {
     .locator(SEL.quickInputRow)
     .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${escaped}$`) }) })
     .first();
-  await row.waitFor({ state: 'visible' });
-  await row.click();
-  await input.waitFor({ state: 'hidden' });
+  // The list may re-render under the click while results come in (a cold index): click again until it closes.
+  for (let attempt = 1; ; attempt++) {
+    await row.waitFor({ state: 'visible' });
+    await row.click().catch(() => {});
+    const closed = await input
+      .waitFor({ state: 'hidden', timeout: 5_000 })
+      .then(() => true)
+      .catch(() => false);
+    if (closed) break;
+    if (attempt === 6) throw new Error(`Quick Open did not open ${relative}`);
+  }
   await page.waitForFunction(
     ([sel, rel]) => document.querySelector(`${sel}[data-uri]`)?.getAttribute('data-uri')?.endsWith(`/${rel}`),
     [SEL.activeEditor, relative],
@@ -97,17 +105,31 @@ export async function quickOpen(page, relative) {
   await page.locator(EDITOR.viewLine).first().waitFor({ state: 'visible' });
 }
 
-/** Closes every editor and editor group (webview panels included) and waits until none is left. */
+/**
+ * Closes every editor and editor group (webview panels included) and waits until none is left. The workspace is a
+ * throwaway copy: unsaved changes an earlier window left (restored from its backups) are discarded, with a note; any
+ * other dialog fails with its text.
+ */
 export async function closeAllEditors(page) {
   await runCommand(page, 'View: Close All Editor Groups');
-  const noTab = page.locator('.tabs-container .tab').first().waitFor({ state: 'detached' });
-  // A modal dialog (e.g. "Do you want to save…") would block closing: say what it asks instead of timing out.
-  const dialog = page
-    .locator('.monaco-dialog-box')
-    .waitFor({ state: 'visible' })
-    .then(async () => {
-      throw new Error(`closing the editors raised a dialog: ${await page.locator('.monaco-dialog-box').innerText()}`);
-    });
-  await Promise.race([noTab, dialog]);
-  dialog.catch(() => {});
+  const dialog = page.locator('.monaco-dialog-box');
+  for (let discarded = 0; ; discarded++) {
+    const outcome = await Promise.race([
+      page
+        .locator('.tabs-container .tab')
+        .first()
+        .waitFor({ state: 'detached' })
+        .then(() => 'closed'),
+      dialog.waitFor({ state: 'visible' }).then(() => 'dialog'),
+    ]);
+    if (outcome === 'closed') return;
+    const text = await dialog.innerText();
+    if (!/Do you want to save/.test(text) || discarded === 10)
+      throw new Error(`closing the editors raised a dialog: ${text}`);
+    console.log(
+      `      · discarding unsaved changes an earlier window left: ${text.split('\n').find((l) => /save/.test(l))}`,
+    );
+    await dialog.getByRole('button', { name: "Don't Save" }).click();
+    await dialog.waitFor({ state: 'hidden' });
+  }
 }
