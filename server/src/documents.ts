@@ -1,5 +1,5 @@
 /**
- * Open documents and their analyses. One analysis per (document text, default kernel): keyed on the content, not
+ * Open documents and their analyses. One analysis per (document text, the document's default kernel): keyed on the content, not
  * only the version, because a client may reuse a version number (a re-didOpen, a buggy didChange) and must still
  * get the analysis of what it sent. Requests for an older version are answered from the newest. Documents over the size cap get one diagnostic and no
  * analysis, so nothing downstream ever sees them.
@@ -37,7 +37,8 @@ export class DocumentStore {
 
   constructor(
     private readonly analyzer: Analyzer,
-    private readonly defaultKernel: () => string,
+    /** `kvmmu.kernel.default` as it applies to the document. */
+    private readonly defaultKernel: (uri: string) => string,
   ) {
     this.documents.onDidClose((e) => this.forget(e.document.uri));
   }
@@ -61,7 +62,7 @@ export class DocumentStore {
   state(uri: string): DocumentState | undefined {
     const document = this.documents.get(uri);
     if (!document) return undefined;
-    const key = this.defaultKernel();
+    const key = this.defaultKernel(uri);
     const text = document.getText();
     const hit = this.cache.get(uri);
     if (hit && hit.text === text && hit.key === key) {
@@ -92,7 +93,10 @@ export class DocumentStore {
     }
     const cached = perDoc.get(kernel);
     if (cached) return cached;
-    const a = this.analyzer(own.document.getText(), { defaultKernel: this.defaultKernel(), kernelOverride: kernel });
+    const a = this.analyzer(own.document.getText(), {
+      defaultKernel: this.defaultKernel(uri),
+      kernelOverride: kernel,
+    });
     if (perDoc.size >= 4) perDoc.delete(perDoc.keys().next().value as string);
     perDoc.set(kernel, a);
     return a;

@@ -39,8 +39,8 @@ export interface RunningServer {
 
 export function startServer(connection: Connection, options: ServerOptions): RunningServer {
   const running = { shutdownReceived: false };
-  const settings = new SettingsHolder();
-  const store = new DocumentStore(options.analyzer, () => settings.get().kernelDefault);
+  const settings = new SettingsHolder(connection);
+  const store = new DocumentStore(options.analyzer, (uri) => settings.get(uri).kernelDefault);
   const ctx: ServerContext = {
     connection,
     store,
@@ -77,21 +77,35 @@ export function startServer(connection: Connection, options: ServerOptions): Run
     };
   });
 
+  const openUris = (): string[] => store.documents.all().map((d) => d.uri);
   connection.onInitialized(() => {
-    void settings.refresh(connection).then(() => diagnostics.scheduleAll());
+    void settings.refresh(openUris()).then(() => diagnostics.scheduleAll());
   });
 
   connection.onDidChangeConfiguration((change) => {
-    void settings.refresh(connection, change?.settings).then(() => {
+    void settings.refresh(openUris(), change?.settings).then(() => {
       store.invalidateAll();
       diagnostics.scheduleAll();
       refreshInlayHints(ctx);
     });
   });
 
-  store.documents.onDidOpen((e) => diagnostics.schedule(e.document.uri));
-  store.documents.onDidChangeContent((e) => diagnostics.schedule(e.document.uri));
-  store.documents.onDidClose((e) => diagnostics.clear(e.document.uri));
+  // A document's first diagnostics wait for its own settings (a folder may name another default kernel).
+  store.documents.onDidOpen((e) => {
+    const uri = e.document.uri;
+    if (settings.known(uri)) return;
+    void settings.load(uri).then((changed) => {
+      diagnostics.schedule(uri);
+      if (changed) refreshInlayHints(ctx);
+    });
+  });
+  store.documents.onDidChangeContent((e) => {
+    if (settings.known(e.document.uri)) diagnostics.schedule(e.document.uri);
+  });
+  store.documents.onDidClose((e) => {
+    diagnostics.clear(e.document.uri);
+    settings.forget(e.document.uri);
+  });
   connection.onShutdown(() => {
     running.shutdownReceived = true;
     diagnostics.dispose();

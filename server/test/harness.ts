@@ -16,6 +16,12 @@ export interface TestClient {
   rpc: MessageConnection;
   /** Settings the client answers `workspace/configuration` with (mutable). */
   settings: Record<string, unknown>;
+  /**
+   * Per scope: when set, an item with a `scopeUri` is answered with this function's result instead (a folder's or
+   * a file's own settings). Every item asked for is recorded in `asked`.
+   */
+  scoped?: (scopeUri: string) => Record<string, unknown> | undefined;
+  asked: { scopeUri?: string; section?: string }[];
   open(uri: string, text: string, version?: number): Promise<Diagnostic[]>;
   change(uri: string, version: number, text: string): void;
   /** Resolves with the next diagnostics published for `uri`, whatever their version. */
@@ -36,6 +42,7 @@ export async function startClient(analyzer: Analyzer, settings: Record<string, u
   const client: TestClient = {
     rpc,
     settings,
+    asked: [],
     async open(uri, text, version = 1) {
       const wait = client.diagnostics(uri, version);
       await rpc.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'kvmmu', version, text } });
@@ -77,8 +84,11 @@ export async function startClient(analyzer: Analyzer, settings: Record<string, u
       }
     }
   });
-  rpc.onRequest('workspace/configuration', (p: { items: { section?: string }[] }) =>
-    p.items.map(() => client.settings),
+  rpc.onRequest('workspace/configuration', (p: { items: { scopeUri?: string; section?: string }[] }) =>
+    p.items.map((item) => {
+      client.asked.push(item);
+      return (item.scopeUri !== undefined ? client.scoped?.(item.scopeUri) : undefined) ?? client.settings;
+    }),
   );
   rpc.onRequest('workspace/inlayHint/refresh', () => {
     for (const resolve of refreshWaiters.splice(0)) resolve();

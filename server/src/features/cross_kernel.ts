@@ -68,7 +68,7 @@ export class CrossKernel {
     const doc = this.ctx.store.get(uri);
     if (!doc) return undefined;
     if (doc.getText().length > MAX_DOCUMENT_CHARS) return undefined;
-    const defaultKernel = this.ctx.settings.get().kernelDefault;
+    const defaultKernel = this.ctx.settings.get(uri).kernelDefault;
     const e = this.entries.get(uri);
     if (e && e.version === doc.version && e.defaultKernel === defaultKernel) return e;
     const fresh: Entry = {
@@ -285,7 +285,7 @@ export function registerCrossKernel(ctx: ServerContext): CrossKernel {
         let runs: KernelRuns;
         if (typeof p.text === 'string') {
           if (p.text.length > MAX_DOCUMENT_CHARS) return new ResponseError(ErrorCodes.InvalidParams, 'text too large');
-          runs = new KernelRuns(p.text, ctx.settings.get().kernelDefault);
+          runs = new KernelRuns(p.text, (await ctx.settings.resolve(p.uri)).kernelDefault);
         } else {
           const job = cross.matrixOf(p.uri);
           if (!job) return unknownDocument(p.uri);

@@ -7,8 +7,8 @@ import { spanToRange } from '../convert.js';
 export function registerInlayHints(ctx: ServerContext): void {
   ctx.connection.languages.inlayHint.on(
     guard(ctx, 'inlayHint', [] as InlayHint[], (p: InlayHintParams): InlayHint[] => {
-      if (!ctx.settings.get().inlayHintsEnabled) return [];
       const uri = p.textDocument.uri;
+      if (!ctx.settings.get(uri).inlayHintsEnabled) return [];
       const analysis = ctx.store.analysis(uri);
       if (!analysis) return [];
       const range = p.range ? { startLine: p.range.start.line, endLine: p.range.end.line } : undefined;
