@@ -11,6 +11,33 @@ const MODEL = {
   message: 'only core/src/engine runs the model (core/src/kvm); import the kernel vocabulary from core/src/kernel',
 };
 
+// Spreading an array into arguments puts every element on the stack: ~125,000 of them overflow it
+// ("Maximum call stack size exceeded"). Scenarios, lines, roots and steps are unbounded: loop or reduce.
+const NO_SPREAD = [
+  {
+    selector: "CallExpression[callee.object.name='Math'] > SpreadElement",
+    message: 'Math.max/min(...array) overflows the stack on a large array: use a loop or reduce',
+  },
+  {
+    selector: "CallExpression[callee.object.name='String'] > SpreadElement",
+    message: 'String.fromCharCode(...array) overflows the stack on a large array: use a loop or TextDecoder',
+  },
+];
+// The protocol's names are spelled once, in core/src/protocol.ts: every other source uses its constants.
+const METHOD_NAMES = [
+  {
+    selector: 'Literal[value=/^kvmmu\\//], TemplateElement[value.raw=/^kvmmu\\//]',
+    message:
+      "a custom method is a request object of core/src/protocol.ts (e.g. TimelineRequest), never a 'kvmmu/…' string",
+  },
+];
+const LANGUAGE_ID = [
+  {
+    selector: "Literal[value='kvmmu']",
+    message: 'the language id is LANGUAGE_ID (core/src/protocol.ts); the settings section is SETTINGS_SECTION',
+  },
+];
+
 export default tseslint.config(
   {
     ignores: [
@@ -33,18 +60,18 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
       // Spreading an array into arguments puts every element on the stack: ~125,000 of them overflow it
       // ("Maximum call stack size exceeded"). Scenarios, lines, roots and steps are unbounded: loop or reduce.
-      'no-restricted-syntax': [
-        'error',
-        {
-          selector: "CallExpression[callee.object.name='Math'] > SpreadElement",
-          message: 'Math.max/min(...array) overflows the stack on a large array: use a loop or reduce',
-        },
-        {
-          selector: "CallExpression[callee.object.name='String'] > SpreadElement",
-          message: 'String.fromCharCode(...array) overflows the stack on a large array: use a loop or TextDecoder',
-        },
-      ],
+      'no-restricted-syntax': ['error', ...NO_SPREAD],
     },
+  },
+  {
+    files: ['cli/src/**/*.ts'],
+    rules: { 'no-restricted-syntax': ['error', ...NO_SPREAD, ...METHOD_NAMES] },
+  },
+  {
+    // The editor's packages: the language id too (the CLI's `kvmmu` is its own name).
+    files: ['{core,server,client,webview,playground}/src/**/*.ts'],
+    ignores: ['core/src/protocol.ts', 'core/src/settings.ts'],
+    rules: { 'no-restricted-syntax': ['error', ...NO_SPREAD, ...METHOD_NAMES, ...LANGUAGE_ID] },
   },
   {
     files: ['core/src/**/*.ts'],
@@ -92,7 +119,15 @@ export default tseslint.config(
     ]),
   },
   {
-    files: ['client/src/**/*.ts', 'cli/src/**/*.ts'],
+    // The panel's page, messages and lifetimes are core/src/panel, which the webview imports too.
+    files: ['client/src/**/*.ts'],
+    rules: restrict([
+      MODEL,
+      { group: ['**/webview/**'], message: 'the client shares only core/src/panel with the webview' },
+    ]),
+  },
+  {
+    files: ['cli/src/**/*.ts'],
     rules: restrict([MODEL]),
   },
   {

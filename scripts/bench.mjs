@@ -261,10 +261,11 @@ if (!want('lsp')) {
   const rss = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
   record('lsp', 'server RSS with the document open', '100k lines', [rss], { unit: 'MB', limit: 200 });
   // Export Timeline: every step with its line's text (each text was once looked up from the top: quadratic).
+  const { TimelineRequest } = await import(pathToFileURL(join(root, 'core/src/protocol.ts')).href);
   const timelines = [];
   for (let i = 0; i < (quick ? 2 : 5); i++) {
     const t0 = now();
-    await conn.sendRequest('kvmmu/timeline', { uri: bigUri });
+    await conn.sendRequest(TimelineRequest.method, { uri: bigUri });
     timelines.push(ms(t0));
   }
   record('lsp', 'kvmmu/timeline (Export Timeline)', '100k lines', timelines, { limit: 1000 });
@@ -328,7 +329,7 @@ if (!want('panel')) {
 } else if (existsSync('/usr/bin/chromium')) {
   const esbuild = await import('esbuild');
   const { chromium } = await import('playwright-core');
-  const { panelHtml } = await import(pathToFileURL(join(root, 'webview/src/html.ts')).href);
+  const { panelHtml } = await import(pathToFileURL(join(root, 'core/src/panel/html.ts')).href);
   const { manyRootsView } = await import(pathToFileURL(join(root, 'webview/test/fixtures.ts')).href);
   await esbuild.build({
     absWorkingDir: root,

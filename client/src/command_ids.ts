@@ -9,5 +9,3 @@ export const COMMANDS = {
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];
-
-export const LANGUAGE_ID = 'kvmmu';

@@ -5,20 +5,19 @@
  * (commits) that explain the difference (`kvmmu/explain`).
  */
 import * as vscode from 'vscode';
-import type { ProfilesResult } from '../../core/src/protocol.js';
-import { ProfilesRequest } from '../../core/src/protocol.js';
+import { LANGUAGE_ID, ProfilesRequest } from '../../core/src/protocol.js';
 import type { Ctx } from './ctx.js';
 import { openRootPanelCompare } from './panel/index.js';
 
 export async function compareWithKernel(ctx: Ctx): Promise<void> {
   const editor = vscode.window.activeTextEditor;
-  if (!editor || editor.document.languageId !== 'kvmmu') {
+  if (!editor || editor.document.languageId !== LANGUAGE_ID) {
     void vscode.window.showInformationMessage('Open a .kvmmu scenario to compare kernels.');
     return;
   }
   const doc = editor.document;
   const own = (await ctx.statusBar.kernelOf(doc)) ?? ctx.settings(doc.uri).kernelDefault;
-  const { profiles } = await ctx.sendRequest<ProfilesResult>(ProfilesRequest, {});
+  const { profiles } = await ctx.request(ProfilesRequest, {});
   const pick = await vscode.window.showQuickPick(
     profiles
       .filter((p) => p.name !== own)

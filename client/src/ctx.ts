@@ -4,9 +4,10 @@
  */
 import * as vscode from 'vscode';
 import type { BaseLanguageClient, LanguageClientOptions } from 'vscode-languageclient/node';
+import type { RequestType } from '../../core/src/protocol.js';
+import { LANGUAGE_ID } from '../../core/src/protocol.js';
 import type { Settings } from '../../core/src/settings.js';
 import { SETTINGS_SECTION, readSettings } from '../../core/src/settings.js';
-import { LANGUAGE_ID } from './command_ids.js';
 import type { PanelHost } from './panel/index.js';
 import { KernelStatusBar } from './status_bar.js';
 
@@ -56,9 +57,9 @@ export class Ctx implements PanelHost, vscode.Disposable {
     this.statusBar.refresh();
   }
 
-  async sendRequest<R>(method: string, params: unknown): Promise<R> {
+  async request<P, R>(request: RequestType<P, R>, params: P): Promise<R> {
     if (!this.client) throw new Error('the kvmmu language server is not running');
-    return this.client.sendRequest<R>(method, params);
+    return this.client.sendRequest<R>(request.method, params);
   }
 
   push(...d: vscode.Disposable[]): void {

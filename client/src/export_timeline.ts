@@ -1,16 +1,15 @@
 /** KVM MMU: Export Timeline as JSON — the `kvmmu/timeline` result in an untitled JSON document. */
 import * as vscode from 'vscode';
-import type { TimelineResult } from '../../core/src/protocol.js';
-import { TimelineRequest } from '../../core/src/protocol.js';
+import { LANGUAGE_ID, TimelineRequest } from '../../core/src/protocol.js';
 import type { Ctx } from './ctx.js';
 
 export async function exportTimeline(ctx: Ctx): Promise<void> {
   const doc = vscode.window.activeTextEditor?.document;
-  if (!doc || doc.languageId !== 'kvmmu') {
+  if (!doc || doc.languageId !== LANGUAGE_ID) {
     void vscode.window.showInformationMessage('Open a .kvmmu scenario to export its timeline.');
     return;
   }
-  const timeline = await ctx.sendRequest<TimelineResult>(TimelineRequest, { uri: doc.uri.toString() });
+  const timeline = await ctx.request(TimelineRequest, { uri: doc.uri.toString() });
   // Untitled: works in virtual and untrusted workspaces; the user saves it where they like.
   const json = await vscode.workspace.openTextDocument({
     language: 'json',

@@ -1,12 +1,9 @@
 /** The status-bar item: the active `.kvmmu` file's kernel, as the server resolved it ("KVM v6.4"). */
 import * as vscode from 'vscode';
-import type { StateAtResult } from '../../core/src/protocol.js';
-import { StateAtRequest } from '../../core/src/protocol.js';
-import { COMMANDS, LANGUAGE_ID } from './command_ids.js';
-
-interface Requester {
-  sendRequest<R>(method: string, params: unknown): Promise<R>;
-}
+import type { Requester } from '../../core/src/protocol.js';
+import { LANGUAGE_ID, StateAtRequest } from '../../core/src/protocol.js';
+import { SETTINGS_SECTION } from '../../core/src/settings.js';
+import { COMMANDS } from './command_ids.js';
 
 export class KernelStatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('kvmmu.kernel', vscode.StatusBarAlignment.Right, 100);
@@ -24,7 +21,7 @@ export class KernelStatusBar implements vscode.Disposable {
         if (e.document === vscode.window.activeTextEditor?.document) this.refreshSoon();
       }),
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration('kvmmu')) this.refreshSoon();
+        if (e.affectsConfiguration(SETTINGS_SECTION)) this.refreshSoon();
       }),
     ];
   }
@@ -33,7 +30,7 @@ export class KernelStatusBar implements vscode.Disposable {
   async kernelOf(document: vscode.TextDocument): Promise<string | undefined> {
     // State before the first line: cheap, and it carries the resolved kernel.
     const r = await this.server
-      .sendRequest<StateAtResult>(StateAtRequest, { uri: document.uri.toString(), line: -1 })
+      .request(StateAtRequest, { uri: document.uri.toString(), line: -1 })
       .catch(() => undefined);
     return r?.kernel.label;
   }

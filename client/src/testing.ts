@@ -7,7 +7,7 @@
 import * as vscode from 'vscode';
 import { PROFILES } from '../../core/src/kernel/behaviours.js';
 import type { ExpectationsParams, ExpectationsResult } from '../../core/src/protocol.js';
-import { ExpectationsRequest } from '../../core/src/protocol.js';
+import { ExpectationsRequest, LANGUAGE_ID } from '../../core/src/protocol.js';
 import type { TestingProfiles } from '../../core/src/settings.js';
 import type { Ctx } from './ctx.js';
 
@@ -44,7 +44,7 @@ export function kernelLine(text: string): string | undefined {
 }
 
 export class KvmmuTests implements vscode.Disposable {
-  private readonly controller = vscode.tests.createTestController('kvmmu', 'KVM MMU scenarios');
+  private readonly controller = vscode.tests.createTestController(LANGUAGE_ID, 'KVM MMU scenarios');
   private readonly disposables: vscode.Disposable[] = [this.controller];
 
   constructor(private readonly ctx: Ctx) {
@@ -79,7 +79,7 @@ export class KvmmuTests implements vscode.Disposable {
   }
 
   private onDocument(d: vscode.TextDocument): void {
-    if (d.languageId !== 'kvmmu' || d.uri.scheme === 'git') return;
+    if (d.languageId !== LANGUAGE_ID || d.uri.scheme === 'git') return;
     this.fill(d.uri, d.getText());
   }
 
@@ -156,7 +156,7 @@ export class KvmmuTests implements vscode.Disposable {
       if (text !== undefined) params.text = text;
       let result: ExpectationsResult;
       try {
-        result = await this.ctx.sendRequest<ExpectationsResult>(ExpectationsRequest, params);
+        result = await this.ctx.request(ExpectationsRequest, params);
       } catch (e) {
         for (const k of items) run.errored(k, new vscode.TestMessage(e instanceof Error ? e.message : String(e)));
         continue;

@@ -8,12 +8,11 @@ import type { LSPClient } from '@codemirror/lsp-client';
 import { EditorSelection } from '@codemirror/state';
 import { EditorView } from '@codemirror/view';
 import { basicSetup } from 'codemirror';
-import { TimelineRequest, type ProfilesResult, type TimelineResult } from '../../core/src/protocol.js';
-import { ProfilesRequest } from '../../core/src/protocol.js';
+import { LANGUAGE_ID, ProfilesRequest, TimelineRequest } from '../../core/src/protocol.js';
 import { emailText } from './email.js';
 import { hintsAnalysed, invalidateHints, outcomeHints } from './hints.js';
 import { editorTheme, kvmmu } from './language.js';
-import { DOCUMENT_URI, pushSettings, startClient } from './lsp.js';
+import { DOCUMENT_URI, pushSettings, request, startClient } from './lsp.js';
 import { PlaygroundPanel } from './panel_host.js';
 import { decodeFragment, encodeFragment, shareRefusal, type ViewState } from './permalink.js';
 import { parseExamples, type Example } from './examples.js';
@@ -103,7 +102,7 @@ export async function startPlayground(doc: Document): Promise<void> {
       basicSetup,
       kvmmu(),
       editorTheme,
-      client.plugin(DOCUMENT_URI, 'kvmmu'),
+      client.plugin(DOCUMENT_URI, LANGUAGE_ID),
       outcomeHints(),
       EditorView.contentAttributes.of({ 'aria-label': 'Scenario' }),
       EditorView.updateListener.of((u) => {
@@ -134,8 +133,7 @@ export async function startPlayground(doc: Document): Promise<void> {
     panel.refresh();
     status(`Default kernel: ${ui.kernel.value} (a kernel line in the scenario wins over it).`);
   });
-  void client
-    .request<object, ProfilesResult>(ProfilesRequest, {})
+  void request(client, ProfilesRequest, {})
     .then((r) => {
       const names = r.profiles.map((p) => p.name);
       if (!names.includes(state.kernel)) {
@@ -189,7 +187,7 @@ export async function startPlayground(doc: Document): Promise<void> {
     void (async () => {
       try {
         client.sync();
-        const timeline = await client.request<object, TimelineResult>(TimelineRequest, { uri: DOCUMENT_URI });
+        const timeline = await request(client, TimelineRequest, { uri: DOCUMENT_URI });
         const now = currentState();
         const link = shareRefusal(now.text) ? undefined : linkFor(await encodeFragment(now));
         const text = emailText(now.text, timeline, link);

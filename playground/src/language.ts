@@ -7,6 +7,7 @@ import { EditorView } from '@codemirror/view';
 import { HighlightStyle, StreamLanguage, syntaxHighlighting, type StringStream } from '@codemirror/language';
 import type { Extension } from '@codemirror/state';
 import { tags } from '@lezer/highlight';
+import { LANGUAGE_ID } from '../../core/src/protocol.js';
 
 const EVENTS = new Set([
   'run',
@@ -74,7 +75,7 @@ function token(stream: StringStream): string | null {
 }
 
 export const kvmmuLanguage = StreamLanguage.define<null>({
-  name: 'kvmmu',
+  name: LANGUAGE_ID,
   startState: () => null,
   token,
   languageData: { commentTokens: { line: '#' } },

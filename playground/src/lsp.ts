@@ -4,6 +4,7 @@
  */
 import { LSPClient, languageServerExtensions, type Transport } from '@codemirror/lsp-client';
 import DOMPurify from 'dompurify';
+import type { RequestType } from '../../core/src/protocol.js';
 import { SETTINGS_SECTION } from '../../core/src/settings.js';
 
 /** The one document the playground edits. */
@@ -72,4 +73,9 @@ export function pushSettings(client: LSPClient, kernelDefault: string): void {
 export function syncedVersion(client: LSPClient): number | undefined {
   client.sync();
   return client.workspace.getFile(DOCUMENT_URI)?.version;
+}
+
+/** A custom request (core/src/protocol.ts) with its params and result typed. */
+export function request<P, R>(client: LSPClient, type: RequestType<P, R>, params: P): Promise<R> {
+  return client.request<P, R>(type.method, params);
 }

@@ -10,8 +10,6 @@ import {
   ProfilesRequest,
   StateAtRequest,
   type CompareLine,
-  type CompareResult,
-  type ProfilesResult,
   type StateAtParams,
   type StateAtResult,
 } from '../../core/src/protocol.js';
@@ -23,8 +21,8 @@ import {
   type HostToWebview,
   type PersistedPanelState,
   type WebviewToHost,
-} from '../../webview/src/messages.js';
-import { DOCUMENT_URI, syncedVersion } from './lsp.js';
+} from '../../core/src/panel/messages.js';
+import { DOCUMENT_URI, request, syncedVersion } from './lsp.js';
 
 const SELECTION_DEBOUNCE_MS = 60;
 
@@ -102,8 +100,7 @@ export class PlaygroundPanel {
       case 'ready': {
         this.ready = true;
         this.compareKernel ??= message.compareKernel;
-        const profiles = await this.client
-          .request<object, ProfilesResult>(ProfilesRequest, {})
+        const profiles = await request(this.client, ProfilesRequest, {})
           .then((r) => r.profiles.map((p) => ({ name: p.name, release: p.release })))
           .catch(() => []);
         this.post({ type: 'init', profiles, compareKernel: this.compareKernel });
@@ -148,10 +145,8 @@ export class PlaygroundPanel {
     const compareKernel = this.compareKernel;
     try {
       const [primary, previous, compare] = await Promise.all([
-        this.client.request<StateAtParams, StateAtResult>(StateAtRequest, params),
-        line > 0
-          ? this.client.request<StateAtParams, StateAtResult>(StateAtRequest, { ...params, line: line - 1 })
-          : Promise.resolve(null),
+        request(this.client, StateAtRequest, params),
+        line > 0 ? request(this.client, StateAtRequest, { ...params, line: line - 1 }) : Promise.resolve(null),
         compareKernel ? this.compareSide(params, compareKernel) : Promise.resolve(null),
       ]);
       if (generation !== this.generation || primary.version !== version) return;
@@ -183,7 +178,7 @@ export class PlaygroundPanel {
     const key = JSON.stringify([primary.version, primary.kernel.label, kernelB]);
     if (this.differing?.key === key) return this.differing.lines;
     try {
-      const result = await this.client.request<object, CompareResult>(CompareRequest, {
+      const result = await request(this.client, CompareRequest, {
         uri: DOCUMENT_URI,
         kernelA: primary.kernel.label,
         kernelB,
@@ -197,7 +192,7 @@ export class PlaygroundPanel {
 
   private async compareSide(params: StateAtParams, kernel: string): Promise<CompareSide> {
     try {
-      const result = await this.client.request<StateAtParams, StateAtResult>(StateAtRequest, { ...params, kernel });
+      const result = await request(this.client, StateAtRequest, { ...params, kernel });
       return { kind: 'state', kernel, result };
     } catch (error) {
       return { kind: 'error', kernel, message: messageOf(error) };

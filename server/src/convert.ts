@@ -5,6 +5,7 @@
 import type { Diagnostic as LspDiagnostic, Range, TextEdit as LspTextEdit } from 'vscode-languageserver/node';
 import { DiagnosticSeverity } from 'vscode-languageserver/node';
 import type { Diagnostic, Span, TextEdit } from '../../core/src/syntax/ast.js';
+import { LANGUAGE_ID } from '../../core/src/protocol.js';
 
 export function spanToRange(span: Span): Range {
   return { start: { line: span.line, character: span.start }, end: { line: span.line, character: span.end } };
@@ -20,7 +21,8 @@ export function toLspDiagnostic(d: Diagnostic): LspDiagnostic {
           ? DiagnosticSeverity.Warning
           : DiagnosticSeverity.Information,
     code: d.code,
-    source: 'kvmmu',
+    // Problems lists them under the language's name.
+    source: LANGUAGE_ID,
     message: d.message,
   };
 }

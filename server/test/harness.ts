@@ -7,6 +7,7 @@ import type { MessageConnection } from 'vscode-jsonrpc/node';
 import { StreamMessageReader, StreamMessageWriter, createMessageConnection } from 'vscode-jsonrpc/node';
 import type { Diagnostic, PublishDiagnosticsParams } from 'vscode-languageserver/node';
 import { createConnection } from 'vscode-languageserver/node';
+import { LANGUAGE_ID, type RequestType } from '../../core/src/protocol.js';
 import type { Analyzer } from '../src/documents.js';
 import { startServer } from '../src/server.js';
 import { TRANSPORT, browserTransport } from './transport.js';
@@ -29,6 +30,8 @@ export interface TestClient {
   /** Resolves with the first diagnostics published for `uri` at `version` or later. */
   diagnostics(uri: string, version: number): Promise<PublishDiagnosticsParams>;
   request<R>(method: string, params: unknown): Promise<R>;
+  /** A custom request of core/src/protocol.ts, typed. */
+  call<P, R>(request: RequestType<P, R>, params: P): Promise<R>;
   /** Changes the settings the client reports and resolves when the server has asked for hints again. */
   configure(settings: Record<string, unknown>): Promise<void>;
   stop(): Promise<void>;
@@ -45,7 +48,9 @@ export async function startClient(analyzer: Analyzer, settings: Record<string, u
     asked: [],
     async open(uri, text, version = 1) {
       const wait = client.diagnostics(uri, version);
-      await rpc.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'kvmmu', version, text } });
+      await rpc.sendNotification('textDocument/didOpen', {
+        textDocument: { uri, languageId: LANGUAGE_ID, version, text },
+      });
       return (await wait).diagnostics;
     },
     change(uri, version, text) {
@@ -63,6 +68,7 @@ export async function startClient(analyzer: Analyzer, settings: Record<string, u
       return new Promise((resolve) => waiters.push({ uri, version, resolve }));
     },
     request: <R>(method: string, params: unknown) => rpc.sendRequest<R>(method, params),
+    call: <P, R>(request: RequestType<P, R>, params: P) => rpc.sendRequest<R>(request.method, params),
     async configure(next) {
       client.settings = next;
       const refreshed = new Promise<void>((resolve) => refreshWaiters.push(resolve));

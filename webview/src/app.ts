@@ -3,7 +3,7 @@
  * `setState` (restored after a reload by the host's serializer) and drawn. The host hears `ready`
  * only once the listener is installed, so no message can be lost.
  */
-import { isHostToWebview, parsePersistedState, type WebviewToHost } from './messages.js';
+import { isHostToWebview, parsePersistedState, type WebviewToHost } from '../../core/src/panel/messages.js';
 import { PanelUi } from './render.js';
 import type { RoleDecoder } from './roles.js';
 import { initialState, persistedState, reduce, type PanelEvent, type PanelState } from './state.js';

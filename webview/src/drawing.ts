@@ -4,7 +4,7 @@
  * inline styles). Both are keyboard reachable and reveal a line in the editor on Enter or click.
  */
 import type { StateAtResult } from '../../core/src/protocol.js';
-import type { Lifetimes } from './messages.js';
+import type { Lifetimes } from '../../core/src/panel/messages.js';
 import {
   LIFETIME_GEOMETRY,
   lifetimePicture,

@@ -3,7 +3,7 @@
  * thousands of roots cost what forty do. All text goes through `textContent`/`title`: scenario text
  * is never parsed as HTML. Styles are set through CSSOM only (the CSP allows no inline styles).
  */
-import type { RootSortKey } from './messages.js';
+import type { RootSortKey } from '../../core/src/panel/messages.js';
 import type { Column, Row, Table } from './tables.js';
 
 /** Must match `--row-height` in panel.css. */

@@ -9,7 +9,7 @@
  */
 import type { MmuSnapshot, RootSnapshot, VcpuSnapshot } from '../../core/src/kernel/types.js';
 import type { StateAtResult } from '../../core/src/protocol.js';
-import type { LifetimeMarkKind, LifetimeRoot, Lifetimes } from './messages.js';
+import type { LifetimeMarkKind, LifetimeRoot, Lifetimes } from '../../core/src/panel/messages.js';
 import type { RoleDecoder } from './roles.js';
 import { kindLabel, stateLabel } from './tables.js';
 

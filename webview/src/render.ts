@@ -7,7 +7,7 @@ import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import { LifetimeDrawing, StateDrawing } from './drawing.js';
 import { GridView } from './grid.js';
-import type { CopyFormat, WebviewToHost } from './messages.js';
+import type { CopyFormat, WebviewToHost } from '../../core/src/panel/messages.js';
 import type { RoleDecoder } from './roles.js';
 import {
   exportPanel,

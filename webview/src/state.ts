@@ -10,7 +10,7 @@ import type {
   ProfileChoice,
   RootSort,
   RootSortKey,
-} from './messages.js';
+} from '../../core/src/panel/messages.js';
 import type { RoleDecoder } from './roles.js';
 import {
   compareCounterTable,

@@ -11,7 +11,7 @@ import type {
   Snapshot,
   VcpuSnapshot,
 } from '../../core/src/kernel/types.js';
-import type { PanelView, RootSort, RootSortKey } from './messages.js';
+import type { PanelView, RootSort, RootSortKey } from '../../core/src/panel/messages.js';
 import type { RoleDecoder } from './roles.js';
 import { STAT_NAMES } from '../../core/src/kernel/stats.js';
 

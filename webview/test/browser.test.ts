@@ -11,12 +11,12 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { panelHtml } from '../src/html.js';
-import type { HostToWebview, WebviewToHost } from '../src/messages.js';
+import { panelHtml } from '../../core/src/panel/html.js';
+import type { HostToWebview, WebviewToHost } from '../../core/src/panel/messages.js';
 import { CHROMIUM, FLAGS } from '../../e2e/lib/browser.mjs';
 import { manyRootsView, root, smallView, snapshot, stateAt, step, vcpu, mmu, view, lifetimesOf } from './fixtures.js';
 import { ESSENTIAL, ESSENTIAL_COMPARE, geometryProblems, panelGeometry } from '../../e2e/lib/geometry.mjs';
-import type { PanelView } from '../src/messages.js';
+import type { PanelView } from '../../core/src/panel/messages.js';
 
 const ORIGIN = 'https://panel.test';
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -1,7 +1,7 @@
 /** Builders for panel test data: plain snapshots shaped exactly like the server's. */
 import type { StateAtResult, TimelineStep } from '../../core/src/protocol.js';
 import type { MmuSnapshot, RootSnapshot, Snapshot, VcpuSnapshot } from '../../core/src/kernel/types.js';
-import type { LifetimeRoot, Lifetimes, PanelView } from '../src/messages.js';
+import type { LifetimeRoot, Lifetimes, PanelView } from '../../core/src/panel/messages.js';
 
 /** 4-level direct, access 7 (a TDP root role); `| 0x01000000` sets role.smm. */
 export const TDP_ROLE = 0x00000784;

@@ -3,7 +3,7 @@
  * message is checked field by field by `parseWebviewMessage` before the host acts on it.
  */
 import assert from 'node:assert/strict';
-import { MAX_COPY_CHARS, MAX_LINE, parseWebviewMessage } from '../src/messages.js';
+import { MAX_COPY_CHARS, MAX_LINE, parseWebviewMessage } from '../../core/src/panel/messages.js';
 
 const OWN = 'file:///work/scenario.kvmmu';
 const parse = (m: unknown, documentUri: string | null = OWN) => parseWebviewMessage(m, { documentUri });

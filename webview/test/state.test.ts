@@ -4,17 +4,17 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { analyze } from '../../core/src/engine/analyze.js';
 import { stateAt as coreStateAt, timeline } from '../../core/src/features/timeline.js';
-import { lifetimes } from '../src/lifetimes.js';
-import type { Lifetimes } from '../src/messages.js';
+import { lifetimes } from '../../core/src/panel/lifetimes.js';
+import type { Lifetimes } from '../../core/src/panel/messages.js';
 import { LIFETIME_GEOMETRY, lifetimePicture, statePicture } from '../src/pictures.js';
 import { coreDecoder, kernelFromLabel } from '../src/core_decoder.js';
 import { visibleWindow, ROW_HEIGHT, fitColumns } from '../src/grid.js';
-import { isHostToWebview, parsePersistedState } from '../src/messages.js';
+import { isHostToWebview, parsePersistedState } from '../../core/src/panel/messages.js';
 import { NO_DECODER } from '../src/roles.js';
 import { exportPanel, initialState, panelModel, persistedState, reduce, type PanelState } from '../src/state.js';
 import { alignRoots, rootTable, tableToMarkdown, tableToTsv, vcpuTable } from '../src/tables.js';
 import { timeRootTable } from '../src/bench.js';
-import { panelHtml } from '../src/html.js';
+import { panelHtml } from '../../core/src/panel/html.js';
 import { manyRootsView, mmu, role, root, smallView, snapshot, stateAt, TDP_ROLE, vcpu, view } from './fixtures.js';
 
 function showing(v = smallView()): PanelState {

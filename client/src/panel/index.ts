@@ -4,12 +4,13 @@
  * One panel at a time, beside the editor, like Markdown's preview to the side.
  */
 import * as vscode from 'vscode';
-import { parsePersistedState } from '../../../webview/src/messages.js';
+import type { Requester } from '../../../core/src/protocol.js';
+import { parsePersistedState } from '../../../core/src/panel/messages.js';
 import { ROOT_PANEL_VIEW_TYPE, RootPanel, webviewOptions } from './root_panel.js';
 
 export interface PanelHost {
   context: vscode.ExtensionContext;
-  sendRequest<R>(method: string, params: unknown): Promise<R>;
+  request: Requester['request'];
   onDidRestartClient: vscode.Event<void>;
 }
 

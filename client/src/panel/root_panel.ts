@@ -7,22 +7,20 @@ import * as vscode from 'vscode';
 import {
   CompareRequest,
   ExplainRequest,
+  LANGUAGE_ID,
   ProfilesRequest,
   StateAtRequest,
   TimelineRequest,
   type CompareLine,
   type CompareParams,
-  type CompareResult,
   type ExplainParams,
   type ExplainResult,
-  type ProfilesResult,
   type StateAtParams,
   type StateAtResult,
   type TimelineParams,
-  type TimelineResult,
 } from '../../../core/src/protocol.js';
-import { lifetimes } from '../../../webview/src/lifetimes.js';
-import { panelHtml } from '../../../webview/src/html.js';
+import { lifetimes } from '../../../core/src/panel/lifetimes.js';
+import { panelHtml } from '../../../core/src/panel/html.js';
 import {
   parseWebviewMessage,
   type CompareSide,
@@ -31,11 +29,10 @@ import {
   type PanelView,
   type PersistedPanelState,
   type WebviewToHost,
-} from '../../../webview/src/messages.js';
+} from '../../../core/src/panel/messages.js';
 import type { PanelHost } from './index.js';
 
 export const ROOT_PANEL_VIEW_TYPE = 'kvmmu.rootPanel';
-export const KVMMU_LANGUAGE_ID = 'kvmmu';
 
 /** Cursor moves come in bursts (held arrow keys): wait this long for the last one. */
 const SELECTION_DEBOUNCE_MS = 60;
@@ -96,14 +93,14 @@ export class RootPanel implements vscode.Disposable {
 
   /** Follow this editor if it shows a `.kvmmu` document; otherwise keep what we follow (like Markdown's preview). */
   follow(editor: vscode.TextEditor | undefined): void {
-    if (!editor || editor.document.languageId !== KVMMU_LANGUAGE_ID) return;
+    if (!editor || editor.document.languageId !== LANGUAGE_ID) return;
     this.target = { uri: editor.document.uri, line: editor.selection.active.line };
     this.updateTitle();
     this.schedule(0);
   }
 
   onSelectionChanged(e: vscode.TextEditorSelectionChangeEvent): void {
-    if (e.textEditor.document.languageId !== KVMMU_LANGUAGE_ID) return;
+    if (e.textEditor.document.languageId !== LANGUAGE_ID) return;
     const line = e.selections[0]?.active.line ?? 0;
     const sameDoc = this.target?.uri.toString() === e.textEditor.document.uri.toString();
     if (sameDoc && this.target?.line === line) return;
@@ -120,7 +117,7 @@ export class RootPanel implements vscode.Disposable {
   onDocumentClosed(document: vscode.TextDocument): void {
     if (this.target?.uri.toString() !== document.uri.toString()) return;
     // A restored panel's document can be closed under us before any editor shows it again.
-    const editor = vscode.window.visibleTextEditors.find((e) => e.document.languageId === KVMMU_LANGUAGE_ID);
+    const editor = vscode.window.visibleTextEditors.find((e) => e.document.languageId === LANGUAGE_ID);
     if (editor) {
       this.follow(editor);
       return;
@@ -184,7 +181,7 @@ export class RootPanel implements vscode.Disposable {
         this.ready = true;
         this.compareKernel ??= message.compareKernel;
         const profiles = await this.host
-          .sendRequest<ProfilesResult>(ProfilesRequest, {})
+          .request(ProfilesRequest, {})
           .then((r) => r.profiles.map((p) => ({ name: p.name, release: p.release })))
           .catch(() => []);
         this.post({ type: 'init', profiles, compareKernel: this.compareKernel });
@@ -252,10 +249,8 @@ export class RootPanel implements vscode.Disposable {
     const compareKernel = this.compareKernel;
     try {
       const [primary, previous, compare] = await Promise.all([
-        this.host.sendRequest<StateAtResult>(StateAtRequest, params),
-        line > 0
-          ? this.host.sendRequest<StateAtResult>(StateAtRequest, { ...params, line: line - 1 })
-          : Promise.resolve(null),
+        this.host.request(StateAtRequest, params),
+        line > 0 ? this.host.request(StateAtRequest, { ...params, line: line - 1 }) : Promise.resolve(null),
         compareKernel ? this.compareSide(params, compareKernel) : Promise.resolve(null),
       ]);
       // Stale: the cursor moved or the text changed while we waited (a newer refresh is scheduled).
@@ -303,7 +298,7 @@ export class RootPanel implements vscode.Disposable {
     if (this.differingLines?.key === key) return this.differingLines.lines;
     const params: CompareParams = { uri, kernelA: primary.kernel.label, kernelB };
     try {
-      const result = await this.host.sendRequest<CompareResult>(CompareRequest, params);
+      const result = await this.host.request(CompareRequest, params);
       this.differingLines = { key, lines: result.lines };
       return result.lines;
     } catch {
@@ -325,8 +320,8 @@ export class RootPanel implements vscode.Disposable {
     const stateParams: StateAtParams = kernel === undefined ? { uri, line: lastLine } : { uri, line: lastLine, kernel };
     try {
       const [timeline, final] = await Promise.all([
-        this.host.sendRequest<TimelineResult>(TimelineRequest, timelineParams),
-        this.host.sendRequest<StateAtResult>(StateAtRequest, stateParams),
+        this.host.request(TimelineRequest, timelineParams),
+        this.host.request(StateAtRequest, stateParams),
       ]);
       if (timeline.version !== version || final.version !== version) return null;
       const result = lifetimes(final, timeline, lastLine + 1);
@@ -344,14 +339,14 @@ export class RootPanel implements vscode.Disposable {
     const key = JSON.stringify([uri, primary.version, kernelB]);
     if (this.explained?.key === key) return this.explained.result;
     const params: ExplainParams = { uri, kernelB };
-    const result = this.host.sendRequest<ExplainResult>(ExplainRequest, params).catch(() => null);
+    const result = this.host.request(ExplainRequest, params).catch(() => null);
     this.explained = { key, result };
     return result;
   }
 
   private async compareSide(params: StateAtParams, kernel: string): Promise<CompareSide> {
     try {
-      const result = await this.host.sendRequest<StateAtResult>(StateAtRequest, { ...params, kernel });
+      const result = await this.host.request(StateAtRequest, { ...params, kernel });
       return { kind: 'state', kernel, result };
     } catch (error) {
       return { kind: 'error', kernel, message: messageOf(error) };

@@ -10,18 +10,12 @@ import { ErrorCodes, LSPErrorCodes, ResponseError } from 'vscode-languageserver/
 import { explainSteps } from '../../../core/src/engine/explain.js';
 import { KernelRuns } from '../../../core/src/engine/kernel_runs.js';
 import { matrixSteps, type Matrix } from '../../../core/src/engine/matrix.js';
-import type {
-  ExpectationsParams,
-  ExpectationsResult,
-  ExplainParams,
-  ExplainResult,
-  MatrixParams,
-  MatrixResult,
-} from '../../../core/src/protocol.js';
+import type { ExpectationsResult, ExplainResult } from '../../../core/src/protocol.js';
 import { ExpectationsRequest, ExplainRequest, MatrixRequest } from '../../../core/src/protocol.js';
 import { kernelFromSpec } from '../../../core/src/syntax/check.js';
 import type { ServerContext } from '../context.js';
 import { MAX_DOCUMENT_CHARS } from '../documents.js';
+import { onRequest } from '../protocol.js';
 
 /** The client command a lens runs: (uri, 0-based line, kernel to compare with). */
 export const WHY_DIFFERS_COMMAND = 'kvmmu.whyDiffers';
@@ -242,73 +236,64 @@ export function registerCrossKernel(ctx: ServerContext): CrossKernel {
   const cross = new CrossKernel(ctx);
   store.documents.onDidClose((e) => cross.forget(e.document.uri));
 
-  connection.onRequest(
-    ExplainRequest,
-    async (p: ExplainParams, token: CancellationToken): Promise<ExplainResult | ResponseError<void>> => {
-      try {
-        const bad = (p?.kernelA !== undefined ? badKernel(p.kernelA) : undefined) ?? badKernel(p?.kernelB);
+  onRequest(connection, ExplainRequest, async (p, token) => {
+    try {
+      const bad = (p?.kernelA !== undefined ? badKernel(p.kernelA) : undefined) ?? badKernel(p?.kernelB);
+      if (bad) return bad;
+      const job = cross.explainOf(p.uri, p.kernelA ?? KernelRuns.FILE, p.kernelB);
+      if (!job) return unknownDocument(p?.uri);
+      const diff = await untilCancelled(job.diff, token);
+      return { uri: p.uri, version: job.entry.version, diff };
+    } catch (e) {
+      return answerError(e);
+    }
+  });
+
+  onRequest(connection, MatrixRequest, async (p, token) => {
+    try {
+      const job = cross.matrixOf(p?.uri);
+      if (!job) return unknownDocument(p?.uri);
+      const matrix = await untilCancelled(job.matrix, token);
+      return { uri: p.uri, version: job.entry.version, matrix };
+    } catch (e) {
+      return answerError(e);
+    }
+  });
+
+  onRequest(connection, ExpectationsRequest, async (p, token) => {
+    try {
+      if (typeof p?.uri !== 'string' || !Array.isArray(p.kernels) || p.kernels.length > 64)
+        return new ResponseError(ErrorCodes.InvalidParams, 'expected { uri, kernels: string[] }');
+      for (const k of p.kernels) {
+        const bad = k === KernelRuns.FILE ? undefined : badKernel(k);
         if (bad) return bad;
-        const job = cross.explainOf(p.uri, p.kernelA ?? KernelRuns.FILE, p.kernelB);
-        if (!job) return unknownDocument(p?.uri);
-        const diff = await untilCancelled(job.diff, token);
-        return { uri: p.uri, version: job.entry.version, diff };
-      } catch (e) {
-        return answerError(e);
       }
-    },
-  );
-
-  connection.onRequest(
-    MatrixRequest,
-    async (p: MatrixParams, token: CancellationToken): Promise<MatrixResult | ResponseError<void>> => {
-      try {
-        const job = cross.matrixOf(p?.uri);
-        if (!job) return unknownDocument(p?.uri);
-        const matrix = await untilCancelled(job.matrix, token);
-        return { uri: p.uri, version: job.entry.version, matrix };
-      } catch (e) {
-        return answerError(e);
+      let runs: KernelRuns;
+      if (typeof p.text === 'string') {
+        if (p.text.length > MAX_DOCUMENT_CHARS) return new ResponseError(ErrorCodes.InvalidParams, 'text too large');
+        runs = new KernelRuns(p.text, (await ctx.settings.resolve(p.uri)).kernelDefault);
+      } else {
+        const job = cross.matrixOf(p.uri);
+        if (!job) return unknownDocument(p.uri);
+        runs = job.entry.runs;
       }
-    },
-  );
-
-  connection.onRequest(
-    ExpectationsRequest,
-    async (p: ExpectationsParams, token: CancellationToken): Promise<ExpectationsResult | ResponseError<void>> => {
-      try {
-        if (typeof p?.uri !== 'string' || !Array.isArray(p.kernels) || p.kernels.length > 64)
-          return new ResponseError(ErrorCodes.InvalidParams, 'expected { uri, kernels: string[] }');
-        for (const k of p.kernels) {
-          const bad = k === KernelRuns.FILE ? undefined : badKernel(k);
-          if (bad) return bad;
-        }
-        let runs: KernelRuns;
-        if (typeof p.text === 'string') {
-          if (p.text.length > MAX_DOCUMENT_CHARS) return new ResponseError(ErrorCodes.InvalidParams, 'text too large');
-          runs = new KernelRuns(p.text, (await ctx.settings.resolve(p.uri)).kernelDefault);
-        } else {
-          const job = cross.matrixOf(p.uri);
-          if (!job) return unknownDocument(p.uri);
-          runs = job.entry.runs;
-        }
-        const out: ExpectationsResult['runs'] = [];
-        for (const k of p.kernels) {
-          if (token?.isCancellationRequested) return cancelled();
-          const run = runs.run(k);
-          out.push({
-            kernel: k,
-            label: run.kernel.label,
-            errors: [...run.problems],
-            results: run.expectations.map((e) => ({ line: e.line, ok: e.ok, actual: e.actual, message: e.message })),
-          });
-          await yieldToLoop();
-        }
-        return { uri: p.uri, runs: out };
-      } catch (e) {
-        return answerError(e);
+      const out: ExpectationsResult['runs'] = [];
+      for (const k of p.kernels) {
+        if (token?.isCancellationRequested) return cancelled();
+        const run = runs.run(k);
+        out.push({
+          kernel: k,
+          label: run.kernel.label,
+          errors: [...run.problems],
+          results: run.expectations.map((e) => ({ line: e.line, ok: e.ok, actual: e.actual, message: e.message })),
+        });
+        await yieldToLoop();
       }
-    },
-  );
+      return { uri: p.uri, runs: out };
+    } catch (e) {
+      return answerError(e);
+    }
+  });
 
   connection.onCodeLens(async (p: CodeLensParams, token: CancellationToken): Promise<CodeLens[]> => {
     try {

@@ -1,19 +1,12 @@
 /** The typed `kvmmu/…` requests of core/src/protocol.ts (documented in docs/protocol.md). */
 import { ErrorCodes, ResponseError } from 'vscode-languageserver/node';
 import { compareAnalyses, profiles, stateAt, timeline } from '../../../core/src/features/timeline.js';
-import type {
-  CompareParams,
-  CompareResult,
-  ProfilesResult,
-  StateAtParams,
-  StateAtResult,
-  TimelineParams,
-  TimelineResult,
-} from '../../../core/src/protocol.js';
+import type { RequestType } from '../../../core/src/protocol.js';
 import { CompareRequest, ProfilesRequest, StateAtRequest, TimelineRequest } from '../../../core/src/protocol.js';
 import { kernelFromSpec } from '../../../core/src/syntax/check.js';
 import type { ServerContext } from '../context.js';
 import { guard } from '../context.js';
+import { onRequest, type Answer } from '../protocol.js';
 
 function unknownDocument(uri: unknown): ResponseError<void> {
   return new ResponseError(ErrorCodes.InvalidParams, `unknown or unanalysable document: ${String(uri)}`);
@@ -30,71 +23,44 @@ function badKernel(spec: unknown): ResponseError<void> | undefined {
   return error === undefined ? undefined : new ResponseError(ErrorCodes.InvalidParams, `kernel \`${spec}\`: ${error}`);
 }
 
-export function registerCustomRequests(ctx: ServerContext): void {
-  const { connection, store } = ctx;
+/** A synchronous request: refused before `initialize` or when cancelled, an exception answered InternalError. */
+function serve<P, R>(ctx: ServerContext, request: RequestType<P, R>, handler: (params: P) => Answer<R>): void {
   const fail = new ResponseError<void>(ErrorCodes.InternalError, 'request failed');
+  onRequest(ctx.connection, request, guard<P, Answer<R>>(ctx, request.method, fail, handler));
+}
 
-  connection.onRequest(
-    TimelineRequest,
-    guard(
-      ctx,
-      TimelineRequest,
-      fail as TimelineResult | ResponseError<void>,
-      (p: TimelineParams): TimelineResult | ResponseError<void> => {
-        if (p?.kernel !== undefined) {
-          const bad = badKernel(p.kernel);
-          if (bad) return bad;
-        }
-        const a = p?.kernel === undefined ? store.analysis(p?.uri) : store.analysisUnder(p.uri, p.kernel);
-        const doc = store.get(p?.uri);
-        return a && doc ? timeline(a, p.uri, doc.version) : unknownDocument(p?.uri);
-      },
-    ),
-  );
+export function registerCustomRequests(ctx: ServerContext): void {
+  const { store } = ctx;
 
-  connection.onRequest(
-    StateAtRequest,
-    guard(
-      ctx,
-      StateAtRequest,
-      fail as StateAtResult | ResponseError<void>,
-      (p: StateAtParams): StateAtResult | ResponseError<void> => {
-        const doc = store.get(p?.uri);
-        if (!doc || typeof p.line !== 'number' || !Number.isInteger(p.line)) return unknownDocument(p?.uri);
-        if (p.kernel !== undefined) {
-          const bad = badKernel(p.kernel);
-          if (bad) return bad;
-        }
-        const a = p.kernel === undefined ? store.analysis(p.uri) : store.analysisUnder(p.uri, p.kernel);
-        return a ? stateAt(a, p.uri, doc.version, p.line) : unknownDocument(p.uri);
-      },
-    ),
-  );
+  serve(ctx, TimelineRequest, (p) => {
+    if (p?.kernel !== undefined) {
+      const bad = badKernel(p.kernel);
+      if (bad) return bad;
+    }
+    const a = p?.kernel === undefined ? store.analysis(p?.uri) : store.analysisUnder(p.uri, p.kernel);
+    const doc = store.get(p?.uri);
+    return a && doc ? timeline(a, p.uri, doc.version) : unknownDocument(p?.uri);
+  });
 
-  connection.onRequest(
-    CompareRequest,
-    guard(
-      ctx,
-      CompareRequest,
-      fail as CompareResult | ResponseError<void>,
-      (p: CompareParams): CompareResult | ResponseError<void> => {
-        const bad = badKernel(p?.kernelA) ?? badKernel(p?.kernelB);
-        if (bad) return bad;
-        const a = store.analysisUnder(p.uri, p.kernelA);
-        const b = store.analysisUnder(p.uri, p.kernelB);
-        if (!a || !b) return unknownDocument(p.uri);
-        return { uri: p.uri, kernelA: a.kernel.label, kernelB: b.kernel.label, lines: compareAnalyses(a, b) };
-      },
-    ),
-  );
+  serve(ctx, StateAtRequest, (p) => {
+    const doc = store.get(p?.uri);
+    if (!doc || typeof p.line !== 'number' || !Number.isInteger(p.line)) return unknownDocument(p?.uri);
+    if (p.kernel !== undefined) {
+      const bad = badKernel(p.kernel);
+      if (bad) return bad;
+    }
+    const a = p.kernel === undefined ? store.analysis(p.uri) : store.analysisUnder(p.uri, p.kernel);
+    return a ? stateAt(a, p.uri, doc.version, p.line) : unknownDocument(p.uri);
+  });
 
-  connection.onRequest(
-    ProfilesRequest,
-    guard(
-      ctx,
-      ProfilesRequest,
-      fail as ProfilesResult | ResponseError<void>,
-      (): ProfilesResult | ResponseError<void> => profiles(),
-    ),
-  );
+  serve(ctx, CompareRequest, (p) => {
+    const bad = badKernel(p?.kernelA) ?? badKernel(p?.kernelB);
+    if (bad) return bad;
+    const a = store.analysisUnder(p.uri, p.kernelA);
+    const b = store.analysisUnder(p.uri, p.kernelB);
+    if (!a || !b) return unknownDocument(p.uri);
+    return { uri: p.uri, kernelA: a.kernel.label, kernelB: b.kernel.label, lines: compareAnalyses(a, b) };
+  });
+
+  serve(ctx, ProfilesRequest, () => profiles());
 }

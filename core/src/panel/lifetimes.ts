@@ -4,8 +4,7 @@
  * evicted it from the cache, put a reference or invalidated it. Pure: the host builds it from `kvmmu/timeline`
  * and the state after the last line, the tests feed it plain data.
  */
-import type { StateAtResult, TimelineResult } from '../../core/src/protocol.js';
-import type { ActionOp } from '../../core/src/kernel/types.js';
+import type { ActionOp, StateAtResult, TimelineResult } from '../protocol.js';
 import type { LifetimeMarkKind, LifetimeRoot, Lifetimes } from './messages.js';
 
 /** The actions that leave a mark on the root they are about. */

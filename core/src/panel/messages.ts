@@ -4,9 +4,7 @@
  * `type` exhaustively. Data only crosses as messages after the webview said `ready`: nothing is
  * ever interpolated into the panel's HTML.
  */
-import type { RootKind, RootState } from '../../core/src/kernel/types.js';
-import type { ExplainedLine } from '../../core/src/engine/explain.js';
-import type { CompareLine, StateAtResult } from '../../core/src/protocol.js';
+import type { CompareLine, ExplainedLine, RootKind, RootState, StateAtResult } from '../protocol.js';
 
 /** A kernel profile offered in the compare picker (from `kvmmu/profiles`). */
 export interface ProfileChoice {
@@ -47,7 +45,7 @@ export interface PanelView {
 /** What marks a root's lifetime bar: the line's statement found it again, cached it, evicted, put or invalidated it. */
 export type LifetimeMarkKind = 'found' | 'cached' | 'evicted' | 'put' | 'invalidated';
 
-/** Root lifetimes under one kernel (built by `lifetimes()` in webview/src/lifetimes.ts from `kvmmu/timeline`). */
+/** Root lifetimes under one kernel (built by `lifetimes()` in core/src/panel/lifetimes.ts from `kvmmu/timeline`). */
 export interface Lifetimes {
   kernel: string;
   /** 1-based last line of the document: the right end of the axis. */
