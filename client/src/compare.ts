@@ -16,7 +16,7 @@ export async function compareWithKernel(ctx: Ctx): Promise<void> {
     return;
   }
   const doc = editor.document;
-  const own = (await ctx.statusBar.kernelOf(doc)) ?? ctx.settings(doc.uri).kernelDefault;
+  const own = (await ctx.statusBar.kernelOf(doc))?.label ?? ctx.settings(doc.uri).kernelDefault;
   const { profiles } = await ctx.request(ProfilesRequest, {});
   const pick = await vscode.window.showQuickPick(
     profiles

@@ -1,7 +1,7 @@
 /** The status-bar item: the active `.kvmmu` file's kernel, as the server resolved it ("KVM v6.4"). */
 import * as vscode from 'vscode';
-import type { Requester } from '../../core/src/protocol.js';
-import { LANGUAGE_ID, StateAtRequest } from '../../core/src/protocol.js';
+import type { KernelResult, Requester } from '../../core/src/protocol.js';
+import { KernelRequest, LANGUAGE_ID } from '../../core/src/protocol.js';
 import { SETTINGS_SECTION } from '../../core/src/settings.js';
 import { COMMANDS } from './command_ids.js';
 
@@ -26,13 +26,9 @@ export class KernelStatusBar implements vscode.Disposable {
     ];
   }
 
-  /** The file's kernel label, or undefined when the server cannot tell. */
-  async kernelOf(document: vscode.TextDocument): Promise<string | undefined> {
-    // State before the first line: cheap, and it carries the resolved kernel.
-    const r = await this.server
-      .request(StateAtRequest, { uri: document.uri.toString(), line: -1 })
-      .catch(() => undefined);
-    return r?.kernel.label;
+  /** The file's kernel as the server resolved it, or undefined when the server cannot tell. */
+  async kernelOf(document: vscode.TextDocument): Promise<KernelResult | undefined> {
+    return this.server.request(KernelRequest, { uri: document.uri.toString() }).catch(() => undefined);
   }
 
   refresh(): void {
@@ -42,11 +38,11 @@ export class KernelStatusBar implements vscode.Disposable {
       this.item.hide();
       return;
     }
-    void this.kernelOf(doc).then((label) => {
+    void this.kernelOf(doc).then((kernel) => {
       if (generation !== this.generation) return;
-      if (!label) return this.item.hide();
-      this.item.text = `$(circuit-board) KVM ${label}`;
-      this.item.tooltip = `kvmmu models this file on kernel ${label}. Click to compare with another kernel.`;
+      if (!kernel) return this.item.hide();
+      this.item.text = `$(circuit-board) KVM ${kernel.label}`;
+      this.item.tooltip = `kvmmu models this file on kernel ${kernel.label} (${kernel.era}), ${sourceText(kernel)}. Click to compare with another kernel.`;
       this.item.show();
     });
   }
@@ -60,5 +56,17 @@ export class KernelStatusBar implements vscode.Disposable {
     if (this.timer !== undefined) clearTimeout(this.timer);
     for (const l of this.listeners) l.dispose();
     this.item.dispose();
+  }
+}
+
+/** Where the kernel comes from, for the tooltip. */
+export function sourceText(k: KernelResult): string {
+  switch (k.source) {
+    case 'file':
+      return `from its kernel line (line ${(k.line ?? 0) + 1})`;
+    case 'setting':
+      return 'from the setting kvmmu.kernel.default';
+    case 'default':
+      return 'the default for files without a kernel line';
   }
 }

@@ -184,6 +184,29 @@ export interface StateAtResult {
 /** `kvmmu/stateAt`: the snapshot after a 0-based line, optionally under another kernel. */
 export const StateAtRequest = defineRequest<StateAtParams, StateAtResult>('kvmmu/stateAt');
 
+export interface KernelParams {
+  uri: string;
+}
+/** Where the document's kernel comes from. */
+export type KernelSource = 'file' | 'setting' | 'default';
+export interface KernelResult {
+  uri: string;
+  version: number;
+  profile: string;
+  /** "v6.3 +tdp_mmu_root_ref" */
+  label: string;
+  /** The profile's eras, e.g. "TDP roots: async zap worker · roles: cpu_role split". */
+  era: string;
+  /**
+   * 'file': the document's `kernel` line (`line`, 0-based); 'setting': `kvmmu.kernel.default` as it applies to
+   * the document; 'default': that setting at its default value.
+   */
+  source: KernelSource;
+  line: number | null;
+}
+/** `kvmmu/kernel`: the document's resolved kernel and where it comes from (the status bar). */
+export const KernelRequest = defineRequest<KernelParams, KernelResult>('kvmmu/kernel');
+
 export interface CompareParams {
   uri: string;
   kernelA: KernelSpec;
@@ -327,6 +350,7 @@ export const ExpectationsRequest = defineRequest<ExpectationsParams, Expectation
 export const REQUESTS = [
   TimelineRequest,
   StateAtRequest,
+  KernelRequest,
   CompareRequest,
   ProfilesRequest,
   ExplainRequest,

@@ -1,12 +1,15 @@
 /**
- * The typed protocol over a real connection: every request of core/src/protocol.ts is served.
+ * The typed protocol over a real connection: every request of core/src/protocol.ts is served, `kvmmu/kernel` says
+ * where a document's kernel comes from.
  */
 import { strict as assert } from 'node:assert';
 import { ErrorCodes } from 'vscode-languageserver/node';
 import { analyze } from '../../core/src/engine/analyze.js';
-import { REQUESTS } from '../../core/src/protocol.js';
+import { KernelRequest, REQUESTS, type KernelResult } from '../../core/src/protocol.js';
 import type { TestClient } from './harness.js';
 import { startClient } from './harness.js';
+
+const RUN = ['vm vcpus=1', 'sregs cr0=PE|PG|WP cr4=PAE efer=LME|LMA cr3=0x1000', 'run', 'smi', 'run', 'rsm', 'run'];
 
 describe('typed protocol', function () {
   this.timeout(20_000);
@@ -28,5 +31,37 @@ describe('typed protocol', function () {
     await assert.rejects(client.request('kvmmu/noSuchThing', {}), (e: { code?: number }) => {
       return e.code === ErrorCodes.MethodNotFound;
     });
+  });
+
+  it('kvmmu/kernel: the kernel, its era and where it comes from', async () => {
+    await client.open('file:///k/line.kvmmu', ['# header', 'kernel v6.3 +tdp_mmu_root_ref', ...RUN].join('\n'));
+    const fromLine = await client.call(KernelRequest, { uri: 'file:///k/line.kvmmu' });
+    assert.deepEqual(fromLine, {
+      uri: 'file:///k/line.kvmmu',
+      version: 1,
+      profile: 'v6.3',
+      label: 'v6.3 +tdp_mmu_root_ref',
+      era: fromLine.era,
+      source: 'file',
+      line: 1,
+    } satisfies KernelResult);
+    assert.match(fromLine.era, /TDP roots: .*· roles: /);
+
+    await client.open('file:///k/none.kvmmu', RUN.join('\n'));
+    const byDefault = await client.call(KernelRequest, { uri: 'file:///k/none.kvmmu' });
+    assert.equal(byDefault.source, 'default');
+    assert.equal(byDefault.line, null);
+    assert.equal(byDefault.profile, 'latest');
+
+    await client.configure({ kernel: { default: 'v5.15' } });
+    const bySetting = await client.call(KernelRequest, { uri: 'file:///k/none.kvmmu' });
+    assert.deepEqual([bySetting.source, bySetting.label], ['setting', 'v5.15']);
+    // The kernel line still wins over the setting.
+    assert.equal((await client.call(KernelRequest, { uri: 'file:///k/line.kvmmu' })).source, 'file');
+
+    await assert.rejects(
+      client.call(KernelRequest, { uri: 'file:///k/unknown.kvmmu' }),
+      (e: { code?: number }) => e.code === ErrorCodes.InvalidParams,
+    );
   });
 });

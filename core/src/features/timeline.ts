@@ -5,7 +5,15 @@
 import type { Analysis, Step } from '../engine/analysis.js';
 import { BEHAVIOURS, PROFILES, profileEras } from '../kernel/behaviours.js';
 import { eraSummary } from '../kernel/eras.js';
-import type { CompareLine, ProfilesResult, StateAtResult, TimelineResult, TimelineStep } from '../protocol.js';
+import type {
+  CompareLine,
+  KernelResult,
+  KernelSource,
+  ProfilesResult,
+  StateAtResult,
+  TimelineResult,
+  TimelineStep,
+} from '../protocol.js';
 import type { VcpuSnapshot } from '../kernel/types.js';
 import { diffOutcomes } from '../views/text.js';
 import { formatOutcome } from '../views/outcome.js';
@@ -33,6 +41,30 @@ export function timeline(analysis: Analysis, uri: string, version: number): Time
       behaviours: [...analysis.kernel.behaviours],
     },
     steps: analysis.steps.map((s) => timelineStep(analysis, s)),
+  };
+}
+
+/**
+ * The document's kernel and where it comes from: its `kernel` line, or `defaultKernel` (the setting as it applies to
+ * the document; 'default' when that is the setting's own default value).
+ */
+export function kernelOf(
+  analysis: Analysis,
+  uri: string,
+  version: number,
+  setting: { value: string; isDefault: boolean },
+): KernelResult {
+  const line = analysis.parse.statements.find((s) => s.kind === 'kernel')?.span.line ?? null;
+  const source: KernelSource = line !== null ? 'file' : setting.isDefault ? 'default' : 'setting';
+  const profile = analysis.kernel.profile;
+  return {
+    uri,
+    version,
+    profile: profile.name,
+    label: analysis.kernel.label,
+    era: eraSummary(profileEras(profile)),
+    source,
+    line,
   };
 }
 

@@ -1,8 +1,15 @@
 /** The typed `kvmmu/…` requests of core/src/protocol.ts (documented in docs/protocol.md). */
 import { ErrorCodes, ResponseError } from 'vscode-languageserver/node';
-import { compareAnalyses, profiles, stateAt, timeline } from '../../../core/src/features/timeline.js';
+import { compareAnalyses, kernelOf, profiles, stateAt, timeline } from '../../../core/src/features/timeline.js';
 import type { RequestType } from '../../../core/src/protocol.js';
-import { CompareRequest, ProfilesRequest, StateAtRequest, TimelineRequest } from '../../../core/src/protocol.js';
+import {
+  CompareRequest,
+  KernelRequest,
+  ProfilesRequest,
+  StateAtRequest,
+  TimelineRequest,
+} from '../../../core/src/protocol.js';
+import { DEFAULT_SETTINGS } from '../../../core/src/settings.js';
 import { kernelFromSpec } from '../../../core/src/syntax/check.js';
 import type { ServerContext } from '../context.js';
 import { guard } from '../context.js';
@@ -30,7 +37,7 @@ function serve<P, R>(ctx: ServerContext, request: RequestType<P, R>, handler: (p
 }
 
 export function registerCustomRequests(ctx: ServerContext): void {
-  const { store } = ctx;
+  const { store, settings } = ctx;
 
   serve(ctx, TimelineRequest, (p) => {
     if (p?.kernel !== undefined) {
@@ -51,6 +58,14 @@ export function registerCustomRequests(ctx: ServerContext): void {
     }
     const a = p.kernel === undefined ? store.analysis(p.uri) : store.analysisUnder(p.uri, p.kernel);
     return a ? stateAt(a, p.uri, doc.version, p.line) : unknownDocument(p.uri);
+  });
+
+  serve(ctx, KernelRequest, (p) => {
+    const doc = store.get(p?.uri);
+    const a = doc ? store.analysis(p.uri) : undefined;
+    if (!doc || !a) return unknownDocument(p?.uri);
+    const value = settings.get(p.uri).kernelDefault;
+    return kernelOf(a, p.uri, doc.version, { value, isDefault: value === DEFAULT_SETTINGS.kernelDefault });
   });
 
   serve(ctx, CompareRequest, (p) => {
