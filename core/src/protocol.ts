@@ -139,7 +139,7 @@ export type KernelSpec = string;
 // ---------------------------------------------------------------------------------------------------------------
 // Requests.
 
-/** One executed step with its actions. */
+/** One executed step with its actions in full (`kvmmu/stateAt`'s `step`). */
 export interface TimelineStep {
   /** 0-based line */
   line: number;
@@ -150,6 +150,12 @@ export interface TimelineStep {
   actions: Action[];
 }
 
+/** An action in `kvmmu/timeline`: as Action, with its call path an index into the result's `paths`. */
+export type TimelineAction = Omit<Action, 'path'> & { path: number };
+
+/** A step in `kvmmu/timeline`. */
+export type TimelineEntry = Omit<TimelineStep, 'actions'> & { actions: TimelineAction[] };
+
 export interface TimelineParams {
   uri: string;
   kernel?: KernelSpec;
@@ -158,7 +164,9 @@ export interface TimelineResult {
   uri: string;
   version: number;
   kernel: { profile: string; label: string; behaviours: string[] };
-  steps: TimelineStep[];
+  /** Every distinct kernel call path, once (actions name them by index): most actions share a few paths. */
+  paths: (readonly string[])[];
+  steps: TimelineEntry[];
 }
 /** `kvmmu/timeline`: every step of the document. */
 export const TimelineRequest = defineRequest<TimelineParams, TimelineResult>('kvmmu/timeline');

@@ -5,18 +5,16 @@
  * Pure.
  */
 import type { TimelineResult } from '../../core/src/protocol.js';
-import { formatOutcome } from '../../core/src/views/outcome.js';
-import { kernelFromLabel } from '../../webview/src/core_decoder.js';
 
 /** Outcomes start in this column when the statement is shorter. */
 const OUTCOME_COLUMN = 40;
 
 export function emailText(text: string, timeline: TimelineResult, link?: string): string {
-  const kernel = kernelFromLabel(timeline.kernel.label) ?? undefined;
   const outcomes = new Map<number, string[]>();
   for (const step of timeline.steps) {
     const list = outcomes.get(step.line) ?? [];
-    list.push(formatOutcome(step, kernel));
+    // The server words each step as every view does (core/src/views/outcome.ts).
+    list.push(step.summary);
     outcomes.set(step.line, list);
   }
   const lines = text.split(/\r\n|\r|\n/);

@@ -1,11 +1,17 @@
 /**
  * The typed protocol over a real connection: every request of core/src/protocol.ts is served, `kvmmu/kernel` says
- * where a document's kernel comes from.
+ * where a document's kernel comes from, and `kvmmu/timeline` sends each call path once.
  */
 import { strict as assert } from 'node:assert';
 import { ErrorCodes } from 'vscode-languageserver/node';
 import { analyze } from '../../core/src/engine/analyze.js';
-import { KernelRequest, REQUESTS, type KernelResult } from '../../core/src/protocol.js';
+import {
+  KernelRequest,
+  REQUESTS,
+  StateAtRequest,
+  TimelineRequest,
+  type KernelResult,
+} from '../../core/src/protocol.js';
 import type { TestClient } from './harness.js';
 import { startClient } from './harness.js';
 
@@ -63,5 +69,21 @@ describe('typed protocol', function () {
       client.call(KernelRequest, { uri: 'file:///k/unknown.kvmmu' }),
       (e: { code?: number }) => e.code === ErrorCodes.InvalidParams,
     );
+  });
+
+  it('kvmmu/timeline names each call path once; expanded, its steps are stateAt’s', async () => {
+    const uri = 'file:///t/paths.kvmmu';
+    await client.open(uri, ['kernel v6.3', ...RUN, 'smi', 'run', 'rsm', 'run'].join('\n'));
+    const t = await client.call(TimelineRequest, { uri });
+    assert.ok(t.steps.length >= 9);
+    const keys = t.paths.map((p) => p.join('/'));
+    assert.equal(new Set(keys).size, keys.length, 'each path once');
+    const actions = t.steps.reduce((n, s) => n + s.actions.length, 0);
+    assert.ok(t.paths.length < actions, `${t.paths.length} paths for ${actions} actions`);
+    for (const step of t.steps) {
+      const s = await client.call(StateAtRequest, { uri, line: step.line });
+      const expanded = { ...step, actions: step.actions.map((a) => ({ ...a, path: t.paths[a.path] })) };
+      assert.deepEqual(expanded, s.step, `line ${step.line}`);
+    }
   });
 });

@@ -11,6 +11,8 @@ import type {
   KernelSource,
   ProfilesResult,
   StateAtResult,
+  TimelineAction,
+  TimelineEntry,
   TimelineResult,
   TimelineStep,
 } from '../protocol.js';
@@ -18,7 +20,8 @@ import type { VcpuSnapshot } from '../kernel/types.js';
 import { diffOutcomes } from '../views/text.js';
 import { formatOutcome } from '../views/outcome.js';
 
-export function timelineStep(analysis: Analysis, step: Step): TimelineStep {
+/** A step without its actions: where, which vCPU, its text and its outcome in words. */
+function timelineHead(analysis: Analysis, step: Step): Omit<TimelineStep, 'actions'> {
   const s = step.statement.span;
   return {
     line: step.line,
@@ -27,11 +30,47 @@ export function timelineStep(analysis: Analysis, step: Step): TimelineStep {
     // The one wording every view uses (views/outcome.ts), not the model's own summary.
     summary: formatOutcome(step.result, analysis.kernel),
     outcome: step.result.outcome,
-    actions: step.result.actions,
   };
 }
 
+export function timelineStep(analysis: Analysis, step: Step): TimelineStep {
+  return { ...timelineHead(analysis, step), actions: step.result.actions };
+}
+
+/**
+ * Every step, in one pass: each line's text is a slice of the analysis' LineIndex (no search from the top), and
+ * each distinct call path is sent once — the model shares one frozen array per path, so identity finds them.
+ */
 export function timeline(analysis: Analysis, uri: string, version: number): TimelineResult {
+  const paths: (readonly string[])[] = [];
+  const indexOf = new Map<readonly string[], number>();
+  const byText = new Map<string, number>();
+  const pathIndex = (path: readonly string[]): number => {
+    let i = indexOf.get(path);
+    if (i !== undefined) return i;
+    // Equal paths recorded apart are one entry too.
+    const key = path.join('\n');
+    i = byText.get(key);
+    if (i === undefined) {
+      i = paths.length;
+      paths.push(path);
+      byText.set(key, i);
+    }
+    indexOf.set(path, i);
+    return i;
+  };
+  const all = analysis.steps;
+  const steps = new Array<TimelineEntry>(all.length);
+  for (let k = 0; k < all.length; k++) {
+    const step = all[k]!;
+    const actions = step.result.actions;
+    const entryActions = new Array<TimelineAction>(actions.length);
+    for (let j = 0; j < actions.length; j++) {
+      const a = actions[j]!;
+      entryActions[j] = { ...a, path: pathIndex(a.path) };
+    }
+    steps[k] = { ...timelineHead(analysis, step), actions: entryActions };
+  }
   return {
     uri,
     version,
@@ -40,7 +79,8 @@ export function timeline(analysis: Analysis, uri: string, version: number): Time
       label: analysis.kernel.label,
       behaviours: [...analysis.kernel.behaviours],
     },
-    steps: analysis.steps.map((s) => timelineStep(analysis, s)),
+    paths,
+    steps,
   };
 }
 
