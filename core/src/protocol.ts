@@ -59,7 +59,8 @@ export type ActionOp =
   | 'fault'
   | 'no_exit'
   | 'warn'
-  | 'hazard';
+  | 'hazard'
+  | 'dummy_root';
 
 /** What KVM did, one action of a step (docs/json.md lists the ops and their fields). */
 export interface Action {
@@ -131,6 +132,8 @@ export interface Snapshot {
   stats: Record<string, number>;
   mmuValidGen: number;
   vmDestroyed: boolean;
+  /** kvm->arch.n_used_mmu_pages and n_max_mmu_pages (null: the memslot-based default). */
+  mmuPages?: { used: number; max: number | null };
 }
 
 /** A kernel as requests name it: "v6.3" or "v6.3 +tdp_mmu_root_ref"; absent = the document's own kernel. */
