@@ -58,13 +58,18 @@ export class SettingsHolder {
     return uris.filter((u) => !sameSettings(before.get(u)!, this.get(u)));
   }
 
-  /** Asks for one document's settings (opened since the last refresh); true when they differ from `get`'s before. */
+  /**
+   * Asks for one document's settings (opened since the last refresh); true when they differ from `get`'s before.
+   * Resolves only once they are known, so a caller may analyse the document then.
+   */
   async load(uri: string): Promise<boolean> {
     if (this.known(uri)) return false;
     const generation = this.generation;
     const before = this.get(uri);
     const answers = await this.ask([uri]);
-    if (generation !== this.generation) return false;
+    // A refresh started meanwhile (it asks for every open document, this one included): its answer wins, so ask
+    // again unless it has already come, and resolve only once this document's settings are known.
+    if (generation !== this.generation) return this.load(uri);
     const settings = answers?.[0] ?? this.global;
     this.perDocument.set(uri, settings);
     return !sameSettings(before, settings);
