@@ -9,6 +9,7 @@
  * chains. Where each fact was read is recorded in docs/kernel-notes.md.
  */
 import { type Eras, resolveEras } from './eras.js';
+import { type RoleLayouts, resolveRoleLayouts } from './role_layout.js';
 
 export type { Eras } from './eras.js';
 
@@ -480,6 +481,8 @@ export interface Kernel {
   readonly behaviours: readonly BehaviourName[];
   /** Per subsystem, which generation of KVM's code runs (resolved once). */
   readonly eras: Eras;
+  /** The page and extended role layouts of this kernel (resolved once). */
+  readonly roleLayouts: RoleLayouts;
   /** "v6.3 +tdp_mmu_root_ref" */
   readonly label: string;
 }
@@ -646,7 +649,7 @@ export function makeKernel(
   const label = [profile.name, ...added.map((b) => `+${b}`), ...removed.map((b) => `-${b}`)].join(' ');
   const has = (name: BehaviourName): boolean => set.has(name);
   const eras = resolveEras((name) => set.has(name as BehaviourName));
-  return { profile, added, removed, behaviours, label, has, eras };
+  return { profile, added, removed, behaviours, label, has, eras, roleLayouts: resolveRoleLayouts(has) };
 }
 
 /** The kernel for a profile name (throws on an unknown name: callers validate first). */

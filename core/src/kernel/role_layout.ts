@@ -9,7 +9,7 @@
  * C bitfields in a u32 are allocated from bit 0 upward on x86 (facts §1), so `lsb` counts from the
  * least-significant bit. Role words are unsigned 32-bit numbers; 64-bit roles keep `base` in the low half.
  */
-import type { Kernel } from './behaviours.js';
+import type { BehaviourName, Kernel } from './behaviours.js';
 
 export type PageRoleField =
   | 'level'
@@ -125,41 +125,45 @@ const EXT_SPLIT: readonly FieldLayout[] = [
 ];
 
 // ---------------------------------------------------------------------------------------------------
-// Layout selection, memoised per variant
+// Layout selection: resolved once per kernel (makeKernel), like its eras
 
-const pageLayouts = new Map<string, readonly FieldLayout[]>();
-const extLayouts = new Map<string, readonly FieldLayout[]>();
+/** A kernel's role layouts, with its fields by name (role computations look fields up on every step). */
+export interface RoleLayouts {
+  readonly page: readonly FieldLayout[];
+  readonly ext: readonly FieldLayout[];
+  readonly pageFields: ReadonlyMap<string, FieldLayout>;
+  readonly extFields: ReadonlyMap<string, FieldLayout>;
+}
+
+/** The layouts of a kernel whose behaviours are `has`: called once per kernel, by makeKernel. */
+export function resolveRoleLayouts(has: (name: BehaviourName) => boolean): RoleLayouts {
+  const four = has('has_4_byte_gpte');
+  const pt = has('passthrough_role');
+  const mirror = has('is_mirror_role');
+  const page = Object.freeze([
+    PAGE_LEVEL,
+    four ? PAGE_HAS_4_BYTE_GPTE : PAGE_GPTE_IS_8_BYTES,
+    ...PAGE_COMMON_LOW,
+    ...(pt ? [PAGE_PASSTHROUGH] : []),
+    ...(mirror ? [PAGE_IS_MIRROR] : []),
+    PAGE_SMM,
+  ]);
+  const lma = has('efer_lma_ext_role');
+  const ext = Object.freeze(has('cpu_role_split') ? [...EXT_SPLIT] : lma ? [...EXT_E1, EXT_E1_EFER_LMA] : [...EXT_E1]);
+  return Object.freeze({
+    page,
+    ext,
+    pageFields: new Map(page.map((f) => [f.name, f])),
+    extFields: new Map(ext.map((f) => [f.name, f])),
+  });
+}
 
 export function pageRoleLayout(k: Kernel): readonly FieldLayout[] {
-  const four = k.has('has_4_byte_gpte');
-  const pt = k.has('passthrough_role');
-  const mirror = k.has('is_mirror_role');
-  const key = `${+four}${+pt}${+mirror}`;
-  let layout = pageLayouts.get(key);
-  if (!layout) {
-    layout = Object.freeze([
-      PAGE_LEVEL,
-      four ? PAGE_HAS_4_BYTE_GPTE : PAGE_GPTE_IS_8_BYTES,
-      ...PAGE_COMMON_LOW,
-      ...(pt ? [PAGE_PASSTHROUGH] : []),
-      ...(mirror ? [PAGE_IS_MIRROR] : []),
-      PAGE_SMM,
-    ]);
-    pageLayouts.set(key, layout);
-  }
-  return layout;
+  return k.roleLayouts.page;
 }
 
 export function extRoleLayout(k: Kernel): readonly FieldLayout[] {
-  const split = k.has('cpu_role_split');
-  const lma = k.has('efer_lma_ext_role');
-  const key = split ? 'split' : `e1${+lma}`;
-  let layout = extLayouts.get(key);
-  if (!layout) {
-    layout = Object.freeze(split ? [...EXT_SPLIT] : lma ? [...EXT_E1, EXT_E1_EFER_LMA] : [...EXT_E1]);
-    extLayouts.set(key, layout);
-  }
-  return layout;
+  return k.roleLayouts.ext;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -178,38 +182,12 @@ function write(word: number, f: FieldLayout, v: number): number {
   return (((word >>> 0) & ~m) | ((v << f.lsb) & m)) >>> 0;
 }
 
-// Field lookups are on the model's hot path (every role computation): index each kernel's layouts by name once.
-const pageIndex = new WeakMap<Kernel, ReadonlyMap<string, FieldLayout>>();
-const extIndex = new WeakMap<Kernel, ReadonlyMap<string, FieldLayout>>();
-
-// A scenario runs under one kernel: remember the last kernel's index and skip the WeakMap on repeat lookups.
-let lastPageKernel: Kernel | undefined;
-let lastPageIndex: ReadonlyMap<string, FieldLayout> | undefined;
-let lastExtKernel: Kernel | undefined;
-let lastExtIndex: ReadonlyMap<string, FieldLayout> | undefined;
-
 function pageField(k: Kernel, name: string): FieldLayout | undefined {
-  if (k === lastPageKernel && lastPageIndex) return lastPageIndex.get(name);
-  let index = pageIndex.get(k);
-  if (!index) {
-    index = new Map(pageRoleLayout(k).map((f) => [f.name, f]));
-    pageIndex.set(k, index);
-  }
-  lastPageKernel = k;
-  lastPageIndex = index;
-  return index.get(name);
+  return k.roleLayouts.pageFields.get(name);
 }
 
 function extField(k: Kernel, name: string): FieldLayout | undefined {
-  if (k === lastExtKernel && lastExtIndex) return lastExtIndex.get(name);
-  let index = extIndex.get(k);
-  if (!index) {
-    index = new Map(extRoleLayout(k).map((f) => [f.name, f]));
-    extIndex.set(k, index);
-  }
-  lastExtKernel = k;
-  lastExtIndex = index;
-  return index.get(name);
+  return k.roleLayouts.extFields.get(name);
 }
 
 /** 0 if the field does not exist in this kernel's layout. */
@@ -338,31 +316,10 @@ export function summarizePageRole(k: Kernel, word: number): string {
 
 /** "0x%08x" */
 export function formatRole(word: number): string {
-  // Every alloc/reuse formats its root's role; a scenario has a handful of roles: format each once.
-  let text = roleText.get(word);
-  if (text === undefined) {
-    text = `0x${(word >>> 0).toString(16).padStart(8, '0')}`;
-    if (roleText.size >= 1024) roleText.clear();
-    roleText.set(word, text);
-  }
-  return text;
+  return `0x${(word >>> 0).toString(16).padStart(8, '0')}`;
 }
-const roleText = new Map<number, string>();
 
 /** "0x%016x" with `ext` in the high 32 bits (facts §1.3). */
 export function formatCpuRole(base: number, ext: number): string {
-  // A scenario sees a handful of cpu roles, formatted on every re-initialisation: format each once.
-  let byBase = cpuRoleText.get(ext);
-  if (!byBase) cpuRoleText.set(ext, (byBase = new Map<number, string>()));
-  let text = byBase.get(base);
-  if (text === undefined) {
-    text = `0x${cpuRoleValue(base, ext).toString(16).padStart(16, '0')}`;
-    if (++cpuRoleTexts > 1024) {
-      cpuRoleText.clear();
-      cpuRoleTexts = 0;
-    } else byBase.set(base, text);
-  }
-  return text;
+  return `0x${cpuRoleValue(base, ext).toString(16).padStart(16, '0')}`;
 }
-const cpuRoleText = new Map<number, Map<number, string>>();
-let cpuRoleTexts = 0;

@@ -7,7 +7,7 @@ import { flat } from '../util/flat.js';
 import { Interner } from '../util/intern.js';
 import { FixedKeyTree } from '../util/key_tree.js';
 import { SmallMap } from '../util/small_map.js';
-import type { Action, ActionOp } from '../kernel/types.js';
+import type { Action, ActionOp, StepOutcome, StepResult } from '../kernel/types.js';
 
 export type ActionFields = Omit<Action, 'op' | 'path' | 'detail'>;
 
@@ -36,10 +36,33 @@ class Frame {
 }
 
 /**
- * Shared by every Recorder: the set of distinct kernel call paths is small and fixed by the model's code, so the
- * tree stays small however long the scenario is.
+ * What one model run (a `createKvm` and its clones: one analysis) remembers to share recurring objects: the call
+ * path tree, the shared actions and results, interned texts and computed roles. Owned by the run, never by a
+ * module, so documents in one server share nothing; every structure in it is bounded.
  */
-const ROOT = new Frame(Object.freeze([]));
+export class ModelCaches {
+  /**
+   * The call-path tree: the set of distinct kernel call paths is small and fixed by the model's code, so the tree
+   * stays small however long the scenario is.
+   */
+  readonly root = new Frame(Object.freeze([]));
+  /** Each SharedActions' objects, by its `id`. */
+  readonly shared: FixedKeyTree<Action>[] = [];
+  /** Detail sentences, one copy each (see Interner). */
+  readonly details = new Interner(MAX_SENTENCES);
+  /** Step summaries, one copy each (a long scenario has a few dozen distinct ones). */
+  readonly summaries = new Interner(4096);
+  /** Results of steps whose actions are all shared, by outcome, then number of actions (kvm.ts sharedResult). */
+  readonly results = new SmallMap<StepOutcome, FixedKeyTree<StepResult>[]>();
+  /** `LABEL: what` summaries (kvm.ts labelled). */
+  readonly labelled = new FixedKeyTree<string>(1024);
+  /** Frozen roles by their inputs (mmu.ts rolesOf); the value type is mmu.ts's. */
+  readonly roles = new FixedKeyTree<object>(4096);
+  /** `vCPU N (mmu.slot)` holder names (mmu.ts whoHolds). */
+  readonly holders = new FixedKeyTree<string>(4096);
+  /** Page roles as summarizePageRole words them (tdp_mmu.ts describeRole): the run has one kernel. */
+  readonly roleTexts = new Map<number, string>();
+}
 
 /** What a shared action says, given its key (everything but the call path, which the recorder supplies). */
 export interface ActionTemplate {
@@ -60,7 +83,9 @@ type Key = string | number | bigint | object;
  * count is the key's length. Bounded (FixedKeyTree).
  */
 export class SharedActions<K extends readonly Key[]> {
-  private readonly made = new FixedKeyTree<Action>(MAX_SENTENCES);
+  private static count = 0;
+  /** Where a run's ModelCaches keeps this set's objects. */
+  private readonly id = SharedActions.count++;
   /** How many values a key has (all keys of one SharedActions have the same length): `build`'s parameters. */
   private readonly arity: number;
 
@@ -71,15 +96,26 @@ export class SharedActions<K extends readonly Key[]> {
   }
 
   /** @internal The recorder's lookup: the key's values one by one (see Recorder.emitShared). */
-  lookup(frame: Frame, k0?: Key, k1?: Key, k2?: Key, k3?: Key, k4?: Key, k5?: Key, k6?: Key): Action {
-    const known = this.made.getN(frame, this.arity, k0, k1, k2, k3, k4, k5, k6);
+  lookup(
+    caches: ModelCaches,
+    frame: Frame,
+    k0?: Key,
+    k1?: Key,
+    k2?: Key,
+    k3?: Key,
+    k4?: Key,
+    k5?: Key,
+    k6?: Key,
+  ): Action {
+    const made = (caches.shared[this.id] ??= new FixedKeyTree<Action>(MAX_SENTENCES));
+    const known = made.getN(frame, this.arity, k0, k1, k2, k3, k4, k5, k6);
     if (known) return known;
     const key = [k0, k1, k2, k3, k4, k5, k6].slice(0, this.arity) as unknown as K;
     const t = this.build(...key);
-    const action = new PlainAction(t.op, frame.path, details.of(t.detail));
+    const action = new PlainAction(t.op, frame.path, caches.details.of(t.detail));
     if (t.fields) Object.assign(action, t.fields);
     deepFreeze(action);
-    this.made.set(frame, key, action);
+    made.set(frame, key, action);
     return action;
   }
 }
@@ -94,9 +130,6 @@ function deepFreeze(o: object): void {
 }
 
 const MAX_SENTENCES = 10_000;
-
-/** Detail sentences, one copy each (see Interner). */
-const details = new Interner(MAX_SENTENCES);
 
 /**
  * Builds an action as a plain object (its prototype is Object.prototype, so it compares and serialises exactly
@@ -128,14 +161,19 @@ function refcountPair(pair: [number, number]): [number, number] {
 export class Recorder {
   /** What the current step recorded so far (a new list each step: results copy it, never keep it). */
   actions: Action[] = [];
-  private frame: Frame = ROOT;
+  private frame: Frame;
   /** How many of `actions` are not shared (see `allShared`). */
   private unshared = 0;
+
+  /** `caches`: the run's (a model and its clones share one). */
+  constructor(readonly caches: ModelCaches = new ModelCaches()) {
+    this.frame = caches.root;
+  }
 
   /** Forgets what was recorded (the model's next step starts afresh; results never hold this list). */
   reset(): void {
     if (this.actions.length !== 0) this.actions = [];
-    this.frame = ROOT;
+    this.frame = this.caches.root;
     this.unshared = 0;
   }
 
@@ -174,7 +212,7 @@ export class Recorder {
    */
   detached<T>(fn: string, body: () => T): T {
     const saved = this.frame;
-    this.frame = ROOT.child(fn);
+    this.frame = this.caches.root.child(fn);
     try {
       return body();
     } finally {
@@ -184,7 +222,7 @@ export class Recorder {
 
   /** Records an action. Its `path` is a frozen array shared with other actions recorded at the same call path. */
   emit(op: ActionOp, detail: string, fields?: ActionFields): Action {
-    return this.emitUnique(op, details.of(detail), fields);
+    return this.emitUnique(op, this.caches.details.of(detail), fields);
   }
 
   /**
@@ -218,7 +256,7 @@ export class Recorder {
     k5?: Key,
     k6?: Key,
   ): Action {
-    const action = actions.lookup(this.frame, k0, k1, k2, k3, k4, k5, k6);
+    const action = actions.lookup(this.caches, this.frame, k0, k1, k2, k3, k4, k5, k6);
     this.actions.push(action);
     return action;
   }
@@ -229,7 +267,7 @@ export class Recorder {
    */
   emitSharedBefore<K extends readonly Key[]>(mark: number, actions: SharedActions<K>, ...key: K): Action {
     // Less hot than `emitShared` (an unload that dropped roots): the key may come as an array.
-    const action = (actions as SharedActions<readonly Key[]>).lookup(this.frame, ...key);
+    const action = (actions as SharedActions<readonly Key[]>).lookup(this.caches, this.frame, ...key);
     this.actions.splice(mark, 0, action);
     return action;
   }

@@ -4,10 +4,8 @@
  * live here too: memslot changes, MMU-notifier unmaps and VM destruction (virt/kvm/kvm_main.c).
  */
 import { CPUID_FEATURES } from '../kernel/regs.js';
-import { Interner } from '../util/intern.js';
 import { FixedKeyTree } from '../util/key_tree.js';
-import { SmallMap } from '../util/small_map.js';
-import { Recorder, SharedActions } from './actions.js';
+import { ModelCaches, Recorder, SharedActions } from './actions.js';
 import type { Kernel } from '../kernel/behaviours.js';
 import { getRoleField } from '../kernel/role_layout.js';
 import { formatCpuRole, formatRole } from '../kernel/role_layout.js';
@@ -109,13 +107,14 @@ export function createKvm(kernel: Kernel, vm: VmConfig): KvmModel {
     pdpts: new Map(),
     destroyed: false,
   };
-  const c: Ctx = { kernel, vm: cfg, s, rec: new Recorder(), line: 0 };
+  const caches = new ModelCaches();
+  const c: Ctx = { kernel, vm: cfg, s, rec: new Recorder(caches), line: 0 };
   for (let id = 0; id < vm.vcpus; id++) {
     const v = kvm_arch_vcpu_create(id, vm.maxphyaddr);
     s.vcpus.push(v);
     kvm_init_mmu(c, v);
   }
-  return new Kvm(kernel, cfg, s);
+  return new Kvm(kernel, cfg, s, caches);
 }
 
 /** `kvm_arch_vcpu_create` → `kvm_mmu_create`: every slot invalid; reset register state; no root yet. */
@@ -163,8 +162,9 @@ class Kvm implements KvmModel {
     readonly kernel: Kernel,
     readonly vm: Readonly<VmConfig>,
     private readonly s: VmState,
+    caches: ModelCaches,
   ) {
-    this.c = { kernel, vm, s, rec: new Recorder(), line: 0 };
+    this.c = { kernel, vm, s, rec: new Recorder(caches), line: 0 };
   }
 
   execute(vcpu: number, op: ModelOp, line: number): StepResult {
@@ -179,10 +179,14 @@ class Kvm implements KvmModel {
     const recorded = c.rec.actions;
     // A step made only of shared actions (see SharedActions) is the same result every time its label, outcome
     // and actions recur: share that too (frozen), so a long scenario holds a few thousand distinct results.
-    if (r.message === undefined && c.rec.allShared()) return sharedResult(r, recorded);
+    if (r.message === undefined && c.rec.allShared()) return sharedResult(c.rec.caches, r, recorded);
     // Kept for the life of the analysis: an exact-size copy, not the recorder's growable array.
     const actions = recorded.length === 0 ? [] : recorded.slice();
-    const result: StepResult = { outcome: r.outcome, summary: summaries.of(summarize(r, actions)), actions };
+    const result: StepResult = {
+      outcome: r.outcome,
+      summary: c.rec.caches.summaries.of(summarize(c.rec.caches, r, actions)),
+      actions,
+    };
     if (r.message !== undefined) result.message = r.message;
     return result;
   }
@@ -193,7 +197,7 @@ class Kvm implements KvmModel {
 
   clone(): KvmModel {
     retireFreedRoots(this.s);
-    return new Kvm(this.kernel, this.vm, cloneState(this.s));
+    return new Kvm(this.kernel, this.vm, cloneState(this.s), this.c.rec.caches);
   }
 
   isGuestMode(vcpu: number): boolean {
@@ -746,45 +750,39 @@ const GROUPED: readonly [Action['op'], string][] = [
  * Results of steps whose actions are all shared, by outcome and number of actions, then label and action identity
  * (identity is content for shared actions): within one tree every key has the same length.
  */
-const RESULTS = new SmallMap<StepOutcome, FixedKeyTree<StepResult>[]>();
-
-function sharedResult(r: Outcome, actions: readonly Action[]): StepResult {
-  let byLength = RESULTS.get(r.outcome);
-  if (!byLength) RESULTS.set(r.outcome, (byLength = []));
+function sharedResult(caches: ModelCaches, r: Outcome, actions: readonly Action[]): StepResult {
+  let byLength = caches.results.get(r.outcome);
+  if (!byLength) caches.results.set(r.outcome, (byLength = []));
   const tree = (byLength[actions.length] ??= new FixedKeyTree(20_000));
   const known = tree.get(r.label, actions);
   if (known) return known;
   const list = Object.freeze(actions.slice());
   const result = Object.freeze({
     outcome: r.outcome,
-    summary: summaries.of(summarize(r, list)),
+    summary: caches.summaries.of(summarize(caches, r, list)),
     actions: list as Action[],
   });
   tree.set(r.label, actions, result);
   return result;
 }
 
-/** Summaries, one copy each (a long scenario has a few dozen distinct ones; see Interner). */
-const summaries = new Interner(4096);
-
 /**
  * `LABEL: what` for the summaries that say only that (`no root change`, by far the most common; `no VM-exit`, which a
  * guest switching CR3 makes thousands of): one string per label and sentence, not one per step. Bounded: a label
  * can quote the statement (`memslot delete 3`).
  */
-function labelled(label: string, what: string): string {
-  let s = LABELLED.getN(label, 1, what);
-  if (s === undefined) LABELLED.set(label, [what], (s = `${label}: ${what}`));
+function labelled(caches: ModelCaches, label: string, what: string): string {
+  let s = caches.labelled.getN(label, 1, what);
+  if (s === undefined) caches.labelled.set(label, [what], (s = `${label}: ${what}`));
   return s;
 }
-const LABELLED = new FixedKeyTree<string>(1024);
 
 /** One line per statement, in one pass over the actions. */
-function summarize(r: Outcome, actions: readonly Action[]): string {
+function summarize(caches: ModelCaches, r: Outcome, actions: readonly Action[]): string {
   if (r.outcome === 'error' || r.outcome === 'gp' || r.outcome === 'vmfail' || r.outcome === 'shutdown')
     return `${r.label}: ${r.message ?? r.outcome}`;
-  if (r.outcome === 'no_exit') return labelled(r.label, 'no VM-exit');
-  if (actions.length === 0) return labelled(r.label, 'no root change');
+  if (r.outcome === 'no_exit') return labelled(caches, r.label, 'no VM-exit');
+  if (actions.length === 0) return labelled(caches, r.label, 'no root change');
   // Most steps' actions are re-initialisations, requests and flushes: allocate only when something is said.
   let parts: string[] | undefined;
   let grouped: Map<Action['op'], Set<number>> | undefined;
@@ -848,7 +846,7 @@ function summarize(r: Outcome, actions: readonly Action[]): string {
   if (!parts && puts && puts.size > 0) parts = [`put ${[...puts].map((id) => `#${id}`).join(' ')}`];
   if (warn) (parts ??= []).push('WARN');
   if (hazard) (parts ??= []).push('HAZARD');
-  return parts ? `${r.label}: ${parts.join('; ')}` : labelled(r.label, 'no root change');
+  return parts ? `${r.label}: ${parts.join('; ')}` : labelled(caches, r.label, 'no root change');
 }
 
 function fmtPgd(pgd: bigint): string {

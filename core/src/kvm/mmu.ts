@@ -154,16 +154,16 @@ export function kvm_init_mmu(c: Ctx, v: VcpuState): void {
 function rolesOf(c: Ctx, v: VcpuState, init: InitRoles): MmuRoles {
   // The small inputs as one number: MAXPHYADDR (≤ 52), SMM, guest mode and which init path.
   const flags = (v.maxphyaddr << 4) | (v.is_smm ? 8 : 0) | (v.is_guest_mode ? 4 : 0) | INIT_PATHS.indexOf(init);
-  const known = ROLES.getN(c.kernel, 5, c.vm, flags, v.cr0, v.cr4, v.efer);
+  const roleCache = c.rec.caches.roles as FixedKeyTree<MmuRoles>;
+  const known = roleCache.getN(c.kernel, 5, c.vm, flags, v.cr0, v.cr4, v.efer);
   if (known) return known;
   const roles = init(roleEnv(c, v), roleRegs(v));
   Object.freeze(roles.cpu_role);
-  ROLES.set(c.kernel, [c.vm, flags, v.cr0, v.cr4, v.efer], Object.freeze(roles));
+  roleCache.set(c.kernel, [c.vm, flags, v.cr0, v.cr4, v.efer], Object.freeze(roles));
   return roles;
 }
 type InitRoles = (env: RoleEnv, regs: RoleRegs) => MmuRoles;
 const INIT_PATHS: readonly InitRoles[] = [init_kvm_nested_mmu_roles, init_kvm_tdp_mmu_roles, init_kvm_softmmu_roles];
-const ROLES = new FixedKeyTree<MmuRoles>(4096);
 
 /** `kvm_mmu_reset_context`: always unloads, even when the role does not change. */
 export function kvm_mmu_reset_context(c: Ctx, v: VcpuState): void {
@@ -243,12 +243,12 @@ const PAE_ROOT_SLOTS: readonly string[] = Array.from({ length: 4 }, (_, i) => `p
  * `vCPU N (mmu.slot)`, the holder of a root reference: one string per holder, so that the shared actions keyed by
  * it compare one string by identity instead of building and comparing a new one per put.
  */
-function whoHolds(v: VcpuState, mmu: MmuState, slotName: string): string {
-  let who = HOLDERS.getN(v.id, 2, mmu.name, slotName);
-  if (who === undefined) HOLDERS.set(v.id, [mmu.name, slotName], (who = `vCPU ${v.id} (${mmu.name}.${slotName})`));
+function whoHolds(c: Ctx, v: VcpuState, mmu: MmuState, slotName: string): string {
+  const holders = c.rec.caches.holders;
+  let who = holders.getN(v.id, 2, mmu.name, slotName);
+  if (who === undefined) holders.set(v.id, [mmu.name, slotName], (who = `vCPU ${v.id} (${mmu.name}.${slotName})`));
   return who;
 }
-const HOLDERS = new FixedKeyTree<string>(4096);
 
 /** `mmu_free_root_page`: TDP MMU page → put; shadow page → --root_count, zap if it was already invalid. */
 function mmu_free_root_page(
@@ -265,7 +265,7 @@ function mmu_free_root_page(
   slot.hpa = null;
   if (sp) {
     dropped.push(sp.id);
-    const who = whoHolds(v, mmu, slotName);
+    const who = whoHolds(c, v, mmu, slotName);
     if (sp.tdp_mmu_page) {
       kvm_tdp_mmu_put_root(c, sp, who);
     } else if (sp.refcount <= 0) {

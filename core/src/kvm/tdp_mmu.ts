@@ -27,18 +27,14 @@ function describe(c: Ctx, p: MmuPage): string {
   return describeRole(c, p.role);
 }
 
-const roleTexts = new WeakMap<object, Map<number, string>>();
-
-/** summarizePageRole, memoised per kernel (role words repeat endlessly in long scenarios). */
+/** summarizePageRole, memoised per run (role words repeat endlessly in long scenarios). */
 export function describeRole(c: Ctx, role: number): string {
-  return describeRoleOf(c.kernel, role);
-}
-
-function describeRoleOf(kernel: Kernel, role: number): string {
-  let m = roleTexts.get(kernel);
-  if (!m) roleTexts.set(kernel, (m = new Map<number, string>()));
-  let text = m.get(role);
-  if (text === undefined) m.set(role, (text = summarizePageRole(kernel, role)));
+  const texts = c.rec.caches.roleTexts;
+  let text = texts.get(role);
+  if (text === undefined) {
+    if (texts.size >= 4096) texts.clear();
+    texts.set(role, (text = summarizePageRole(c.kernel, role)));
+  }
   return text;
 }
 
@@ -191,7 +187,7 @@ const PUT = new SharedActions((who: string, root: number, before: number, after:
 const REUSE = new SharedActions(
   (kernel: Kernel, vcpu: number, mmu: MmuName, root: number, before: number, after: number, role: number) => ({
     op: 'reuse',
-    detail: `vCPU ${vcpu} takes a reference to TDP MMU root #${root} (${describeRoleOf(kernel, role)}) found on tdp_mmu_roots`,
+    detail: `vCPU ${vcpu} takes a reference to TDP MMU root #${root} (${summarizePageRole(kernel, role)}) found on tdp_mmu_roots`,
     fields: { vcpu, mmu, root, refcount: [before, after], role: formatRole(role) },
   }),
 );
