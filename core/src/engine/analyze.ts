@@ -10,7 +10,7 @@ import { createKvm } from '../kvm/kvm.js';
 import type { KvmModel, Snapshot, VmConfig } from '../kernel/types.js';
 import type { Diagnostic, ParsedLine, ParseResult, Span, Statement } from '../syntax/ast.js';
 import { checkScenario, type CheckedScenario } from '../syntax/check.js';
-import { parseLine } from '../syntax/parser.js';
+import { Parser } from '../syntax/parser.js';
 import { LineIndex } from '../text/positions.js';
 import type { Analysis, AnalyzeOptions, ExpectationResult, Step } from './analysis.js';
 import { allDiagnostics, checkOptionsOf, expectationCounts, runEvent, runExpect } from './run.js';
@@ -30,6 +30,8 @@ interface Checkpoint {
 /** What the simulation produced; kept (privately) so that `reanalyze` can resume it. */
 interface Run {
   options: AnalyzeOptions;
+  /** The document's parser (it keeps the parses of repeated lines): a reanalysis goes on with it. */
+  parser: Parser;
   checked: CheckedScenario;
   badLines: ReadonlySet<number>;
   checkpoints: Checkpoint[];
@@ -41,13 +43,16 @@ interface Run {
   model: KvmModel;
 }
 
-const runs = new WeakMap<Analysis, Run>();
+/** Where an analysis keeps its run (not enumerable: an analysis's own fields are its contract). */
+const RUN = Symbol('run');
+type WithRun = Analysis & { [RUN]?: Run };
 
 export function analyze(text: string, options: AnalyzeOptions = {}): Analysis {
   const lines = LineIndex.of(text);
+  const parser = new Parser();
   const parsedLines: ParsedLine[] = new Array<ParsedLine>(lines.count);
-  for (let i = 0; i < lines.count; i++) parsedLines[i] = parseLine(lines.line(i) as string, i);
-  return finish(lines, simulate(assemble(parsedLines), options, undefined));
+  for (let i = 0; i < lines.count; i++) parsedLines[i] = parser.line(lines.line(i) as string, i);
+  return finish(lines, simulate(assemble(parsedLines), options, parser, undefined));
 }
 
 /**
@@ -55,7 +60,7 @@ export function analyze(text: string, options: AnalyzeOptions = {}): Analysis {
  * edit allows. Always equal to `analyze(text, options)`.
  */
 export function reanalyze(previous: Analysis, text: string, options: AnalyzeOptions = {}): Analysis {
-  const prev = runs.get(previous);
+  const prev = (previous as WithRun)[RUN];
   if (!prev || !sameOptions(prev.options, options)) return analyze(text, options);
   if (text === previous.text) return previous;
   // Only the text from the first changed line on is split and parsed again (an edit at the end of a long
@@ -63,9 +68,12 @@ export function reanalyze(previous: Analysis, text: string, options: AnalyzeOpti
   const { line: first, offset } = firstChangedLine(previous.text, text);
   const lines = LineIndex.edit(previous.lines, text, first, offset);
   const parsedLines: ParsedLine[] = previous.parse.lines.slice(0, first);
-  for (let i = first; i < lines.count; i++) parsedLines.push(parseLine(lines.line(i) as string, i));
+  for (let i = first; i < lines.count; i++) parsedLines.push(prev.parser.line(lines.line(i) as string, i));
   const parsed = assemble(parsedLines);
-  return finish(lines, reuse(prev, previous.parse.lines, parsed, first) ?? simulate(parsed, options, { prev, first }));
+  return finish(
+    lines,
+    reuse(prev, previous.parse.lines, parsed, first) ?? simulate(parsed, options, prev.parser, { prev, first }),
+  );
 }
 
 /**
@@ -209,6 +217,7 @@ function sameVm(a: VmConfig, b: VmConfig): boolean {
 function simulate(
   parsed: ParseResult,
   options: AnalyzeOptions,
+  parser: Parser,
   resume: { prev: Run; first: number } | undefined,
 ): Run & { parsed: ParseResult } {
   const checked = checkScenario(parsed, checkOptionsOf(options));
@@ -226,6 +235,7 @@ function simulate(
   const run: Run & { parsed: ParseResult } = {
     parsed,
     options,
+    parser,
     checked,
     badLines,
     checkpoints: [],
@@ -342,7 +352,7 @@ function finish(lines: LineIndex, run: Run & { parsed: ParseResult }): Analysis 
       return rootIndex.get(id) ?? [];
     },
   };
-  runs.set(analysis, run);
+  Object.defineProperty(analysis, RUN, { value: run });
   return analysis;
 }
 

@@ -12,9 +12,9 @@
 import type { Kernel } from '../kernel/behaviours.js';
 import { createKvm } from '../kvm/kvm.js';
 import type { Action, KvmModel, Snapshot, StepResult, VmConfig } from '../kernel/types.js';
-import type { Diagnostic, ParsedLine, Statement } from '../syntax/ast.js';
+import type { Diagnostic, ParsedLine } from '../syntax/ast.js';
 import { HeaderScan, LineChecker, type CheckedHeader, type CheckOptions } from '../syntax/check.js';
-import { knownEventLine, parseLine } from '../syntax/parser.js';
+import { Parser } from '../syntax/parser.js';
 import { forEachLine } from '../text/positions.js';
 import type { AnalyzeOptions, ExpectationResult } from './analysis.js';
 import { allDiagnostics, checkOptionsOf, expectationCounts, runEvent, runExpect, type Progress } from './run.js';
@@ -33,15 +33,19 @@ export interface OnePassAnalysis {
 
 export function analyzeOnePass(text: string, options: AnalyzeOptions = {}): OnePassAnalysis {
   const checkOptions = checkOptionsOf(options);
+  const parser = new Parser();
   // Given the header, a pass does not give up.
-  return onePass(text, checkOptions) ?? (onePass(text, checkOptions, headerOf(text, checkOptions)) as OnePassAnalysis);
+  return (
+    onePass(text, checkOptions, parser) ??
+    (onePass(text, checkOptions, parser, headerOf(text, checkOptions, parser)) as OnePassAnalysis)
+  );
 }
 
 /** The header from every line (the first of two passes, for a file whose header is not all at the top). */
-function headerOf(text: string, checkOptions: CheckOptions): CheckedHeader {
+function headerOf(text: string, checkOptions: CheckOptions, parser: Parser): CheckedHeader {
   const scan = new HeaderScan();
   forEachLine(text, (line, i) => {
-    scan.line(parseLine(line, i));
+    scan.line(parser.line(line, i));
   });
   return scan.finish(checkOptions);
 }
@@ -51,7 +55,12 @@ function headerOf(text: string, checkOptions: CheckOptions): CheckedHeader {
  * pass gives up (undefined) at a `kernel` or `vm` line after it: that is an error, but the line still applies to
  * the whole file, so the caller reads the header first and passes it.
  */
-function onePass(text: string, checkOptions: CheckOptions, known?: CheckedHeader): OnePassAnalysis | undefined {
+function onePass(
+  text: string,
+  checkOptions: CheckOptions,
+  parser: Parser,
+  known?: CheckedHeader,
+): OnePassAnalysis | undefined {
   const scan = known ? undefined : new HeaderScan();
   const parseDiagnostics: Diagnostic[] = [];
   const lineDiagnostics: Diagnostic[] = [];
@@ -65,7 +74,7 @@ function onePass(text: string, checkOptions: CheckOptions, known?: CheckedHeader
   let before: [ParsedLine, number, number][] = [];
   let lateHeader = false;
 
-  const runLine = (pl: ParsedLine, line: number, start: number, copied: boolean): void => {
+  const runLine = (pl: ParsedLine, line: number, start: number, key: object | undefined): void => {
     const m = model as KvmModel;
     let bad = false;
     // Indexed, not for…of: nearly every line has none, and an iterator per line is garbage per line.
@@ -76,7 +85,6 @@ function onePass(text: string, checkOptions: CheckOptions, known?: CheckedHeader
       if (d.severity === 'error') bad = true;
     }
     const checked = lineDiagnostics.length;
-    const ran = progress.runDiagnostics.length;
     const vcpu = (checker as LineChecker).check(pl);
     for (let i = checked; i < lineDiagnostics.length; i++)
       if ((lineDiagnostics[i] as Diagnostic).severity === 'error') bad = true;
@@ -85,16 +93,11 @@ function onePass(text: string, checkOptions: CheckOptions, known?: CheckedHeader
       const runsOn = vcpu < 0 ? 0 : vcpu;
       if (statement.kind === 'event') {
         const result = runEvent(progress, m, steps.length, line, runsOn, statement);
-        steps.push(line, runsOn, start + statement.span.start, start + statement.span.end, result, statement);
+        steps.push(line, runsOn, start + statement.span.start, start + statement.span.end, result, key ?? statement);
         lastActions = result.actions;
       } else if (statement.kind === 'expect') {
         runExpect(progress, m, line, runsOn, statement, lastActions);
       }
-    }
-    // A repeated line was run from its first parse: what it said is moved to this line.
-    if (copied) {
-      moveTo(line, lineDiagnostics, checked);
-      moveTo(line, progress.runDiagnostics, ran);
     }
   };
 
@@ -103,27 +106,26 @@ function onePass(text: string, checkOptions: CheckOptions, known?: CheckedHeader
     header = h;
     checker = new LineChecker(h, lineDiagnostics);
     model = createKvm(h.kernel, h.vm);
-    for (const [pl, line, start] of before) runLine(pl, line, start, false);
+    for (const [pl, line, start] of before) runLine(pl, line, start, undefined);
     before = [];
   };
   if (known) begin(known);
 
   forEachLine(text, (lineText, line, start) => {
     if (scan && !header) {
-      const pl = parseLine(lineText, line);
+      const pl = parser.line(lineText, line);
       scan.line(pl);
       before.push([pl, line, start]);
       if (scan.eventsBegan) begin(scan.finish(checkOptions));
       return true;
     }
-    // A line seen before as an event without diagnostics is run from that parse, without moving it here first.
-    const seen = knownEventLine(lineText);
-    const pl = seen ?? parseLine(lineText, line);
+    const pl = parser.line(lineText, line);
     if (scan && (pl.statement?.kind === 'kernel' || pl.statement?.kind === 'vm' || pl.recovered)) {
       lateHeader = true;
       return false;
     }
-    runLine(pl, line, start, seen !== undefined);
+    // Lines with the same text share the key of their statement's text (the report encodes it once).
+    runLine(pl, line, start, parser.known(lineText));
     return true;
   });
   if (lateHeader) return undefined;
@@ -142,17 +144,6 @@ function onePass(text: string, checkOptions: CheckOptions, known?: CheckedHeader
 }
 
 /**
- * Moves the diagnostics from index `from` on to 0-based `line` (their columns stay). Line checks and step
- * diagnostics carry no quick fixes (a fix's edits would have to move too; the tests against `analyze` would show it).
- */
-function moveTo(line: number, diagnostics: Diagnostic[], from: number): void {
-  for (let i = from; i < diagnostics.length; i++) {
-    const d = diagnostics[i] as Diagnostic;
-    d.span = { line, start: d.span.start, end: d.span.end };
-  }
-}
-
-/**
  * The steps of a one-pass analysis, column-wise: numbers in typed arrays and one array of results (most of them
  * shared by many steps), nothing per step for the collector to trace.
  */
@@ -163,13 +154,13 @@ export class StepLog {
   private starts: Int32Array = new Int32Array(1024);
   private ends: Int32Array = new Int32Array(1024);
   private readonly results: StepResult[] = [];
-  private readonly statements: Statement[] = [];
+  private readonly statements: object[] = [];
 
   /**
-   * A step: its 0-based line, vCPU, where its statement starts and ends in the text, its result, and the statement
-   * (lines with the same text share one: see knownEventLine).
+   * A step: its 0-based line, vCPU, where its statement starts and ends in the text, its result, and a key for its
+   * statement's text (lines with the same text share one: Parser.known).
    */
-  push(line: number, vcpu: number, start: number, end: number, result: StepResult, statement: Statement): void {
+  push(line: number, vcpu: number, start: number, end: number, result: StepResult, statement: object): void {
     const i = this.length;
     if (i === this.lines.length) {
       this.lines = grown(this.lines);
@@ -193,7 +184,7 @@ export class StepLog {
     starts: Int32Array;
     ends: Int32Array;
     results: readonly StepResult[];
-    statements: readonly Statement[];
+    statements: readonly object[];
   } {
     const { lines, vcpus, starts, ends, results, statements } = this;
     return { lines, vcpus, starts, ends, results, statements };

@@ -127,6 +127,8 @@ interface OptionValue {
 
 /** Parses a whole document. Lines are split on \n, \r\n and \r; `lines.length` is the line count. */
 export function parse(text: string): ParseResult {
+  const parser = new Parser();
+  const parseLine = (t: string, line: number): ParsedLine => parser.line(t, line);
   const lines: ParsedLine[] = [];
   const statements: Statement[] = [];
   const diagnostics: Diagnostic[] = [];
@@ -158,30 +160,81 @@ export function parse(text: string): ParseResult {
   return { lines, statements, diagnostics };
 }
 
-/** Parses one line (without its line terminator). `line` is the 0-based line number for spans. */
+/**
+ * Parses one line (without its line terminator), from scratch. `line` is the 0-based line number for spans. A
+ * document's lines go through a Parser, which parses a repeated event line once.
+ */
 export function parseLine(text: string, line: number): ParsedLine {
-  const known = EVENT_LINES.get(text);
-  if (known !== undefined) return relocated(known, line);
   const result = new PlainLine();
   parseInto(text, line, result);
   // Most lines have no diagnostic: share one empty list (frozen; nothing adds to a parsed line later).
-  if (result.diagnostics.length === 0) {
-    result.diagnostics = NO_DIAGNOSTICS;
-    // Not a line with a byte-order mark: it parses clean only as line 0, and the cache is read for any line.
-    if (result.statement?.kind === 'event' && text.length <= MAX_CACHED_LINE && text.charCodeAt(0) !== BOM) {
-      if (EVENT_LINES.size >= MAX_EVENT_LINES) EVENT_LINES.clear();
-      EVENT_LINES.set(text, result);
-    }
-  }
+  if (result.diagnostics.length === 0) result.diagnostics = NO_DIAGNOSTICS;
   return result;
 }
 
 /**
- * Event lines without diagnostics, by their text. Long scenarios (generated, or from traces) repeat a few hundred
- * distinct lines; a repeated line is the parse of its first occurrence with the spans moved to its own line
- * number (the op is shared: nothing mutates ops). Bounded; clearing it only costs parsing again.
+ * An event line without diagnostics, by columns only: what any line with this text parses to, whatever its line
+ * number. A Parser keeps one per distinct text and makes each line's spans from it.
  */
-const EVENT_LINES = new Map<string, ParsedLine>();
+export interface EventLine {
+  readonly op: ModelOp;
+  /** The statement's keyword (Statement.keyword) and the line's (ParsedLine.keyword.name). */
+  readonly keyword: string;
+  readonly lineKeyword: string;
+  readonly keywordStart: number;
+  readonly keywordEnd: number;
+  /** The content's columns: an event's statement covers its line's content exactly (one span object). */
+  readonly contentStart: number;
+  readonly contentEnd: number;
+  /** Where the comment starts (it ends at the line's end), or -1. */
+  readonly commentStart: number;
+  readonly commentEnd: number;
+  /** The `vcpu N:` prefix, or undefined; the statement has the line's prefix object when it has one. */
+  readonly prefix: { readonly id: number; readonly start: number; readonly end: number } | undefined;
+}
+
+/**
+ * Parses a document's lines: one per document (or per analysis), keeping what it learnt for that document only.
+ * Long scenarios (generated, or from traces) repeat a few hundred distinct lines: an event line without
+ * diagnostics is parsed once, kept by its text as columns (EventLine, bounded), and every later line with that
+ * text is built from them on its own line number (the op is shared: nothing mutates ops). Clearing the table
+ * only costs parsing again.
+ */
+export class Parser {
+  private readonly events = new Map<string, EventLine>();
+
+  /** `parseLine(text, line)`, built from the columns of an earlier identical event line when there is one. */
+  line(text: string, line: number): ParsedLine {
+    const known = this.events.get(text);
+    if (known !== undefined) return eventLineAt(known, line);
+    const result = parseLine(text, line);
+    // Not a line with a byte-order mark: it parses clean only as line 0, and the table is read for any line.
+    if (
+      result.diagnostics.length === 0 &&
+      result.statement?.kind === 'event' &&
+      text.length <= MAX_CACHED_LINE &&
+      text.charCodeAt(0) !== BOM
+    ) {
+      const columns = columnsOf(result, text.length);
+      if (columns) {
+        if (this.events.size >= MAX_EVENT_LINES) this.events.clear();
+        this.events.set(text, columns);
+      }
+    }
+    return result;
+  }
+
+  /**
+   * The columns of `text` when it is an event line without diagnostics seen before: the same object for every
+   * such line, so a reader can key what it derives from the text on it (the report encodes a statement once).
+   */
+  known(text: string): EventLine | undefined {
+    return this.events.get(text);
+  }
+}
+
+const MAX_EVENT_LINES = 4096;
+const MAX_CACHED_LINE = 160;
 
 /** Ways of saying on/off that the language does not take, and what each means. */
 const ON_OFF_SYNONYMS: ReadonlyMap<string, string> = new Map([
@@ -192,44 +245,43 @@ const ON_OFF_SYNONYMS: ReadonlyMap<string, string> = new Map([
 /** U+FEFF, the byte-order mark. */
 const BOM = 0xfeff;
 
-/**
- * The parse of `text` when it is an event line seen before without diagnostics, as made for the line it was first
- * seen on: its spans carry that line's number, not the caller's. For a reader that uses only what does not depend
- * on the line (the op, columns) and moves anything it keeps; undefined when the text is not such a line.
- */
-export function knownEventLine(text: string): ParsedLine | undefined {
-  return EVENT_LINES.get(text);
+/** The columns of a clean event line (see EventLine). */
+function columnsOf(pl: ParsedLine, length: number): EventLine | undefined {
+  const st = pl.statement as Statement & { kind: 'event' };
+  const content = pl.content as Span;
+  const kw = pl.keyword as Named;
+  const prefix = pl.vcpuPrefix;
+  // The parser shares these spans and eventLineAt builds them shared: a line where they are not is not kept.
+  if (st.span !== content || st.keywordSpan !== kw.span || st.vcpuPrefix !== prefix) return undefined;
+  return Object.freeze({
+    op: st.op,
+    keyword: st.keyword,
+    lineKeyword: kw.name,
+    keywordStart: kw.span.start,
+    keywordEnd: kw.span.end,
+    contentStart: content.start,
+    contentEnd: content.end,
+    commentStart: pl.comment ? pl.comment.start : -1,
+    commentEnd: pl.comment ? pl.comment.end : length,
+    prefix: prefix ? Object.freeze({ id: prefix.id, start: prefix.span.start, end: prefix.span.end }) : undefined,
+  });
 }
-const MAX_EVENT_LINES = 4096;
-const MAX_CACHED_LINE = 160;
 
-/** `parseLine(text, line)` for a text whose parse at another line is `t` (an event line without diagnostics). */
-function relocated(t: ParsedLine, line: number): ParsedLine {
-  const moved = (s: Span): Span => ({ line, start: s.start, end: s.end });
+/** The ParsedLine of an event line with columns `t` on 0-based `line`. */
+function eventLineAt(t: EventLine, line: number): ParsedLine {
   const r = new PlainLine();
   r.diagnostics = NO_DIAGNOSTICS;
-  if (t.comment) r.comment = moved(t.comment);
-  const content = moved(t.content as Span);
+  if (t.commentStart >= 0) r.comment = { line, start: t.commentStart, end: t.commentEnd };
+  const content: Span = { line, start: t.contentStart, end: t.contentEnd };
   r.content = content;
-  const tp = t.vcpuPrefix;
-  const prefix = tp ? { id: tp.id, span: moved(tp.span) } : undefined;
-  if (prefix) r.vcpuPrefix = prefix;
-  const tk = t.keyword as Named;
-  const keyword: Named = { name: tk.name, span: moved(tk.span) };
-  r.keyword = keyword;
-  const ts = t.statement as Statement & { kind: 'event' };
-  // Keep the sharing the parser made: the statement's span is the content's, its keyword span the keyword's.
-  const span = ts.span === t.content ? content : moved(ts.span);
-  const keywordSpan = ts.keywordSpan === tk.span ? keyword.span : moved(ts.keywordSpan);
-  const sp =
-    ts.vcpuPrefix === tp
-      ? prefix
-      : ts.vcpuPrefix
-        ? { id: ts.vcpuPrefix.id, span: moved(ts.vcpuPrefix.span) }
-        : undefined;
-  r.statement = sp
-    ? { kind: 'event', keyword: ts.keyword, keywordSpan, op: ts.op, span, vcpuPrefix: sp }
-    : { kind: 'event', keyword: ts.keyword, keywordSpan, op: ts.op, span };
+  const keywordSpan: Span = { line, start: t.keywordStart, end: t.keywordEnd };
+  r.keyword = { name: t.lineKeyword, span: keywordSpan };
+  const p = t.prefix;
+  if (p) {
+    const prefix = { id: p.id, span: { line, start: p.start, end: p.end } };
+    r.vcpuPrefix = prefix;
+    r.statement = { kind: 'event', keyword: t.keyword, keywordSpan, op: t.op, span: content, vcpuPrefix: prefix };
+  } else r.statement = { kind: 'event', keyword: t.keyword, keywordSpan, op: t.op, span: content };
   return r;
 }
 

@@ -1,13 +1,14 @@
 /**
- * parseLine keeps the parse of event lines by text and moves its spans for a repeated line. A repeated line must
- * parse exactly as it would fresh: same statement, same spans on its own line, nothing shared that could carry
- * one line's position into another.
+ * A Parser keeps each clean event line's columns by text (EventLine) and builds a repeated line from them on its
+ * own line number. A repeated line must parse exactly as it would fresh: same statement, same spans on its own
+ * line, nothing shared that could carry one line's position into another; and one document's parser never
+ * answers for another's.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseLine } from '../../src/syntax/parser.js';
+import { Parser, parseLine as fresh } from '../../src/syntax/parser.js';
 
 const examples = join(dirname(fileURLToPath(import.meta.url)), '../../../examples');
 
@@ -37,8 +38,10 @@ function lines(): string[] {
   return out;
 }
 
-describe('parseLine: repeated event lines', () => {
+describe('Parser: repeated event lines', () => {
   it('parses a repeated line exactly as a fresh one, on its own line', () => {
+    const parser = new Parser();
+    const parseLine = (text: string, line: number) => parser.line(text, line);
     const all = lines();
     assert.ok(all.length > 200);
     all.forEach((text, i) => {
@@ -46,6 +49,7 @@ describe('parseLine: repeated event lines', () => {
       const again = parseLine(text, i); // from the cache when it is an event line
       const third = parseLine(text, i + 1);
       assert.deepEqual(again, onLine(first, i), text);
+      assert.deepEqual(again, fresh(text, i), text);
       assert.deepEqual(third, onLine(first, i + 1), text);
       assert.notEqual(again, first);
       if (again.statement && first.statement) {
@@ -56,13 +60,30 @@ describe('parseLine: repeated event lines', () => {
   });
 
   it('keeps each line its own spans', () => {
-    const a = parseLine('vcpu 2: run', 10);
-    const b = parseLine('vcpu 2: run', 20);
+    const parser = new Parser();
+    const a = parser.line('vcpu 2: run', 10);
+    const b = parser.line('vcpu 2: run', 20);
     assert.equal(a.statement?.span.line, 10);
     assert.equal(b.statement?.span.line, 20);
     assert.equal(a.vcpuPrefix?.span.line, 10);
     assert.equal(b.statement?.vcpuPrefix?.span.line, 20);
     assert.equal(a.keyword?.span.line, 10);
     assert.equal(b.keyword?.span.line, 20);
+  });
+
+  it('keeps what it learnt per parser, by columns only', () => {
+    const a = new Parser();
+    const b = new Parser();
+    assert.equal(a.known('vcpu 1: smi # x'), undefined);
+    a.line('vcpu 1: smi # x', 7);
+    const columns = a.known('vcpu 1: smi # x');
+    assert.ok(columns);
+    assert.equal(b.known('vcpu 1: smi # x'), undefined);
+    // Columns, no line: nothing in the entry says which line it was first seen on.
+    assert.ok(!JSON.stringify(columns, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v)).includes('"line"'));
+    assert.equal(a.line('vcpu 1: smi # x', 9).statement?.span.line, 9);
+    // Lines with diagnostics are not kept.
+    a.line('smi extra', 3);
+    assert.equal(a.known('smi extra'), undefined);
   });
 });
