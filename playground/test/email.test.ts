@@ -27,7 +27,7 @@ describe('playground: copy as email', () => {
       const before = analyze(text);
       const mail = emailText(text, timeline(before, `file:///${name}`, 1));
       const after = analyze(mail);
-      const summaries = (a: typeof before) => a.steps.map((s) => s.result.summary);
+      const summaries = (a: typeof before) => a.steps.toArray().map((s) => s.result.summary);
       assert.deepEqual(summaries(after), summaries(before), name);
       assert.deepEqual(
         after.diagnostics.map((d) => d.message),
@@ -35,7 +35,7 @@ describe('playground: copy as email', () => {
         name,
       );
       assert.ok(
-        before.steps.every((s) => mail.includes(formatOutcome(s.result, before.kernel))),
+        before.steps.toArray().every((s) => mail.includes(formatOutcome(s.result, before.kernel))),
         name,
       );
     }

@@ -7,6 +7,7 @@ import type { Kernel } from '../kernel/behaviours.js';
 import type { Snapshot, StepResult, VmConfig } from '../kernel/types.js';
 import type { Diagnostic, ParseResult, Span, Statement } from '../syntax/ast.js';
 import type { LineIndex } from '../text/positions.js';
+import type { Steps } from './steps.js';
 
 export interface AnalyzeOptions {
   /** Profile used when the file has no `kernel` line (setting kvmmu.kernel.default / --kernel). */
@@ -55,7 +56,8 @@ export interface Analysis {
   readonly vm: Readonly<VmConfig>;
   /** Parse, semantic, model (#GP, WARN, hazard) and expectation diagnostics, sorted by position. */
   readonly diagnostics: readonly Diagnostic[];
-  readonly steps: readonly Step[];
+  /** The executed statements, in line order (at most one per line). */
+  readonly steps: Steps;
   /** steps by 0-based line (undefined for lines without a step). */
   stepAt(line: number): Step | undefined;
   /** For each 0-based line, the vCPU its statement acts on (the `vcpu` section it is in). */

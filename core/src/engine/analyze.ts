@@ -15,6 +15,7 @@ import { LineIndex } from '../text/positions.js';
 import type { Analysis, AnalyzeOptions, ExpectationResult, Step } from './analysis.js';
 import { allDiagnostics, checkOptionsOf, expectationCounts, runEvent, runExpect } from './run.js';
 import { stepDiagnostics } from './step_diagnostics.js';
+import { Steps, type StatementOf } from './steps.js';
 
 export const CHECKPOINT_INTERVAL = 256;
 
@@ -35,7 +36,7 @@ interface Run {
   checked: CheckedScenario;
   badLines: ReadonlySet<number>;
   checkpoints: Checkpoint[];
-  steps: Step[];
+  steps: Steps;
   /** Diagnostics from running (model and expectations), in line order. */
   runDiagnostics: Diagnostic[];
   results: ExpectationResult[];
@@ -52,7 +53,7 @@ export function analyze(text: string, options: AnalyzeOptions = {}): Analysis {
   const parser = new Parser();
   const parsedLines: ParsedLine[] = new Array<ParsedLine>(lines.count);
   for (let i = 0; i < lines.count; i++) parsedLines[i] = parser.line(lines.line(i) as string, i);
-  return finish(lines, simulate(assemble(parsedLines), options, parser, undefined));
+  return finish(lines, simulate(lines, assemble(parsedLines), options, parser, undefined));
 }
 
 /**
@@ -72,7 +73,8 @@ export function reanalyze(previous: Analysis, text: string, options: AnalyzeOpti
   const parsed = assemble(parsedLines);
   return finish(
     lines,
-    reuse(prev, previous.parse.lines, parsed, first) ?? simulate(parsed, options, prev.parser, { prev, first }),
+    reuse(prev, lines, previous.parse.lines, parsed, first) ??
+      simulate(lines, parsed, options, prev.parser, { prev, first }),
   );
 }
 
@@ -84,6 +86,7 @@ export function reanalyze(previous: Analysis, text: string, options: AnalyzeOpti
  */
 function reuse(
   prev: Run,
+  text: LineIndex,
   oldLines: readonly ParsedLine[],
   parsed: ParseResult,
   first: number,
@@ -104,17 +107,17 @@ function reuse(
   if (!sameHeader(prev.checked, checked) || !sameSet(prev.badLines, badLines)) return undefined;
   for (let i = 0; i < lines.length; i++) if (checked.vcpuOf[i] !== prev.checked.vcpuOf[i]) return undefined;
 
-  const steps = prev.steps.slice();
+  const steps = prev.steps.prefix(prev.steps.length, statementOfLines(lines));
   const movedSet = new Set(moved);
   const runDiagnostics = prev.runDiagnostics.filter((d) => !movedSet.has(d.span.line));
   for (const line of moved) {
     const at = stepsUpTo(steps, line) - 1;
-    const step = steps[at];
     const statement = lines[line]?.statement;
-    if (!step || step.line !== line || statement?.kind !== 'event') continue;
-    const next: Step = { ...step, statement };
-    steps[at] = next;
-    for (const d of stepDiagnostics(next)) runDiagnostics.push(d);
+    if (at < 0 || steps.lineOf(at) !== line || statement?.kind !== 'event') continue;
+    const offset = text.start(line) ?? 0;
+    const key = prev.parser.known(text.line(line) as string) ?? statement;
+    steps.moved(at, offset + statement.span.start, offset + statement.span.end, key);
+    for (const d of stepDiagnostics(steps.at(at) as Step)) runDiagnostics.push(d);
   }
   // Run diagnostics are in line order (and, within a line, in the order they were made): restore that order.
   if (moved.length > 0) runDiagnostics.sort((a, b) => a.span.line - b.span.line);
@@ -214,7 +217,13 @@ function sameVm(a: VmConfig, b: VmConfig): boolean {
   return (Object.keys(a) as (keyof VmConfig)[]).every((k) => a[k] === b[k]);
 }
 
+/** A step's statement is its line's (the key a step has is only for its text). */
+function statementOfLines(lines: readonly ParsedLine[]): StatementOf {
+  return (_key, line) => lines[line]?.statement as Statement & { kind: 'event' };
+}
+
 function simulate(
+  text: LineIndex,
   parsed: ParseResult,
   options: AnalyzeOptions,
   parser: Parser,
@@ -232,14 +241,15 @@ function simulate(
   )
     start = lastCheckpointBefore(resume.prev.checkpoints, resume.first);
 
-  const run: Run & { parsed: ParseResult } = {
+  const run: Run & { parsed: ParseResult; text: LineIndex } = {
     parsed,
+    text,
     options,
     parser,
     checked,
     badLines,
     checkpoints: [],
-    steps: [],
+    steps: new Steps(statementOfLines(parsed.lines)),
     runDiagnostics: [],
     results: [],
     warnings: 0,
@@ -249,7 +259,7 @@ function simulate(
   if (start && resume) {
     const prev = resume.prev;
     run.checkpoints = prev.checkpoints.filter((c) => c.stepIndex <= start.stepIndex);
-    run.steps = prev.steps.slice(0, start.stepIndex);
+    run.steps = prev.steps.prefix(start.stepIndex, statementOfLines(parsed.lines));
     run.runDiagnostics = prev.runDiagnostics.filter((d) => d.span.line < start.line);
     run.results = prev.results.filter((r) => r.line < start.line);
     run.warnings = start.warnings;
@@ -283,21 +293,25 @@ function lastCheckpointBefore(checkpoints: readonly Checkpoint[], line: number):
 }
 
 /** The main loop: runs every statement from `fromLine` on, recording steps, expectations and checkpoints. */
-function execute(run: Run & { parsed: ParseResult }, fromLine: number): void {
-  const { parsed, checked, badLines, model } = run;
+function execute(run: Run & { parsed: ParseResult; text: LineIndex }, fromLine: number): void {
+  const { parsed, checked, badLines, model, text, steps } = run;
   const keepCheckpoints = run.options.checkpoints !== false;
   for (let line = fromLine; line < parsed.lines.length; line++) {
     const statement = parsed.lines[line]?.statement;
     if (!statement || (badLines.size > 0 && badLines.has(line))) continue;
     const vcpu = vcpuOfLine(checked.vcpuOf, line);
     if (statement.kind === 'event') {
-      if (keepCheckpoints && run.steps.length > 0 && run.steps.length % CHECKPOINT_INTERVAL === 0)
-        run.checkpoints.push({ stepIndex: run.steps.length, line, warnings: run.warnings, model: model.clone() });
-      const index = run.steps.length;
-      run.steps.push({ index, line, vcpu, statement, result: runEvent(run, model, index, line, vcpu, statement) });
+      if (keepCheckpoints && steps.length > 0 && steps.length % CHECKPOINT_INTERVAL === 0)
+        run.checkpoints.push({ stepIndex: steps.length, line, warnings: run.warnings, model: model.clone() });
+      const index = steps.length;
+      const result = runEvent(run, model, index, line, vcpu, statement);
+      const offset = text.start(line) ?? 0;
+      // Lines with the same text share a key for it (the report encodes it once); the statement is the line's.
+      const key = run.parser.known(text.line(line) as string) ?? statement;
+      steps.push(line, vcpu, offset + statement.span.start, offset + statement.span.end, result, key);
     } else if (statement.kind === 'expect') {
-      const previous = run.steps[run.steps.length - 1];
-      runExpect(run, model, line, vcpu, statement, previous?.result.actions ?? []);
+      const last = steps.length - 1;
+      runExpect(run, model, line, vcpu, statement, last < 0 ? [] : steps.resultOf(last).actions);
     }
   }
 }
@@ -315,7 +329,7 @@ function finish(lines: LineIndex, run: Run & { parsed: ParseResult }): Analysis 
     for (const c of checkpoints) if (c.stepIndex <= count) cp = c;
     const replay = cp.model.clone();
     for (let i = cp.stepIndex; i < count; i++) {
-      const s = steps[i] as Step;
+      const s = steps.at(i) as Step;
       replay.execute(s.vcpu, s.statement.op, s.line + 1);
     }
     return replay.snapshot();
@@ -331,8 +345,8 @@ function finish(lines: LineIndex, run: Run & { parsed: ParseResult }): Analysis 
     steps,
     stepAt: (line) => {
       // Steps are in line order, at most one per line: a binary search, no per-line index to build and keep.
-      const s = steps[stepsUpTo(steps, line) - 1];
-      return s?.line === line ? s : undefined;
+      const i = stepsUpTo(steps, line) - 1;
+      return i >= 0 && steps.lineOf(i) === line ? steps.at(i) : undefined;
     },
     vcpuAt: (line) => vcpuOfLine(checked.vcpuOf, line),
     expectations: expectationCounts(run.results),
@@ -362,28 +376,30 @@ function vcpuOfLine(vcpuOf: ArrayLike<number>, line: number): number {
 }
 
 /** Number of steps whose line is ≤ `line` (binary search; steps are in line order). */
-function stepsUpTo(steps: readonly Step[], line: number): number {
+function stepsUpTo(steps: Steps, line: number): number {
   let lo = 0;
   let hi = steps.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if ((steps[mid] as Step).line <= line) lo = mid + 1;
+    if (steps.lineOf(mid) <= line) lo = mid + 1;
     else hi = mid;
   }
   return lo;
 }
 
-function indexRoots(steps: readonly Step[]): Map<number, number[]> {
+function indexRoots(steps: Steps): Map<number, number[]> {
   const index = new Map<number, number[]>();
   const add = (id: number, line: number) => {
     const lines = index.get(id);
     if (!lines) index.set(id, [line]);
     else if (lines[lines.length - 1] !== line) lines.push(line);
   };
-  for (const step of steps)
-    for (const a of step.result.actions) {
-      if (a.root !== undefined) add(a.root, step.line);
-      for (const r of a.roots ?? []) add(r, step.line);
+  for (let i = 0; i < steps.length; i++) {
+    const line = steps.lineOf(i);
+    for (const a of steps.resultOf(i).actions) {
+      if (a.root !== undefined) add(a.root, line);
+      for (const r of a.roots ?? []) add(r, line);
     }
+  }
   return index;
 }

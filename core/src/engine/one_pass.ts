@@ -11,10 +11,11 @@
  */
 import type { Kernel } from '../kernel/behaviours.js';
 import { createKvm } from '../kvm/kvm.js';
-import type { Action, KvmModel, Snapshot, StepResult, VmConfig } from '../kernel/types.js';
-import type { Diagnostic, ParsedLine } from '../syntax/ast.js';
+import type { Action, KvmModel, Snapshot, VmConfig } from '../kernel/types.js';
+import type { Diagnostic, ParsedLine, Statement } from '../syntax/ast.js';
+import { Steps } from './steps.js';
 import { HeaderScan, LineChecker, type CheckedHeader, type CheckOptions } from '../syntax/check.js';
-import { Parser } from '../syntax/parser.js';
+import { eventStatementAt, Parser, type EventLine } from '../syntax/parser.js';
 import { forEachLine } from '../text/positions.js';
 import type { AnalyzeOptions, ExpectationResult } from './analysis.js';
 import { allDiagnostics, checkOptionsOf, expectationCounts, runEvent, runExpect, type Progress } from './run.js';
@@ -28,7 +29,7 @@ export interface OnePassAnalysis {
   readonly expectations: { passed: number; failed: number; results: readonly ExpectationResult[] };
   /** State after the last line. */
   readonly final: Snapshot;
-  readonly steps: StepLog;
+  readonly steps: Steps;
 }
 
 export function analyzeOnePass(text: string, options: AnalyzeOptions = {}): OnePassAnalysis {
@@ -65,7 +66,7 @@ function onePass(
   const parseDiagnostics: Diagnostic[] = [];
   const lineDiagnostics: Diagnostic[] = [];
   const progress: Progress = { warnings: 0, runDiagnostics: [], results: [] };
-  const steps = new StepLog();
+  const steps = new Steps(statementOfKey);
   let header: CheckedHeader | undefined;
   let checker: LineChecker | undefined;
   let model: KvmModel | undefined;
@@ -143,56 +144,7 @@ function onePass(
   };
 }
 
-/**
- * The steps of a one-pass analysis, column-wise: numbers in typed arrays and one array of results (most of them
- * shared by many steps), nothing per step for the collector to trace.
- */
-export class StepLog {
-  length = 0;
-  private lines: Int32Array = new Int32Array(1024);
-  private vcpus: Int32Array = new Int32Array(1024);
-  private starts: Int32Array = new Int32Array(1024);
-  private ends: Int32Array = new Int32Array(1024);
-  private readonly results: StepResult[] = [];
-  private readonly statements: object[] = [];
-
-  /**
-   * A step: its 0-based line, vCPU, where its statement starts and ends in the text, its result, and a key for its
-   * statement's text (lines with the same text share one: Parser.known).
-   */
-  push(line: number, vcpu: number, start: number, end: number, result: StepResult, statement: object): void {
-    const i = this.length;
-    if (i === this.lines.length) {
-      this.lines = grown(this.lines);
-      this.vcpus = grown(this.vcpus);
-      this.starts = grown(this.starts);
-      this.ends = grown(this.ends);
-    }
-    this.lines[i] = line;
-    this.vcpus[i] = vcpu;
-    this.starts[i] = start;
-    this.ends[i] = end;
-    this.results.push(result);
-    this.statements.push(statement);
-    this.length = i + 1;
-  }
-
-  /** The steps, column by column: entry i of each is step i's (as `push` got it), for i < length. */
-  columns(): {
-    lines: Int32Array;
-    vcpus: Int32Array;
-    starts: Int32Array;
-    ends: Int32Array;
-    results: readonly StepResult[];
-    statements: readonly object[];
-  } {
-    const { lines, vcpus, starts, ends, results, statements } = this;
-    return { lines, vcpus, starts, ends, results, statements };
-  }
-}
-
-function grown(a: Int32Array): Int32Array {
-  const b = new Int32Array(a.length * 2);
-  b.set(a);
-  return b;
+/** A one-pass step's statement from its key: the line's columns (a repeated line) or the statement itself. */
+function statementOfKey(key: object, line: number): Statement & { kind: 'event' } {
+  return 'kind' in key ? (key as Statement & { kind: 'event' }) : eventStatementAt(key as EventLine, line);
 }

@@ -62,7 +62,7 @@ export function timeline(analysis: Analysis, uri: string, version: number): Time
   const all = analysis.steps;
   const steps = new Array<TimelineEntry>(all.length);
   for (let k = 0; k < all.length; k++) {
-    const step = all[k]!;
+    const step = all.at(k)!;
     const actions = step.result.actions;
     const entryActions = new Array<TimelineAction>(actions.length);
     for (let j = 0; j < actions.length; j++) {

@@ -3,10 +3,9 @@
  * the panel read them. Lines and columns are 1-based here (and only here and in the CLI text).
  */
 import type { Analysis } from '../engine/analysis.js';
-import { StepLog, type OnePassAnalysis } from '../engine/one_pass.js';
+import type { OnePassAnalysis } from '../engine/one_pass.js';
 import type { Action, RootSnapshot, StepOutcome, StepResult, VcpuSnapshot } from '../kernel/types.js';
 import type { Severity } from '../syntax/ast.js';
-import { splitLines } from '../text/positions.js';
 import { JsonByteWriter, utf8 } from './json_bytes.js';
 
 export interface JsonDiagnostic {
@@ -76,42 +75,24 @@ export function toJson(analysis: ReportSource, options: JsonOptions = {}): JsonR
 
 /**
  * Calls `each` with every step of `source` in order: its 0-based line, vCPU, a text and the part of it that is the
- * statement ([start, end)), its result, and (one pass) the statement it ran: repeated lines share one, and with it
- * the statement's text.
+ * statement ([start, end)), and its result.
  */
 function forEachStep(
   source: ReportSource,
-  each: (
-    line: number,
-    vcpu: number,
-    text: string,
-    start: number,
-    end: number,
-    result: StepResult,
-    key: object | undefined,
-  ) => void,
+  each: (line: number, vcpu: number, text: string, start: number, end: number, result: StepResult) => void,
 ): void {
   const steps = source.steps;
-  if (steps instanceof StepLog) {
-    const text = source.text;
-    const { lines, vcpus, starts, ends, results, statements } = steps.columns();
-    for (let i = 0; i < steps.length; i++)
-      each(
-        lines[i] as number,
-        vcpus[i] as number,
-        text,
-        starts[i] as number,
-        ends[i] as number,
-        results[i] as StepResult,
-        statements[i],
-      );
-    return;
-  }
-  const lines = splitLines(source.text);
-  for (const s of steps) {
-    const span = s.statement.span;
-    each(s.line, s.vcpu, lines[span.line] ?? '', span.start, span.end, s.result, undefined);
-  }
+  const text = source.text;
+  const { lines, vcpus, starts, ends, results } = steps.columns();
+  for (let i = 0; i < steps.length; i++)
+    each(
+      lines[i] as number,
+      vcpus[i] as number,
+      text,
+      starts[i] as number,
+      ends[i] as number,
+      results[i] as StepResult,
+    );
 }
 
 function report(source: ReportSource, options: JsonOptions, steps: JsonStep[]): JsonReport {
@@ -205,23 +186,12 @@ function writeReportBytes(out: JsonByteWriter, source: ReportSource, options: Js
 
 function writeSteps(out: JsonByteWriter, source: ReportSource): void {
   out.text('[');
+  // The columns in one loop: a statement's text is encoded once per key, a shared result once.
   const steps = source.steps;
-  if (steps instanceof StepLog) {
-    // One pass (the CLI's check): the columns in one loop, the same bytes as below.
-    const { lines, vcpus, starts, ends, results, statements } = steps.columns();
-    out.stepColumns(source.text, steps.length, lines, vcpus, starts, ends, results, statements, (result) =>
-      writeResult(out, result as StepResult),
-    );
-    out.text(']');
-    return;
-  }
-  let first = true;
-  forEachStep(source, (line, vcpu, text, start, end, result, key) => {
-    out.stepHead(first, line + 1, vcpu, text, start, end, key);
-    first = false;
-    // The rest of the step is the result's: the same bytes wherever a shared result recurs.
-    if (!out.cached(result)) writeResult(out, result);
-  });
+  const { lines, vcpus, starts, ends, results, keys } = steps.columns();
+  out.stepColumns(source.text, steps.length, lines, vcpus, starts, ends, results, keys, (result) =>
+    writeResult(out, result as StepResult),
+  );
   out.text(']');
 }
 

@@ -188,9 +188,9 @@ export class JsonByteWriter {
   }
 
   /**
-   * The steps of a one-pass analysis, from its columns (StepLog), as `stepHead` and then `cached` or `writeResult`
-   * would write them one call at a time: `[0, n)` of `lines` (0-based), `vcpus`, `starts`/`ends` (each statement's
-   * part of `text`), `results` and `statements` (each a key for its text, as in `stepHead`). One loop with the common
+   * The steps of an analysis, from its columns (Steps), as `stepHead` and then `cached` or `writeResult` would
+   * write them one call at a time: `[0, n)` of `lines` (0-based), `vcpus`, `starts`/`ends` (each statement's part
+   * of `text`), `results` and `keys` (each a key for its statement's text, as in `stepHead`). One loop with the common
    * case written out — a statement's text and a shared result both copied from what was kept — because it runs once
    * per step and mostly before the optimizing compiler has got to the functions it would otherwise call; a loop
    * is optimized while it runs. `writeResult` writes a result not seen before (or not kept).
@@ -203,19 +203,19 @@ export class JsonByteWriter {
     starts: Int32Array,
     ends: Int32Array,
     results: readonly object[],
-    statements: readonly object[],
+    keys: readonly object[],
     writeResult: (result: object) => void,
   ): void {
     const stepTexts = this.stepTexts;
     const frozen = this.frozen;
     for (let i = 0; i < n; i++) {
       this.stepOpening(i === 0, (lines[i] as number) + 1, vcpus[i] as number);
-      const statement = statements[i] as object;
-      const textBytes = stepTexts.get(statement);
+      const key = keys[i] as object;
+      const textBytes = stepTexts.get(key);
       if (textBytes !== undefined) this.bytes(textBytes);
       else {
         const end = Math.min(ends[i] as number, text.length);
-        this.quotedOnce(stepTexts, statement, text, Math.min(starts[i] as number, end), end);
+        this.quotedOnce(stepTexts, key, text, Math.min(starts[i] as number, end), end);
       }
       const result = results[i] as object;
       const resultBytes = frozen.get(result);

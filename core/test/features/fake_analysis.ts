@@ -2,7 +2,9 @@
  * A hand-made Analysis over the real parser: feature tests pin exact actions without depending on the
  * model's current opinions (the server tests run the real engine end to end).
  */
-import type { Analysis, ExpectationResult, Step } from '../../src/engine/analysis.js';
+import type { Analysis, ExpectationResult } from '../../src/engine/analysis.js';
+import { Steps } from '../../src/engine/steps.js';
+import type { Statement } from '../../src/syntax/ast.js';
 import { kernelFor } from '../../src/kernel/behaviours.js';
 import type { Kernel } from '../../src/kernel/behaviours.js';
 import type { Action, RootSnapshot, Snapshot, StepResult, VcpuSnapshot } from '../../src/kernel/types.js';
@@ -84,8 +86,9 @@ export interface FakeOptions {
 
 export function fakeAnalysis(text: string, o: FakeOptions = {}): Analysis {
   const parsed = parse(text);
+  const textLines = LineIndex.of(text);
   const kernel = o.kernel ?? kernelFor('v6.4');
-  const steps: Step[] = [];
+  const steps = new Steps((_key, line) => parsed.lines[line]?.statement as Statement & { kind: 'event' });
   let vcpuNow = 0;
   const vcpuOf: number[] = [];
   for (const [line, pl] of parsed.lines.entries()) {
@@ -93,8 +96,10 @@ export function fakeAnalysis(text: string, o: FakeOptions = {}): Analysis {
     if (s?.kind === 'vcpu') vcpuNow = s.id;
     vcpuOf[line] = s?.vcpuPrefix?.id ?? vcpuNow;
     const result = o.steps?.[line];
-    if (s?.kind === 'event' && result)
-      steps.push({ index: steps.length, line, vcpu: vcpuOf[line] ?? 0, statement: s, result });
+    if (s?.kind === 'event' && result) {
+      const at = textLines.start(line) ?? 0;
+      steps.push(line, vcpuOf[line] ?? 0, at + s.span.start, at + s.span.end, result, s);
+    }
   }
   const empty = snapshot([], [vcpu(0, null)]);
   const stateAt = (line: number): Snapshot => {
@@ -113,7 +118,7 @@ export function fakeAnalysis(text: string, o: FakeOptions = {}): Analysis {
     vm: DEFAULT_VM,
     diagnostics: parsed.diagnostics,
     steps,
-    stepAt: (line) => steps.find((s) => s.line === line),
+    stepAt: (line) => steps.toArray().find((s) => s.line === line),
     vcpuAt: (line) => vcpuOf[line] ?? 0,
     expectations: { passed: results.filter((r) => r.ok).length, failed: results.filter((r) => !r.ok).length, results },
     stateAt,

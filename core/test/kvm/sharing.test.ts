@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { analyze } from '../../src/engine/analyze.js';
 import { Recorder, SharedActions } from '../../src/kvm/actions.js';
+import type { Step } from '../../src/engine/analysis.js';
 import type { Action } from '../../src/kernel/types.js';
 import { FixedKeyTree } from '../../src/util/key_tree.js';
 
@@ -44,7 +45,7 @@ function coldScript(combos: string[][]): string {
     `import { analyze } from ${JSON.stringify(analyzeUrl)};`,
     `const scenario = ${scenario.toString()};`,
     `const combos = ${JSON.stringify(combos)};`,
-    'process.stdout.write(JSON.stringify(combos.map(([k, v]) => JSON.stringify(analyze(scenario(k, v)).steps.map((s) => s.result)))));',
+    'process.stdout.write(JSON.stringify(combos.map(([k, v]) => JSON.stringify(analyze(scenario(k, v)).steps.toArray().map((s) => s.result)))));',
   ].join('\n');
 }
 
@@ -58,7 +59,11 @@ describe('shared actions and results', () => {
     // says (the kernel, the vendor, the vCPU) would hand one combination another's object in one of the orders.
     const combos = ['v5.15', 'v6.3', 'v6.4', 'latest'].flatMap((k) => ['intel', 'amd'].map((v) => [k, v]));
     const here = combos.map(([k, v]) =>
-      JSON.stringify(analyze(scenario(k as string, v as string)).steps.map((s) => s.result)),
+      JSON.stringify(
+        analyze(scenario(k as string, v as string))
+          .steps.toArray()
+          .map((s) => s.result),
+      ),
     );
     const child = spawnSync(
       process.execPath,
@@ -78,13 +83,13 @@ describe('shared actions and results', () => {
 
   it('shares a recurring result (frozen, deeply) and keeps distinct ones apart', () => {
     const a = analyze(scenario('v6.4', 'intel'));
-    const runs = a.steps.filter((s) => s.statement.keyword === 'smi');
+    const runs = a.steps.toArray().filter((s) => s.statement.keyword === 'smi');
     assert.equal(runs.length, 2);
     const [s0, s1] = runs as [(typeof runs)[0], (typeof runs)[0]];
     // SMI on vCPU 0 and on vCPU 1 say different things (different vCPU), so they are different objects.
     assert.notEqual(s0.result, s1.result);
     assert.notDeepEqual(plain(s0.result), plain(s1.result));
-    const frozen = a.steps.filter((s) => Object.isFrozen(s.result));
+    const frozen = a.steps.toArray().filter((s) => Object.isFrozen(s.result));
     assert.ok(frozen.length > 0, 'some results are shared');
     for (const s of frozen) {
       assert.ok(Object.isFrozen(s.result.actions));
@@ -97,7 +102,7 @@ describe('shared actions and results', () => {
     // Running the same scenario again gives results with the same content (shared or not: the caches are
     // bounded and may have been cleared in between).
     const b = analyze(scenario('v6.4', 'intel'));
-    assert.deepEqual(plain(b.steps.map((s) => s.result)), plain(a.steps.map((s) => s.result)));
+    assert.deepEqual(plain(b.steps.toArray().map((s) => s.result)), plain(a.steps.toArray().map((s) => s.result)));
   });
 
   it('gives one object per call path and key, frozen, with the fields the template builds', () => {
@@ -180,17 +185,19 @@ describe('shared actions and results', () => {
     const noop = analyze(
       ['kernel v6.4', 'vm vendor=intel tdp=on vcpus=1', 'vcpu 0', 'run', 'memslot create 1', 'run'].join('\n'),
     );
-    const create = noop.steps.find((s) => s.statement.keyword === 'memslot');
+    const create = noop.steps.toArray().find((s) => s.statement.keyword === 'memslot');
     assert.ok(create);
     assert.deepEqual(create.result.actions, []);
-    assert.ok(a.steps.every((s) => s.result.actions.every((act) => act.vcpu === undefined || act.vcpu === s.vcpu)));
+    assert.ok(
+      a.steps.toArray().every((s) => s.result.actions.every((act) => act.vcpu === undefined || act.vcpu === s.vcpu)),
+    );
   });
 
   it('keeps shared results apart when one action list is a prefix of another (same outcome and label)', () => {
     // `run` with nothing to do records no action; `run` after an SMI reuses a root and flushes: the empty list is
     // a prefix of that one, and each must get its own result.
     const a = analyze(scenario('v6.4', 'intel'));
-    const runs = a.steps.filter((s) => s.statement.keyword === 'run' && s.vcpu === 0);
+    const runs = a.steps.toArray().filter((s) => s.statement.keyword === 'run' && s.vcpu === 0);
     const empty = runs.find((s) => s.result.actions.length === 0);
     // (The first run allocates a root: that result is not shared. The runs after SMI and RSM reuse one.)
     const busy = runs.find((s) => s.result.actions.length > 0 && Object.isFrozen(s.result));
@@ -207,16 +214,16 @@ describe('shared actions and results', () => {
     // get its own action, saying that role (a key that dropped a word would hand SMM's action to !SMM).
     const a = analyze(scenario('v6.4', 'intel'));
     const roleOf = (detail: string) => /(0x[0-9a-f]{16})/.exec(detail)?.[1];
-    const reinits = a.steps.flatMap((s) =>
-      s.result.actions.filter((act) => act.op === 'reinit' || act.op === 'reinit_skipped'),
-    );
+    const reinits = a.steps
+      .toArray()
+      .flatMap((s) => s.result.actions.filter((act) => act.op === 'reinit' || act.op === 'reinit_skipped'));
     assert.ok(new Set(reinits.map((act) => act.role)).size >= 3, 'several roles');
     for (const act of reinits) assert.equal(roleOf(act.detail), act.role, act.detail);
     // After SMI the stored role has the base word's smm bit (bit 24); after RSM it does not.
-    const smm = (s: (typeof a.steps)[number]) =>
+    const smm = (s: Step) =>
       s.result.actions.filter((act) => act.op === 'reinit').map((act) => (BigInt(act.role as string) >> 24n) & 1n);
-    const smi = a.steps.find((s) => s.statement.keyword === 'smi');
-    const rsm = a.steps.find((s) => s.statement.keyword === 'rsm');
+    const smi = a.steps.toArray().find((s) => s.statement.keyword === 'smi');
+    const rsm = a.steps.toArray().find((s) => s.statement.keyword === 'rsm');
     assert.ok(smi && rsm);
     assert.deepEqual(smm(smi), [1n, 1n]);
     assert.equal(smm(rsm).at(-1), 0n);
@@ -252,17 +259,20 @@ describe('shared actions and results', () => {
         'invlpg 0x2000',
       ].join('\n'),
     );
-    const noExits = a.steps.slice(2).map((s) => {
-      assert.equal(s.result.outcome, 'no_exit', s.statement.keyword);
-      assert.equal(s.result.actions.length, 1);
-      return s.result.actions[0]!;
-    });
+    const noExits = a.steps
+      .toArray()
+      .slice(2)
+      .map((s) => {
+        assert.equal(s.result.outcome, 'no_exit', s.statement.keyword);
+        assert.equal(s.result.actions.length, 1);
+        return s.result.actions[0]!;
+      });
     const [w1, w2, w3, i1, i2] = noExits as [Action, Action, Action, Action, Action];
     assert.match(w1.detail, /^MOV to CR3 \(0x1000 → 0x2000\) does not cause a VM-exit/);
     assert.match(w2.detail, /^MOV to CR3 \(0x2000 → 0x1000\) does not cause a VM-exit/);
     assert.deepEqual(plain(w3), plain(w1)); // says the same as the first write…
     assert.notEqual(w3, w1); // …without being kept for it
-    assert.ok(!Object.isFrozen(w1) && !Object.isFrozen(a.steps[2]!.result));
+    assert.ok(!Object.isFrozen(w1) && !Object.isFrozen(a.steps.at(2)!.result));
     assert.equal(i1, i2); // INVLPG's no_exit names no value: one shared, frozen object
     assert.ok(Object.isFrozen(i1));
     assert.match(i1.detail, /^INVLPG does not cause a VM-exit/);

@@ -28,7 +28,7 @@ export function registerCompletion(ctx: ServerContext): void {
       const text = analysis.lines.line(line);
       if (text === undefined) return [];
       const character = Math.min(Math.max(0, safeLine(p.position.character)), text.length);
-      const firstEvent = analysis.steps[0]?.line ?? Number.POSITIVE_INFINITY;
+      const firstEvent = analysis.steps.at(0)?.line ?? Number.POSITIVE_INFINITY;
       const items = complete(analysis.kernel, text, character, line > firstEvent);
       // A client without snippet support would insert `${1:…}` literally: it gets no snippets.
       const usable = ctx.clientSupports.snippets ? items : items.filter((item) => item.kind !== 'snippet');
