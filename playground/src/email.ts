@@ -5,6 +5,7 @@
  * Pure.
  */
 import type { TimelineResult } from '../../core/src/protocol.js';
+import { LineIndex } from '../../core/src/text/positions.js';
 
 /** Outcomes start in this column when the statement is shorter. */
 const OUTCOME_COLUMN = 40;
@@ -17,7 +18,7 @@ export function emailText(text: string, timeline: TimelineResult, link?: string)
     list.push(step.summary);
     outcomes.set(step.line, list);
   }
-  const lines = text.split(/\r\n|\r|\n/);
+  const lines = LineIndex.of(text).lines();
   if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();
   const body = lines.map((line, i) => {
     const trimmed = line.replace(/\s+$/, '');

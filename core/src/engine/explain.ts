@@ -15,6 +15,7 @@
 import { BEHAVIOURS, type BehaviourName, findBehaviour, findProfile, type Profile } from '../kernel/behaviours.js';
 import { checkKernel, kernelSpec } from '../kernel/resolve.js';
 import { KernelRuns, type KernelRun } from './kernel_runs.js';
+import { LineIndex } from '../text/positions.js';
 
 export interface ExplainingBehaviour {
   readonly name: BehaviourName;
@@ -118,7 +119,7 @@ export function* explainSteps(
   );
   const differs = new Set(BEHAVIOURS.filter((b) => setA.has(b.name) !== setB.has(b.name)).map((b) => b.name));
 
-  const srcLines = text.split('\n');
+  const srcLines = LineIndex.of(text).lines();
   const n = Math.max(runA.outcomes.length, runB.outcomes.length);
   const differing: number[] = [];
   for (let i = 0; i < n; i++) if ((runA.outcomes[i] ?? '') !== (runB.outcomes[i] ?? '')) differing.push(i);

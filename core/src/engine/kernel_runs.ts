@@ -11,6 +11,7 @@ import { kernelFromSpec } from '../syntax/check.js';
 import { formatOutcome } from '../views/outcome.js';
 import type { AnalyzeOptions, ExpectationResult } from './analysis.js';
 import { analyzeOnePass } from './one_pass.js';
+import { LineIndex } from '../text/positions.js';
 
 export interface KernelRun {
   /** The kernel the run used (for the file's own kernel: as its `kernel` line resolved). */
@@ -89,11 +90,11 @@ export class KernelRuns {
 
   private ends(): Int32Array {
     if (this.lineEnds) return this.lineEnds;
-    const ends: number[] = [];
-    const t = this.text;
-    for (let i = t.indexOf('\n'); i >= 0; i = t.indexOf('\n', i + 1)) ends.push(i);
-    ends.push(t.length);
-    this.lineEnds = Int32Array.from(ends);
+    // Where each line's break starts (the text's length for the last), as the parser splits lines.
+    const index = LineIndex.of(this.text);
+    const ends = new Int32Array(index.count);
+    for (let i = 0; i < ends.length; i++) ends[i] = index.end(i) as number;
+    this.lineEnds = ends;
     return this.lineEnds;
   }
 

@@ -9,6 +9,7 @@
 import { PROFILES } from '../kernel/behaviours.js';
 import type { ExpectationResult } from './analysis.js';
 import { KernelRuns, type KernelRun } from './kernel_runs.js';
+import { LineIndex } from '../text/positions.js';
 
 export interface MatrixKernel {
   /** The column's name: a profile name, or the file's kernel label when it is not a plain profile. */
@@ -118,7 +119,7 @@ export function* matrixSteps(
     return k;
   });
 
-  const srcLines = text.split('\n');
+  const srcLines = LineIndex.of(text).lines();
   const ownIndex = columns.findIndex((c) => c.own);
   const byName = new Map(columns.map((c) => [c.name, c]));
   const n = columns.reduce((x, c) => Math.max(x, c.run.outcomes.length), 0);

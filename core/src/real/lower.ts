@@ -157,7 +157,7 @@ function tcgPdptrProblem(a: Analysis, s: Step, target: RealTarget): string | und
 
 /** The statement's source text (for reports). */
 export function stepText(a: Analysis, s: Step): string {
-  const lineText = a.text.split('\n')[s.line] ?? '';
+  const lineText = a.lines.line(s.line) ?? '';
   return lineText.slice(s.statement.span.start, s.statement.span.end);
 }
 
@@ -167,8 +167,7 @@ export function lowerScenario(a: Analysis, target: RealTarget): Lowered {
   const verdicts: LineVerdict[] = [];
   const groups: number[][] = [];
   const program: string[] = [];
-  const lines = a.text.split('\n');
-  const text = (s: Step): string => lines[s.line]!.slice(s.statement.span.start, s.statement.span.end);
+  const text = (s: Step): string => (a.lines.line(s.line) ?? '').slice(s.statement.span.start, s.statement.span.end);
 
   let refused: string | undefined;
   if (vm.vendor !== target.vendor)

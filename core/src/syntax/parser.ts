@@ -9,6 +9,7 @@
 import { CPUID_FEATURES, FLAGS, findFlag, type FlagRegName } from '../kernel/regs.js';
 import { MAX_VCPUS, type ModelOp } from '../kernel/types.js';
 import { suggest } from '../util/suggest.js';
+import { LineIndex } from '../text/positions.js';
 import type {
   Diagnostic,
   ExpectOp,
@@ -125,37 +126,18 @@ interface OptionValue {
   span: Span;
 }
 
-/** Parses a whole document. Lines are split on \n, \r\n and \r; `lines.length` is the line count. */
+/** Parses a whole document, its lines as LineIndex splits them (\n, \r\n, \r); `lines.length` is the line count. */
 export function parse(text: string): ParseResult {
   const parser = new Parser();
-  const parseLine = (t: string, line: number): ParsedLine => parser.line(t, line);
+  const index = LineIndex.of(text);
   const lines: ParsedLine[] = [];
   const statements: Statement[] = [];
   const diagnostics: Diagnostic[] = [];
-  const add = (parsed: ParsedLine): void => {
+  for (let i = 0; i < index.count; i++) {
+    const parsed = parser.line(index.line(i) as string, i);
     lines.push(parsed);
     if (parsed.statement) statements.push(parsed.statement);
     for (const d of parsed.diagnostics) diagnostics.push(d);
-  };
-  let start = 0;
-  let line = 0;
-  const n = text.length;
-  if (text.indexOf('\r') < 0) {
-    // The common case: \n only, found by the engine's fast search.
-    for (;;) {
-      const nl = text.indexOf('\n', start);
-      add(parseLine(text.slice(start, nl < 0 ? n : nl), line++));
-      if (nl < 0) break;
-      start = nl + 1;
-    }
-    return { lines, statements, diagnostics };
-  }
-  for (let i = 0; i <= n; i++) {
-    const c = i < n ? text.charCodeAt(i) : -1;
-    if (c !== 10 && c !== 13 && c !== -1) continue;
-    add(parseLine(text.slice(start, i), line++));
-    if (c === 13 && i + 1 < n && text.charCodeAt(i + 1) === 10) i++;
-    start = i + 1;
   }
   return { lines, statements, diagnostics };
 }
@@ -265,6 +247,11 @@ function columnsOf(pl: ParsedLine, length: number): EventLine | undefined {
     commentEnd: pl.comment ? pl.comment.end : length,
     prefix: prefix ? Object.freeze({ id: prefix.id, start: prefix.span.start, end: prefix.span.end }) : undefined,
   });
+}
+
+/** The statement of an event line with columns `t` on 0-based `line`. */
+export function eventStatementAt(t: EventLine, line: number): Statement & { kind: 'event' } {
+  return eventLineAt(t, line).statement as Statement & { kind: 'event' };
 }
 
 /** The ParsedLine of an event line with columns `t` on 0-based `line`. */
