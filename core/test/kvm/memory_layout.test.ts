@@ -162,7 +162,7 @@ describe('memory layout: a guest root outside every memslot (mmu.c mmu_alloc_sha
     const six = analyze(text('v6.6'));
     assert.equal(six.final.vcpus[0]!.mmus[1]!.rootSpecial, 'dummy');
     const one = analyze(text('v6.1'));
-    assert.ok(one.steps.some((s) => s.result.outcome === 'shutdown'));
+    assert.ok(one.steps.toArray().some((s) => s.result.outcome === 'shutdown'));
   });
 });
 
