@@ -188,7 +188,7 @@ export function lowerScenario(a: Analysis, target: RealTarget): Lowered {
   }
 
   // nx_huge_pages is a kvm.ko parameter: under QEMU the driver sets the value the VM starts with before creating it.
-  if (target.tcg && a.steps.some((s) => s.statement.op.op === 'nx_huge_pages'))
+  if (target.tcg && a.steps.toArray().some((s) => s.statement.op.op === 'nx_huge_pages'))
     program.push(`nxhuge ${vm.nx_huge_pages ? 1 : 0}`);
   program.push(`vm ${vm.vcpus} ${vm.nested ? 1 : 0}`);
   // Memslots: the scenario's slot N is KVM slot N + 1 (slot 0 is the guest's RAM). A slot first deleted or
