@@ -60,7 +60,8 @@ export type ActionOp =
   | 'no_exit'
   | 'warn'
   | 'hazard'
-  | 'dummy_root';
+  | 'dummy_root'
+  | 'pte_write';
 
 /** What KVM did, one action of a step (docs/json.md lists the ops and their fields). */
 export interface Action {
@@ -76,6 +77,10 @@ export interface Action {
   refcount?: [number, number];
   request?: string;
   role?: string;
+  /** pte_write: `pte` (the written entry zapped, the page kept), `misaligned` or `flooded` (the page is zapped). */
+  write?: 'pte' | 'misaligned' | 'flooded';
+  /** pte_write: the page's write_flooding_count after the write. */
+  flooding?: number;
 }
 
 export type RootKind = 'tdp_mmu' | 'shadow' | 'nested_ept' | 'nested_npt' | 'pae';

@@ -96,6 +96,7 @@ const KEEP_ORDER: Partial<Record<ActionOp, number>> = {
   evict: 3,
   invalidate: 3,
   zap: 4,
+  pte_write: 4,
   queue_zap: 5,
 };
 const keep = (p: Piece): number => KEEP_ORDER[p.op] ?? 6;

@@ -450,6 +450,16 @@ export const BEHAVIOURS = defineBehaviours([
     source:
       'mmu.c mmu_alloc_root, v5.19 vs v6.0; in the kvm.git queue push of 2022-06-24 and in a tree tracking mainline during the 6.0 merge window (2022-08-05)',
   },
+  {
+    name: 'mmu_track_write',
+    commits: ['932844462ae310493d0d21b1c5d7464d59702b4d'],
+    title: "KVM: x86/mmu: Don't bounce through page-track mechanism for guest PTEs",
+    version: 'v6.6',
+    description:
+      'An emulated guest write reaches the MMU directly (kvm_page_track_write → kvm_mmu_track_write) instead of through the page-track notifier KVM registered for itself (kvm_mmu_pte_write); a name in the call path only: write-flooding and misaligned-write zapping are the same.',
+    source:
+      'mmu/page_track.h kvm_page_track_write and mmu.c kvm_mmu_track_write, v6.1 vs v6.6.0; in a tree tracking mainline after the 6.6 merge window (jgg/iommufd push of 2023-10-31); the kvm-x86 copy was f1c58cdb8e04',
+  },
 ]);
 
 /** A behaviour name: exactly the table's names. */
@@ -539,6 +549,7 @@ const V6_6: readonly BehaviourName[] = [
   ...V6_4.filter((b) => b !== 'async_root_zap'),
   'sync_invalidated_zap',
   'dummy_root',
+  'mmu_track_write',
 ];
 const V6_12: readonly BehaviourName[] = [
   ...V6_6.filter((b) => b !== 'cr0_cd_noncoherent_zap'),

@@ -103,6 +103,11 @@ export type ModelOp =
   | { op: 'stgi' }
   | { op: 'clgi' }
   /**
+   * A guest write KVM's emulator performs (`emulate write GPA BYTES`): `bytes` (1…16) at L1 guest-physical `gpa`,
+   * reported to the MMU through kvm_page_track_write.
+   */
+  | { op: 'guest_write'; gpa: bigint; bytes: number }
+  /**
    * KVM_SET_USER_MEMORY_REGION on slot `slot`. `gfn`/`pages` give the layout (base gfn, number of pages): both for
    * `create`, `gfn` alone (the new base) for `move`; absent, the slot has no layout (it covers no known range).
    */
@@ -137,6 +142,7 @@ export type ActionOp =
   | 'invalidate'
   | 'zap'
   | 'queue_zap'
+  | 'pte_write'
   | 'free'
   | 'request'
   | 'flush'
@@ -171,6 +177,14 @@ export interface Action {
   request?: string;
   /** Page-role word (0x%08x) for alloc/reuse/reinit, or the 64-bit cpu role (0x%016x) for reinit. */
   role?: string;
+  /**
+   * For pte_write: what an emulated write did to a shadow page of the written frame — `pte` (the written entry
+   * zapped, the page kept), `misaligned` or `flooded` (the page is zapped next: detect_write_misaligned /
+   * detect_write_flooding).
+   */
+  write?: 'pte' | 'misaligned' | 'flooded';
+  /** For pte_write: the page's write_flooding_count after the write (absent for 4K-level pages, never counted). */
+  flooding?: number;
 }
 
 export type StepOutcome = 'ok' | 'gp' | 'no_exit' | 'vmfail' | 'shutdown' | 'error';

@@ -31,6 +31,7 @@ import {
   kvm_handle_gfn_range_shadow,
   kvm_mmu_change_mmu_pages,
   kvm_mmu_commit_zap_page,
+  kvm_mmu_track_write,
   kvm_mmu_zap_all_shadow,
   pdptAddress,
 } from './shadow_mmu.js';
@@ -405,6 +406,8 @@ function dispatch(c: Ctx, id: number, op: ModelOp): Outcome {
       const bad = op.op === 'stgi' ? handle_stgi(c, v) : handle_clgi(c, v);
       return bad ? error(label, bad) : ok(label);
     }
+    case 'guest_write':
+      return guestWrite(c, v, op.gpa, op.bytes);
     case 'memslot':
       return kvm_set_memory_region(c, op);
     case 'pdpt':
@@ -453,6 +456,36 @@ function dispatch(c: Ctx, id: number, op: ModelOp): Outcome {
       kvm_destroy_vm(c);
       return ok('destroy VM');
   }
+}
+
+/**
+ * `emulate write GPA BYTES`: KVM's emulator writes guest memory (x86_emulate_instruction → emulator_write_emulated
+ * → emulator_write_phys) and tells the MMU (kvm_page_track_write). A write that crosses a page boundary is two
+ * writes, one per page (emulator_read_write splits it); the model takes the next page to be the next frame. The
+ * emulator runs without a VM-entry in between, so no entry is implied.
+ */
+function guestWrite(c: Ctx, v: VcpuState, gpa: bigint, bytes: number): Outcome {
+  const offset = Number(gpa & 0xfffn);
+  const first = Math.min(bytes, 4096 - offset);
+  const pieces: [bigint, number][] = [[gpa, first]];
+  if (first < bytes) pieces.push([(gpa | 0xfffn) + 1n, bytes - first]);
+  let pages = 0;
+  let zapped = 0;
+  c.rec.call('x86_emulate_instruction', () =>
+    c.rec.call('emulator_write_phys', () =>
+      c.rec.call('kvm_page_track_write', () => {
+        for (const [at, n] of pieces) {
+          const r = kvm_mmu_track_write(c, v, at, n);
+          pages += r.pages;
+          zapped += r.zapped;
+        }
+      }),
+    ),
+  );
+  const split = pieces.length > 1 ? ', split at the page boundary' : '';
+  if (pages === 0) return ok(`emulated write${split} (no shadow page for the frame: not write-protected)`);
+  if (zapped === 0) return ok(`emulated write${split}`);
+  return ok(`emulated write${split} (${zapped} shadow page${zapped > 1 ? 's' : ''} zapped)`);
 }
 
 const VMX_LABEL = { vmxon: 'VMXON', vmxoff: 'VMXOFF', vmclear: 'VMCLEAR', vmptrld: 'VMPTRLD' } as const;
@@ -829,6 +862,7 @@ function summarize(caches: ModelCaches, r: Outcome, actions: readonly Action[]):
       case 'get':
       case 'zap':
       case 'queue_zap':
+      case 'pte_write':
       case 'request':
       case 'flush':
       case 'reinit':

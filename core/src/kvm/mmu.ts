@@ -485,12 +485,22 @@ export function kvm_mmu_new_pgd(c: Ctx, v: VcpuState, pgd: bigint, role?: number
           return;
         }
         kvm_make_request(c, v, 'KVM_REQ_LOAD_MMU_PGD');
+        clearRootFlooding(c, mmu, new_role);
       });
       return;
     }
-    if (!fast_pgd_switch(c, v, mmu, pgd, role ?? mmu.root_role)) return;
+    const new_role = role ?? mmu.root_role;
+    if (!fast_pgd_switch(c, v, mmu, pgd, new_role)) return;
     kvm_make_request(c, v, 'KVM_REQ_LOAD_MMU_PGD');
+    clearRootFlooding(c, mmu, new_role);
   });
+}
+
+/** The end of a cached-root hit in kvm_mmu_new_pgd: an indirect root is in use again (__clear_sp_write_flooding_count). */
+function clearRootFlooding(c: Ctx, mmu: MmuState, role: number): void {
+  if (roleDirect(role)) return;
+  const sp = root_to_sp(c, mmu.root.hpa);
+  if (sp) sp.write_flooding_count = 0;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -512,14 +522,25 @@ export function kvm_mmu_reload(c: Ctx, v: VcpuState): boolean {
   return loaded;
 }
 
-/** The guest runs on the current root: leaf SPTEs get populated (used by MMU-notifier zaps). */
+/**
+ * The guest runs on the current root: leaf SPTEs get populated (used by MMU-notifier zaps), and the shadow page
+ * faults that populate them walk the root, which clears its write-flooding count (paging_tmpl.h FNAME(fetch) →
+ * clear_sp_write_flooding_count on every level it walks).
+ */
 export function markRunning(c: Ctx, v: VcpuState): void {
   const mmu = activeMmu(v);
   if (typeof mmu.root.hpa === 'number') {
-    page(c, mmu.root.hpa).has_sptes = true;
+    const p = page(c, mmu.root.hpa);
+    p.has_sptes = true;
+    p.write_flooding_count = 0;
     return;
   }
-  for (const id of mmu.pae_root) if (id !== null) page(c, id).has_sptes = true;
+  for (const id of mmu.pae_root)
+    if (id !== null) {
+      const p = page(c, id);
+      p.has_sptes = true;
+      p.write_flooding_count = 0;
+    }
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -4,7 +4,9 @@
  * direct MMU (tdp_mmu=off).
  *
  * Model limits (documented in the report and docs):
- *   - Only root pages are modelled; children, unsync pages and leaf SPTEs are not.
+ *   - Only root pages are modelled; children, unsync pages and leaf SPTEs are not. An emulated guest write
+ *     (kvm_mmu_track_write) therefore reaches only the root shadow pages of the written frame, and the model does
+ *     not know whether the entry it covers was present (no TLB flush for a write that zaps no page).
  *   - Guest memory is modelled only as far as roots need it: which gfns are in a visible memslot (`vm memory=`,
  *     `memslot create N gfn= pages=`) and the four PDPTEs of a PAE PDPT (`pdpt ADDR = …`). A PDPT the scenario
  *     does not declare holds four present PDPTEs pointing to distinct page directories determined by its address:
@@ -21,9 +23,11 @@ import {
   kvm_make_request,
   kvm_vcpu_is_visible_gfn,
   page,
+  roleDirect,
   roleLevel,
   stat,
 } from './state.js';
+import { X86_CR4_PAE } from '../kernel/regs.js';
 import {
   describeRole,
   destroyRoot,
@@ -58,7 +62,11 @@ export function kvm_mmu_get_shadow_page(
   if (bucket) {
     for (const id of bucket) {
       const p = page(c, id);
-      if (!p.freed && !is_obsolete_sp(c, p)) return { p, created: false };
+      if (!p.freed && !is_obsolete_sp(c, p)) {
+        // The page is used again: forget the emulated writes it saw (unsync and flooding are indirect-only).
+        if (!getRoleField(c.kernel, role, 'direct')) p.write_flooding_count = 0;
+        return { p, created: false };
+      }
     }
   }
   stat(c, 'mmu_cache_miss');
@@ -422,4 +430,138 @@ export function kvm_handle_gfn_range_shadow(c: Ctx): number {
     if (!p.tdp_mmu_page && p.has_sptes) n++;
   }
   return n;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Emulated guest writes to shadowed page tables (mmu.c kvm_mmu_pte_write ≤ v6.5, kvm_mmu_track_write v6.6+)
+
+const PAGE_SIZE = 4096;
+const PT32_ROOT_LEVEL_4BYTE = 2;
+
+/** The page's guest entries are 4 bytes (`role.has_4_byte_gpte`; before v5.17 `!role.gpte_is_8_bytes`). */
+function has4ByteGpte(c: Ctx, role: number): boolean {
+  return c.kernel.has('has_4_byte_gpte')
+    ? getRoleField(c.kernel, role, 'has_4_byte_gpte') === 1
+    : getRoleField(c.kernel, role, 'gpte_is_8_bytes') === 0;
+}
+
+/** `detect_write_misaligned`: a write that spans two guest entries, or is shorter than 4 bytes (not a 1-byte flag update). */
+export function detect_write_misaligned(pteSize: 4 | 8, offset: number, bytes: number): boolean {
+  if ((offset & (pteSize - 1)) === 0 && bytes === 1) return false;
+  return ((offset ^ (offset + bytes - 1)) & ~(pteSize - 1)) !== 0 || bytes < 4;
+}
+
+/** `detect_write_flooding`: a non-4K page counts the write and floods at 3. */
+function detect_write_flooding(p: MmuPage): boolean {
+  if (roleLevel(p.role) === 1) return false;
+  p.write_flooding_count++;
+  return p.write_flooding_count >= 3;
+}
+
+/**
+ * `get_written_sptes`: the index of the first shadow entry the write covers and how many (a 32-bit PDE maps 4 MiB,
+ * two shadow PDEs); null when a 4-byte-gpte page's quadrant does not cover the offset.
+ */
+export function get_written_sptes(
+  four: boolean,
+  level: number,
+  quadrant: number,
+  offset: number,
+): { index: number; count: number } | null {
+  if (!four) return { index: offset >> 3, count: 1 };
+  let pageOffset = offset << 1;
+  let count = 1;
+  if (level === PT32_ROOT_LEVEL_4BYTE) {
+    pageOffset &= ~7;
+    pageOffset <<= 1;
+    count = 2;
+  }
+  if (pageOffset >> 12 !== quadrant) return null;
+  return { index: (pageOffset & (PAGE_SIZE - 1)) >> 3, count };
+}
+
+/** `account_shadowed` pages: indirect shadow pages not yet zapped (kvm->arch.indirect_shadow_pages). */
+function indirect_shadow_pages(c: Ctx): number {
+  let n = 0;
+  for (const id of c.s.live) {
+    const p = page(c, id);
+    if (!p.tdp_mmu_page && !p.invalid && !roleDirect(p.role)) n++;
+  }
+  return n;
+}
+
+/** What one emulated write did, for the step's outcome. */
+export interface TrackWriteResult {
+  /** Shadow pages of the written frame (valid, with guest entries). */
+  pages: number;
+  /** Of those, zapped as misaligned or flooded. */
+  zapped: number;
+}
+
+/**
+ * An emulated write of `bytes` at L1 guest-physical `gpa`, as `emulator_write_phys` reports it through
+ * `kvm_page_track_write`: every valid shadow page with guest entries for that frame either loses the entry the
+ * write covers (`mmu_page_zap_pte`) or, when the write is misaligned or the page is flooded, is zapped
+ * (`kvm_mmu_prepare_zap_page`): a zapped root becomes role.invalid and every vCPU is asked to drop it.
+ */
+export function kvm_mmu_track_write(c: Ctx, v: VcpuState, gpa: bigint, bytes: number): TrackWriteResult {
+  const name = c.kernel.has('mmu_track_write') ? 'kvm_mmu_track_write' : 'kvm_mmu_pte_write';
+  return c.rec.call(name, () => {
+    const result: TrackWriteResult = { pages: 0, zapped: 0 };
+    // "No indirect shadow pages: nothing is write-protected" — the early return, before the counter.
+    if (indirect_shadow_pages(c) === 0) return result;
+    const gfn = gpa >> 12n;
+    // mmu_pte_write_fetch_gpte: a PAE (or 64-bit) guest writing 4 bytes writes half of an 8-byte entry.
+    if (v.cr4 & X86_CR4_PAE && bytes === 4) {
+      gpa &= ~7n;
+      bytes = 8;
+    }
+    const offset = Number(gpa & 0xfffn);
+    stat(c, 'mmu_pte_write');
+    // for_each_gfn_valid_sp_with_gptes (≤ v5.18 for_each_gfn_indirect_valid_sp): the hash bucket, newest first.
+    const sps: MmuPage[] = [];
+    for (const id of c.s.live) {
+      const p = page(c, id);
+      if (p.tdp_mmu_page || p.gfn !== gfn || roleDirect(p.role) || is_obsolete_sp(c, p)) continue;
+      sps.push(p);
+    }
+    sps.reverse();
+    const invalid_list: MmuPage[] = [];
+    for (const p of sps) {
+      result.pages++;
+      const four = has4ByteGpte(c, p.role);
+      const level = roleLevel(p.role);
+      const where = `shadow page #${p.id} (gfn ${hex(gfn)}, level ${level})`;
+      const misaligned = detect_write_misaligned(four ? 4 : 8, offset, bytes);
+      if (misaligned || detect_write_flooding(p)) {
+        c.rec.emit(
+          'pte_write',
+          misaligned
+            ? `${bytes}-byte write at offset ${hex(offset)} is misaligned for ${where}'s ${four ? 4 : 8}-byte entries: zap it`
+            : `${where}: write-flooding count ${p.write_flooding_count} (3 writes without the page being used): zap it`,
+          misaligned
+            ? { root: p.id, write: 'misaligned' }
+            : { root: p.id, write: 'flooded', flooding: p.write_flooding_count },
+        );
+        c.rec.call('kvm_mmu_prepare_zap_page', () => __kvm_mmu_prepare_zap_page(c, p, invalid_list));
+        stat(c, 'mmu_flooded');
+        result.zapped++;
+        continue;
+      }
+      const fields: Parameters<typeof c.rec.emit>[2] = { root: p.id, write: 'pte' };
+      if (level !== 1) fields.flooding = p.write_flooding_count;
+      const count = level === 1 ? '' : `; write-flooding count ${p.write_flooding_count}`;
+      const covered = get_written_sptes(four, level, getRoleField(c.kernel, p.role, 'quadrant'), offset);
+      c.rec.emit(
+        'pte_write',
+        covered
+          ? `${where}: zap ${covered.count === 2 ? `entries ${covered.index} and ${covered.index + 1}` : `entry ${covered.index}`} (mmu_page_zap_pte)${count}`
+          : `${where}: quadrant ${getRoleField(c.kernel, p.role, 'quadrant')} does not cover offset ${hex(offset)}${count}`,
+        fields,
+      );
+    }
+    // kvm_mmu_remote_flush_or_zap: free what had no root reference (after a remote flush).
+    kvm_mmu_commit_zap_page(c, invalid_list);
+    return result;
+  });
 }

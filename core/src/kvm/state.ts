@@ -70,6 +70,11 @@ export interface MmuPage {
   has_sptes: boolean;
   /** Unlinked from the shadow-page hash / active list (zapped while still a root). */
   unlinked: boolean;
+  /**
+   * `sp->write_flooding_count` (indirect shadow pages): emulated writes to the shadowed frame since the page was
+   * last used; at 3 the page is zapped (detect_write_flooding).
+   */
+  write_flooding_count: number;
 }
 
 export interface Regs {

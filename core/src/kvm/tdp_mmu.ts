@@ -101,6 +101,7 @@ export function newPage(
     on_list: false,
     has_sptes: false,
     unlinked: false,
+    write_flooding_count: 0,
   };
   c.s.roots.set(id, p);
   c.s.live.add(id);

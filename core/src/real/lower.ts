@@ -111,6 +111,10 @@ function unrunnable(op: ModelOp, target: RealTarget, vcpuRan: boolean): string |
       return `\`${op.op}\` is a VMX instruction (Intel only)`;
     case 'notifier_unmap':
       return 'MMU-notifier unmaps are not implemented by the driver';
+    case 'guest_write':
+      // A guest store to a write-protected page table faults, and KVM then either emulates it or unprotects the
+      // frame (zapping its shadow pages) and lets the guest retry: the guest cannot choose the emulated path.
+      return '`emulate write` forces KVM’s emulator; a real guest’s store to a shadowed page table may be unprotected and retried instead';
     case 'destroy_vcpu':
       return 'KVM has no ioctl that destroys one vCPU; vCPUs go with the VM';
     case 'vmxon':

@@ -100,6 +100,8 @@ export const INVPCID_TYPES = ['addr', 'single', 'all', 'all-global'] as const;
 export const EXPECT_OPS: readonly ExpectOp[] = ['==', '!=', '<', '<=', '>', '>='];
 /** KVM_SET_NR_MMU_PAGES takes an unsigned int (kvm_vm_ioctl_set_nr_mmu_pages). */
 const MAX_NR_MMU_PAGES = 0xffff_ffffn;
+/** The largest guest-physical address (MAXPHYADDR is at most 52). */
+const MAX_GPA = (1n << 52n) - 1n;
 /** Memslot ids userspace can use (KVM_USER_MEM_SLOTS is at most 32764 on x86). */
 const MAX_SLOT = 32767n;
 /** Guest frame numbers: a 52-bit guest-physical address space (MAXPHYADDR at most 52) has 2^40 of them. */
@@ -448,11 +450,15 @@ class LineParser {
         return this.decode(keyword);
       case 'emulate': {
         const reg = this.next();
+        if (reg?.kind === 'word' && reg.text === 'write') {
+          this.result.keyword = { name: 'write', span: this.span(reg) };
+          return this.event(reg, this.guestWrite(reg));
+        }
         if (!reg || reg.kind !== 'word' || !(REGISTER_KEYWORDS as readonly string[]).includes(reg.text)) {
           this.error(
             reg ?? keyword,
             'emulate-needs-register',
-            '`emulate` must be followed by a register write (`cr0`, `cr3`, `cr4`, `efer`)',
+            '`emulate` must be followed by a register write (`cr0`, `cr3`, `cr4`, `efer`) or `write GPA BYTES`',
           );
           return undefined;
         }
@@ -557,10 +563,26 @@ class LineParser {
         const what = this.word(keyword, ['vcpu', 'vm'], '`vcpu` or `vm`');
         return what === undefined ? undefined : what === 'vcpu' ? { op: 'destroy_vcpu' } : { op: 'destroy_vm' };
       }
+      case 'write':
+        this.error(
+          keyword,
+          'unknown-event',
+          'a guest write is written `emulate write GPA BYTES` (KVM’s emulator writes)',
+        );
+        return undefined;
       default:
         this.unknownWord(keyword, KEYWORDS, 'unknown-event', 'event');
         return undefined;
     }
+  }
+
+  /** `emulate write GPA BYTES`: GPA is L1 guest-physical (below 2^52), BYTES 1…16. */
+  private guestWrite(keyword: Token): ModelOp | undefined {
+    const gpa = this.number(keyword, 'the guest-physical address written', MAX_GPA);
+    if (gpa === undefined) return undefined;
+    const bytes = this.number(this.tokens[this.pos - 1]!, 'the number of bytes written (1…16)', 16n, 1n);
+    if (bytes === undefined) return undefined;
+    return { op: 'guest_write', gpa, bytes: Number(bytes) };
   }
 
   private kernel(): Body | undefined {

@@ -67,6 +67,11 @@ export function actionPiece(a: Action, kernel?: Kernel): OutcomePiece {
       return piece(recycled(a) ? 'recycle' : 'zap');
     case 'queue_zap':
       return piece('queue zap');
+    case 'pte_write':
+      // An emulated write to a shadowed page table: the page loses the written entry, or is zapped next.
+      if (a.write === 'misaligned') return piece('misaligned write');
+      if (a.write === 'flooded') return piece('flooded');
+      return piece('pte write', a.flooding === undefined ? '' : ` flooding ${a.flooding}`);
     case 'free':
       return piece('free');
     case 'request':
@@ -121,6 +126,7 @@ const HEADLINE: ReadonlySet<ActionOp> = new Set<ActionOp>([
   'invalidate',
   'queue_zap',
   'zap',
+  'pte_write',
   'free',
   'reinit',
   'reinit_skipped',

@@ -210,7 +210,7 @@ describe('syntax/parser', () => {
         'emulate-needs-register',
         8,
         11,
-        '`emulate` must be followed by a register write (`cr0`, `cr3`, `cr4`, `efer`)',
+        '`emulate` must be followed by a register write (`cr0`, `cr3`, `cr4`, `efer`) or `write GPA BYTES`',
       ]);
     });
 
