@@ -39,6 +39,7 @@ const WORDS = new Set([
   'create',
   'unmap',
   'noflush',
+  'write',
 ]);
 const VALUES = new Set(['on', 'off', 'intel', 'amd', 'slots', 'true', 'false']);
 const REGISTERS = new Set(['cr0', 'cr3', 'cr4', 'efer']);

@@ -15,7 +15,16 @@ import type { DecodedPageRole } from './roles.js';
 import { cpuRole, isRoleBit, pageRole, roleSummary } from './roles.js';
 import { code } from './text.js';
 import { formatAction, formatOutcome } from '../views/outcome.js';
-import { EVENTS, EXPECT_PATHS, HEADER_KEYWORDS, REGISTERS, STAT_NAMES, VM_KEYS, findTerm } from './vocabulary.js';
+import {
+  EVENTS,
+  EXPECT_PATHS,
+  HEADER_KEYWORDS,
+  REGISTERS,
+  STAT_NAMES,
+  SUBWORD_TERMS,
+  VM_KEYS,
+  findTerm,
+} from './vocabulary.js';
 import type { Word } from './words.js';
 import { parseNumber, wordAt, wordsOf } from './words.js';
 
@@ -360,7 +369,12 @@ function rootMarkdown(analysis: Analysis, id: number, line: number): string | un
 
 /** Hover for a bare keyword (used by completion documentation too). */
 export function keywordDoc(word: string): string | undefined {
-  return (findTerm(EVENTS, word) ?? findTerm(REGISTERS, word) ?? findTerm(HEADER_KEYWORDS, word))?.doc;
+  return (
+    findTerm(EVENTS, word) ??
+    findTerm(REGISTERS, word) ??
+    findTerm(HEADER_KEYWORDS, word) ??
+    findTerm(SUBWORD_TERMS, word)
+  )?.doc;
 }
 
 /** Docs for `stats.<name>` and other paths. */

@@ -25,7 +25,10 @@ export const REGISTERS: readonly Term[] = [
 
 export const EVENTS: readonly Term[] = [
   term('vcpu', '`vcpu N` switches the following statements to vCPU N; `vcpu N: event` acts once without switching.'),
-  term('emulate', "`emulate cr3 = 0x2000`: KVM's emulator performs the write, whether or not the hardware would exit."),
+  term(
+    'emulate',
+    "`emulate cr3 = 0x2000`: KVM's emulator performs the write, whether or not the hardware would exit; `emulate write 0x1008 8`: it writes 8 bytes of guest memory at 0x1008.",
+  ),
   term('run', 'VM-entry: service pending requests and load the MMU (allocate or reuse a root).'),
   term('smi', 'Enter SMM.'),
   term('rsm', 'Leave SMM.'),
@@ -85,6 +88,14 @@ export const EVENTS: readonly Term[] = [
   term('expect', 'Check the state after the previous statement: `expect roots.live == 2`.'),
 ];
 
+/** Words that only follow another keyword, documented for hover (`emulate write`). */
+export const SUBWORD_TERMS: readonly Term[] = [
+  term(
+    'write',
+    "`emulate write GPA BYTES`: KVM's emulator writes BYTES (1…16) at L1 guest-physical GPA (emulator_write_phys → kvm_page_track_write). A frame KVM shadows as a page table loses the written entry; a misaligned write, or the third since the shadow page was last used (write flooding), zaps the page — a root is then dropped by every vCPU.",
+  ),
+];
+
 /** Words that may follow an event keyword. */
 export const SUBWORDS: Readonly<Record<string, readonly string[]>> = {
   invpcid: ['single', 'addr', 'all', 'all-global', 'pcid='],
@@ -96,7 +107,7 @@ export const SUBWORDS: Readonly<Record<string, readonly string[]>> = {
   mmio_gen: ['wrap'],
   destroy: ['vcpu', 'vm'],
   decode: ['role', 'cpu_role'],
-  emulate: ['cr0', 'cr3', 'cr4', 'efer'],
+  emulate: ['cr0', 'cr3', 'cr4', 'efer', 'write'],
   sregs: ['cr0=', 'cr3=', 'cr4=', 'efer='],
   vmenter: ['ept=on', 'eptp=', 'npt=on', 'ncr3=', 'vpid=', 'cr0=', 'cr3=', 'cr4=', 'efer='],
   cpuid: ['maxphyaddr=', 'pku=', 'la57=', 'pcid=', 'nx=', 'smep=', 'smap='],

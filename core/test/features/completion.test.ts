@@ -86,6 +86,8 @@ describe('features/completion', () => {
     assert.ok(labels('destroy ').includes('vm'));
     assert.ok(labels('vcpu 1: ').includes('rsm'));
     assert.ok(!labels('vcpu 1: ').includes('kernel'));
+    assert.ok(labels('emulate ').includes('write'), 'emulate write GPA BYTES');
+    assert.ok(labels('emulate ').includes('cr3'));
   });
 
   it('offers memslot actions, then the layout keys after the slot id (pages= only for create)', () => {

@@ -12,6 +12,7 @@ describe('features/format', () => {
     assert.equal(fmt('cr0=pe|pg'), 'cr0 = PE|PG');
     assert.equal(fmt('cr0   &=  ~wp'), 'cr0 &= ~WP');
     assert.equal(fmt('emulate   cr3=0x2000   pcid=1'), 'emulate cr3 = 0x2000 pcid=1');
+    assert.equal(fmt('emulate   write\t0x1008    8'), 'emulate write 0x1008 8');
     assert.equal(fmt('sregs  cr0=PE|pg   cr4=pae'), 'sregs cr0=PE|PG cr4=PAE');
     assert.equal(fmt('vcpu 0 :  smi'), 'vcpu 0: smi');
     assert.equal(fmt('expect  roots.live==2'), 'expect roots.live == 2');

@@ -1,8 +1,8 @@
 import { strict as assert } from 'node:assert';
-import { hover } from '../../src/features/hover.js';
+import { analyze } from '../../src/engine/analyze.js';
+import { hover, keywordDoc } from '../../src/features/hover.js';
 import { kernelFor } from '../../src/kernel/behaviours.js';
 import { act, fakeAnalysis, ok, root, snapshot, vcpu } from './fake_analysis.js';
-import { analyze } from '../../src/engine/analyze.js';
 
 /** `^` in the fixture marks the cursor; returns the text without it and the position. */
 function cursor(fixture: string): { text: string; line: number; character: number } {
@@ -61,6 +61,26 @@ describe('features/hover', () => {
     assert.match(md, /→ dummy root, #PF/);
     assert.match(hover(a, 5, 1)?.markdown ?? '', /\*\*pdpt\*\* on vCPU 0[^]*→ no MMU change/);
     assert.match(hover(a, 1, 19)?.markdown ?? '', /only the gfn ranges of the memslots/);
+  });
+
+  it('says what an emulated write did to the shadow pages of the written frame', () => {
+    const text = [
+      'kernel v6.1',
+      'vm tdp=off',
+      'sregs cr0=PE|PG|WP cr4=PAE efer=LME|LMA cr3=0x1000',
+      'run',
+      'emulate write 0x1008 8',
+      'emulate write 0x1004 8',
+    ].join('\n');
+    const a = analyze(text);
+    const aligned = hover(a, 4, 10)?.markdown ?? '';
+    assert.match(aligned, /\*\*write\*\* on vCPU 0/);
+    assert.match(aligned, /→ pte write #1 flooding 1/);
+    assert.match(aligned, /kvm_mmu_pte_write/);
+    const misaligned = hover(a, 5, 10)?.markdown ?? '';
+    assert.match(misaligned, /→ misaligned write #1, zap #1, invalidate #1/);
+    assert.match(misaligned, /KVM_REQ_MMU_FREE_OBSOLETE_ROOTS/);
+    assert.match(keywordDoc('write') ?? '', /emulate write GPA BYTES/);
   });
 
   it('links `latest` to the newest profile version', () => {

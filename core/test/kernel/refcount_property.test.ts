@@ -9,8 +9,8 @@ import { BEHAVIOURS, findProfile, PROFILES } from '../../src/kernel/behaviours.j
 import { kernelSpec, checkKernel } from '../../src/kernel/resolve.js';
 
 /**
- * A seeded scenario body for two vCPUs in long mode: runs, SMM, CR3 switches, CR0.WP, memslots, notifiers. With
- * `layout` (for `vm memory=slots`), memslots have gfn ranges that cover only some of the CR3s the guest switches
+ * A seeded scenario body for two vCPUs in long mode: runs, SMM, CR3 switches, CR0.WP, memslots, notifiers, emulated
+ * writes to page-table frames. With `layout` (for `vm memory=slots`), memslots have gfn ranges that cover only some of the CR3s the guest switches
  * between (dummy roots, triple faults), and the guest rewrites PDPTs; with `pae` it runs PAE paging instead.
  */
 export function generateBody(
@@ -50,7 +50,7 @@ export function generateBody(
       lines.push(`vcpu ${v}`);
       cur = v;
     }
-    const r = next(20);
+    const r = next(21);
     if (r < 3) {
       // SMI from L2 leaves guest mode; RSM goes back to it.
       if (inSmm[v]) inL2[v] = l2BeforeSmi[v]!;
@@ -121,6 +121,16 @@ export function generateBody(
       else if (w === 2) lines.push('mmio_gen wrap');
       else if (!inSmm[v]) lines.push(next(2) ? 'cr0 |= CD' : 'cr0 &= ~CD');
       else lines.push('run');
+    } else if (r < 19 && !inSmm[v]) {
+      // An emulated write to a frame the CR3 switches above use as a page table (or the nested EPTP/nCR3
+      // tables): aligned, misaligned or short; three in a row flood a shadow page.
+      const frame = 0x1000 * (1 + next(6)) + (opts.nested && next(2) ? 0x4000 : 0);
+      const times = next(3) === 0 ? 3 : 1;
+      for (let t = 0; t < times; t++) {
+        const bytes = [1, 2, 4, 8, 8, 8][next(6)]!;
+        const offset = next(4) ? 8 * next(512) : next(4096);
+        lines.push(`emulate write 0x${(frame + offset).toString(16)} ${bytes}`);
+      }
     } else {
       lines.push('run');
     }
@@ -182,6 +192,7 @@ function checkInvariants(text: string, kernel: string): ReturnType<typeof analyz
   for (const step of a.steps) {
     for (const act of step.result.actions) {
       counts.set(act.op, (counts.get(act.op) ?? 0) + 1);
+      if (act.write) counts.set(`pte_write:${act.write}`, (counts.get(`pte_write:${act.write}`) ?? 0) + 1);
       if (act.op === 'warn')
         assert.doesNotMatch(act.detail, /underflow|second time|root_count is already 0/, `${kernel} line ${step.line}`);
       if (act.op === 'free' && act.root !== undefined) {
@@ -230,6 +241,9 @@ describe('kernel: refcounts behave like refcount_t under every kernel that could
     assert.equal(scenarios, specs.length);
     for (const op of ['alloc', 'reuse', 'cache_hit', 'put', 'free', 'invalidate', 'unload', 'dummy_root'])
       assert.ok((counts.get(op) ?? 0) > 20, `${op}: ${counts.get(op) ?? 0}`);
+    // Emulated writes reach every outcome: an entry zapped, a misaligned write and write flooding.
+    for (const w of ['pte', 'misaligned', 'flooded'])
+      assert.ok((counts.get(`pte_write:${w}`) ?? 0) > 5, `pte_write ${w}: ${counts.get(`pte_write:${w}`) ?? 0}`);
   });
 
   it('under a shadow-page limit, recycling never takes a held root and keeps what is free at KVM_REFILL_PAGES', () => {
