@@ -21,8 +21,8 @@ export const KNOWN_LIMITATIONS: readonly KnownLimitation[] = [
     name: 'shadowed-page-write',
     reason:
       'L1 switched CR3 to the page that is its nested page table for L2: the guest’s A/D-bit writes hit a page ' +
-      'KVM write-protects for the nested NPT root, and KVM zaps that shadow page. The model has no guest memory ' +
-      'and no write protection (shadow_mmu.ts, model limits).',
+      'KVM write-protects for the nested NPT root, and KVM zaps that shadow page. The model has no guest memory: ' +
+      'it sees writes to shadowed page tables only where a scenario says `emulate write` (shadow_mmu.ts, model limits).',
     explains: (d, statements) => {
       const m = /^the kernel frees a root with role (0x[0-9a-f]+) that the model does not$/.exec(d);
       return m !== null && (Number(m[1]) & GUEST_MODE) !== 0 && statements.some((s) => /\bcr3 = /.test(s));

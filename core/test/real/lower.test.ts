@@ -82,7 +82,7 @@ describe('real: lowering a scenario for the driver', () => {
     assert.match(bad[1]!.runnable ? '' : bad[1]!.reason, /line 4 could not run/);
   });
 
-  it('PCID, INVPCID and destroy vcpu: not runnable on TCG, each with its reason', () => {
+  it('PCID, INVPCID, destroy vcpu and emulate write: not runnable on TCG, each with its reason', () => {
     const reasons = (text: string): string[] => lower(text).verdicts.flatMap((v) => (v.runnable ? [] : [v.reason]));
     const base = 'vm vendor=amd\nsregs cr0=PE|ET|PG cr4=PAE efer=LME|LMA cr3=0x1000\nrun\n';
     assert.match(reasons(base + 'cr3 = 0x2001')[0]!, /PCID/);
@@ -90,6 +90,7 @@ describe('real: lowering a scenario for the driver', () => {
     assert.match(reasons(base + 'invpcid all')[0]!, /INVPCID/);
     assert.match(reasons(base + 'destroy vcpu')[0]!, /no ioctl that destroys one vCPU/);
     assert.match(reasons(base + 'cr3 = 0x30000')[0]!, /SMRAM/);
+    assert.match(reasons(base.replace('amd', 'amd tdp=off') + 'emulate write 0x1008 8')[0]!, /unprotected and retried/);
   });
 
   it('guest memory layouts are not lowered: memory=slots refuses the scenario, gfn= and pdpt say why on their line', () => {
