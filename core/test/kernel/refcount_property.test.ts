@@ -10,8 +10,9 @@ import { kernelSpec, checkKernel } from '../../src/kernel/resolve.js';
 
 /**
  * A seeded scenario body for two vCPUs in long mode: runs, SMM, CR3 switches, CR0.WP, memslots, notifiers, emulated
- * writes to page-table frames. With `layout` (for `vm memory=slots`), memslots have gfn ranges that cover only some of the CR3s the guest switches
- * between (dummy roots, triple faults), and the guest rewrites PDPTs; with `pae` it runs PAE paging instead.
+ * writes to page-table frames. With `layout` (for `vm memory=slots`), memslots have gfn ranges that cover only some
+ * of the CR3s the guest switches between (dummy roots, triple faults), and the guest rewrites PDPTs; with `pae` it
+ * runs PAE paging instead.
  */
 export function generateBody(
   seed: number,
