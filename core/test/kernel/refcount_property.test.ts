@@ -128,8 +128,9 @@ export function generateBody(
       const frame = 0x1000 * (1 + next(6)) + (opts.nested && next(2) ? 0x4000 : 0);
       const times = next(3) === 0 ? 3 : 1;
       for (let t = 0; t < times; t++) {
-        const bytes = [1, 2, 4, 8, 8, 8][next(6)]!;
-        const offset = next(4) ? 8 * next(512) : next(4096);
+        // Three in a row are aligned 8-byte entries (they flood); a single write may be short or misaligned.
+        const bytes = times === 3 ? 8 : [1, 2, 4, 8, 8, 8][next(6)]!;
+        const offset = times === 3 || next(4) ? 8 * next(512) : next(4096);
         lines.push(`emulate write 0x${(frame + offset).toString(16)} ${bytes}`);
       }
     } else {
