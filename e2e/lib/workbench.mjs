@@ -37,11 +37,21 @@ export async function runCommand(page, title) {
 }
 
 /**
- * Opens a top-level workspace file by its exact name. Through Quick Open, not the Explorer: the Explorer's list is
- * virtualised, so with enough examples in the workspace a file's row is not in the DOM until scrolled to.
+ * Opens a top-level workspace file by its exact name: by clicking its Explorer row when the row is rendered, else
+ * through Quick Open (the Explorer's list is virtualised: with enough examples a row is not in the DOM until
+ * scrolled to). Neither alone is steady everywhere: Quick Open's list can re-render under the click.
  */
 export async function openFile(page, name) {
-  await quickOpen(page, name);
+  const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const row = page
+    .locator('.explorer-folders-view .monaco-list-row', { hasText: new RegExp(`^\\s*${escaped}\\s*$`) })
+    .first();
+  const rendered = await row
+    .waitFor({ state: 'visible', timeout: 3_000 })
+    .then(() => true)
+    .catch(() => false);
+  if (rendered) await row.click();
+  else await quickOpen(page, name);
   // By resource name: a root panel's tab ("Roots: name") is active in its own group too.
   await page.locator(`.tabs-container .tab.active[data-resource-name="${name}"]`).waitFor({ state: 'visible' });
   await page.locator(SEL.activeEditor).click({ position: { x: 200, y: 10 } });
@@ -77,32 +87,38 @@ export const plain = (s) => (s ?? '').replace(/\u00a0/g, ' ');
 
 /** Opens a workspace-relative file (also in a subfolder) with Quick Open and waits for its editor. */
 export async function quickOpen(page, relative) {
-  await page.keyboard.press('Control+P');
   const input = page.locator(SEL.quickInput);
-  await input.waitFor({ state: 'visible' });
-  await input.fill(relative);
   const base = relative.split('/').pop();
-  // Click the row whose file name is exactly `base`: on a cold search index the first row can be another file.
+  // The row whose file name is exactly `base`: on a cold search index the first row can be another file.
   const escaped = base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const row = page
     .locator(SEL.quickInputRow)
     .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${escaped}$`) }) })
     .first();
-  // The list may re-render under the click while results come in (a cold index): click again until it closes.
+  const opened = () =>
+    page
+      .waitForFunction(
+        ([sel, rel]) => document.querySelector(`${sel}[data-uri]`)?.getAttribute('data-uri')?.endsWith(`/${rel}`),
+        [SEL.activeEditor, relative],
+        { timeout: 5_000 },
+      )
+      .then(() => true)
+      .catch(() => false);
+  // The list may re-render under the click while results come in (recently opened files first, then the search),
+  // so the click can close Quick Open on a neighbouring file: check what opened, and try again until it is ours.
   for (let attempt = 1; ; attempt++) {
+    if (!(await input.isVisible())) await page.keyboard.press('Control+P');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(relative);
     await row.waitFor({ state: 'visible' });
     await row.click().catch(() => {});
     const closed = await input
       .waitFor({ state: 'hidden', timeout: 5_000 })
       .then(() => true)
       .catch(() => false);
-    if (closed) break;
+    if (closed && (await opened())) break;
     if (attempt === 6) throw new Error(`Quick Open did not open ${relative}`);
   }
-  await page.waitForFunction(
-    ([sel, rel]) => document.querySelector(`${sel}[data-uri]`)?.getAttribute('data-uri')?.endsWith(`/${rel}`),
-    [SEL.activeEditor, relative],
-  );
   await page.locator(EDITOR.viewLine).first().waitFor({ state: 'visible' });
 }
 
