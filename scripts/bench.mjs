@@ -469,9 +469,11 @@ if (!quick && !only) {
     recordedFile,
     await pretty(recordedFile, JSON.stringify({ date: new Date().toISOString().slice(0, 10), machine, rows }, null, 2)),
   );
+  // A cell's own `|` (e.g. "check --json | cat") is escaped, or Markdown would split the cell there.
+  const cell = (text) => String(text).replaceAll('|', '\\|');
   const table = rows.map(
     (r) =>
-      `| ${r.section} | ${r.operation} | ${r.size} | ${r.median.toFixed(1)} ${r.unit ?? 'ms'} | ${r.p95.toFixed(1)} | ${r.floor === undefined ? '' : r.floor.toFixed(1) + ' ms'} | ${r.ratio === undefined ? '' : r.ratio.toFixed(2) + '×'} | ${r.limit !== undefined ? `≤ ${r.limit}` : r.target !== undefined ? `≤ ${r.target}×` : ''} |`,
+      `| ${r.section} | ${cell(r.operation)} | ${cell(r.size)} | ${r.median.toFixed(1)} ${r.unit ?? 'ms'} | ${r.p95.toFixed(1)} | ${r.floor === undefined ? '' : r.floor.toFixed(1) + ' ms'} | ${r.ratio === undefined ? '' : r.ratio.toFixed(2) + '×'} | ${r.limit !== undefined ? `≤ ${r.limit}` : r.target !== undefined ? `≤ ${r.target}×` : ''} |`,
   );
   // Everything after the notes marker is written by hand (what was done, what limits remain): keep it.
   const mdFile = join(root, 'docs/performance.md');
