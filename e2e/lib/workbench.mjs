@@ -50,7 +50,10 @@ export async function openFile(page, name) {
     .waitFor({ state: 'visible', timeout: 3_000 })
     .then(() => true)
     .catch(() => false);
-  if (rendered) await row.click();
+  // A tab already open for it is the steadiest way back (Quick Open's list can re-render under the click).
+  const tab = page.locator(`.tabs-container .tab[data-resource-name="${name}"]`).first();
+  if (await tab.count()) await tab.click();
+  else if (rendered) await row.click();
   else await quickOpen(page, name);
   // By resource name: a root panel's tab ("Roots: name") is active in its own group too.
   await page.locator(`.tabs-container .tab.active[data-resource-name="${name}"]`).waitFor({ state: 'visible' });
